@@ -1,0 +1,34 @@
+package event
+
+import "sync"
+
+var (
+	namesMu sync.RWMutex
+	names   = map[string]string{}
+)
+
+// RegisterCarrier records a carrier's display name ("FedEx" for "fedex").
+// Normalizers register themselves; the name is used in customer messages.
+func RegisterCarrier(carrier, display string) {
+	namesMu.Lock()
+	names[carrier] = display
+	namesMu.Unlock()
+}
+
+// DisplayName returns the registered display name, or the carrier key in
+// capitals when none was registered.
+func DisplayName(carrier string) string {
+	namesMu.RLock()
+	n, ok := names[carrier]
+	namesMu.RUnlock()
+	if ok {
+		return n
+	}
+	b := []byte(carrier)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,243 @@
+// Package event defines the canonical shipment event of contracts v1 and its
+// encodings (JSON and Avro).
+//
+// An Event is a plain value. Its strings are immutable and may share memory
+// with the normalizer's arena, so copying an Event is cheap and safe. Derived
+// fields of the contract (shipment_id, milestone, class, message) are computed
+// when the event is encoded instead of being stored, which keeps the hot path
+// free of allocations.
+package event
+
+import (
+	"encoding/hex"
+	"time"
+
+	"github.com/wismo/wismo/taxonomy"
+)
+
+// SchemaVersion is the version of the canonical event contract.
+const SchemaVersion = 1
+
+// ID is an event's deterministic identity: the same carrier scan gives the
+// same ID however often the carrier resends it.
+type ID [16]byte
+
+// String returns the ID as 32 lowercase hex digits.
+func (id ID) String() string { return hex.EncodeToString(id[:]) }
+
+// AppendHex appends the ID as 32 lowercase hex digits.
+func (id ID) AppendHex(dst []byte) []byte { return hex.AppendEncode(dst, id[:]) }
+
+// IsZero reports whether the ID is unset.
+func (id ID) IsZero() bool { return id == ID{} }
+
+// ParseID parses 32 hex digits.
+func ParseID(s string) (ID, error) {
+	var id ID
+	if len(s) != 32 {
+		return id, hex.InvalidByteError(0)
+	}
+	_, err := hex.Decode(id[:], []byte(s))
+	return id, err
+}
+
+// TZSource says how the local offset of a scan was known.
+type TZSource uint8
+
+const (
+	// TZAssumedUTC: nothing was known; counted as a data-quality problem.
+	TZAssumedUTC TZSource = iota
+	// TZCarrierOffset: the carrier sent the offset.
+	TZCarrierOffset
+	// TZLocation: derived from the scan's location.
+	TZLocation
+)
+
+func (s TZSource) String() string {
+	switch s {
+	case TZCarrierOffset:
+		return "carrier_offset"
+	case TZLocation:
+		return "location"
+	default:
+		return "assumed_utc"
+	}
+}
+
+func parseTZSource(s string) TZSource {
+	switch s {
+	case "carrier_offset":
+		return TZCarrierOffset
+	case "location":
+		return TZLocation
+	}
+	return TZAssumedUTC
+}
+
+// Source says who made the event.
+type Source uint8
+
+const (
+	// FromCarrier: a carrier scan.
+	FromCarrier Source = iota
+	// FromPipeline: synthetic, such as a stall.
+	FromPipeline
+)
+
+func (s Source) String() string {
+	if s == FromPipeline {
+		return "pipeline"
+	}
+	return "carrier"
+}
+
+// Location is where a scan happened.
+type Location struct {
+	City       string
+	Region     string // state or province code
+	PostalCode string
+	Country    string // ISO 3166-1 alpha-2
+	Facility   string // carrier's facility or location id, when given
+}
+
+// IsZero reports whether nothing is known about the location.
+func (l *Location) IsZero() bool {
+	return l.City == "" && l.Region == "" && l.PostalCode == "" && l.Country == "" && l.Facility == ""
+}
+
+// Raw keeps what the carrier said, for audit and for extending the tables.
+type Raw struct {
+	Code        string
+	Type        string // second-level code: UPS status type, FedEx exception code, ...
+	Description string
+}
+
+// Lineage is where the raw record came from.
+type Lineage struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// Event is one canonical shipment event.
+type Event struct {
+	ID             ID
+	Carrier        string // "ups"
+	CarrierName    string // display name for messages ("UPS"); not encoded
+	TrackingNumber string
+	Service        string
+	Type           *taxonomy.Type
+	Reason         string
+	OccurredAt     time.Time // UTC
+	LocalOffset    int32     // seconds east of UTC in effect at the scan's place and time
+	TZSource       TZSource
+	Location       Location
+	Raw            Raw
+	Source         Source
+	Lineage        Lineage
+
+	// Extensions beyond contracts v1, for the detect stage and analysts.
+
+	// EstimatedDelivery is the carrier's current estimated delivery date
+	// (YYYY-MM-DD), as of this payload; "" when the carrier gave none.
+	EstimatedDelivery string
+	// Origin and Destination are the shipment's ends, when the payload says.
+	Origin      Location
+	Destination Location
+}
+
+// ShipmentID is "<carrier>:<tracking number>".
+func (e *Event) ShipmentID() string { return e.Carrier + ":" + e.TrackingNumber }
+
+// Class is the event type's class.
+func (e *Event) Class() taxonomy.Class {
+	if e.Type == nil {
+		return taxonomy.Noise
+	}
+	return e.Type.Class
+}
+
+// Local returns the occurrence time in the scan's own offset.
+func (e *Event) Local() time.Time {
+	if e.LocalOffset == 0 {
+		return e.OccurredAt
+	}
+	return e.OccurredAt.In(time.FixedZone("", int(e.LocalOffset)))
+}
+
+// Message renders the customer message.
+func (e *Event) Message() string { return string(e.AppendMessage(nil)) }
+
+// AppendMessage renders the customer message into dst.
+func (e *Event) AppendMessage(dst []byte) []byte {
+	if e.Type == nil {
+		return dst
+	}
+	v := e.values()
+	return e.Type.Message.Append(dst, &v)
+}
+
+// AppendNextStep renders the next step (actionable types only) into dst.
+func (e *Event) AppendNextStep(dst []byte) []byte {
+	if e.Type == nil {
+		return dst
+	}
+	v := e.values()
+	return e.Type.NextStep.Append(dst, &v)
+}
+
+func (e *Event) values() taxonomy.Values {
+	name := e.CarrierName
+	if name == "" {
+		name = DisplayName(e.Carrier)
+	}
+	return taxonomy.Values{Carrier: name, Place: e.Location.place()}
+}
+
+// place is "City, RG" for places whose region is meaningful to customers
+// (US states, Canadian provinces), else "City, CC", else the city alone.
+// Carriers often shout city names in capitals; those are title-cased.
+func (l *Location) place() string {
+	if l.City == "" {
+		return ""
+	}
+	city := titleCaseUpper(l.City)
+	switch {
+	case l.Region != "" && (l.Country == "US" || l.Country == "CA" || l.Country == "AU" || l.Country == ""):
+		return city + ", " + l.Region
+	case l.Country != "":
+		return city + ", " + l.Country
+	}
+	return city
+}
+
+// titleCaseUpper turns "NEW YORK" into "New York" and leaves mixed-case names
+// ("Fremont", "McAllen") as they are.
+func titleCaseUpper(s string) string {
+	hasLower := false
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
+			hasLower = true
+			break
+		}
+	}
+	if hasLower {
+		return s
+	}
+	b := []byte(s)
+	start := true
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			if !start {
+				b[i] = c + 'a' - 'A'
+			}
+			start = false
+		case c == ' ' || c == '-' || c == '.' || c == '/' || c == '(':
+			start = true
+		default:
+			start = false
+		}
+	}
+	return string(b)
+}

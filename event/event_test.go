@@ -1,0 +1,187 @@
+package event
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wismo/wismo/taxonomy"
+)
+
+func sample() Event {
+	return Event{
+		ID:             ID{0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12},
+		Carrier:        "ups",
+		CarrierName:    "UPS",
+		TrackingNumber: "1Z999AA10123456784",
+		Service:        "ground",
+		Type:           taxonomy.MustLookup("in_transit.departed_facility"),
+		OccurredAt:     time.Date(2026, 11, 21, 15, 4, 5, 0, time.UTC),
+		LocalOffset:    -5 * 3600,
+		TZSource:       TZCarrierOffset,
+		Location:       Location{City: "LOUISVILLE", Region: "KY", PostalCode: "40209", Country: "US"},
+		Raw:            Raw{Code: "DP", Type: "I", Description: "Departed from Facility"},
+		Lineage:        Lineage{Topic: "raw.ups", Partition: 3, Offset: 1812},
+	}
+}
+
+// The JSON form must carry every field of the contract's example with the
+// same names and the same derived values.
+func TestJSONMatchesContract(t *testing.T) {
+	e := sample()
+	var got map[string]any
+	if err := json.Unmarshal(AppendJSON(nil, &e), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"schema_version": 1.0, "shipment_id": "ups:1Z999AA10123456784", "carrier": "ups",
+		"tracking_number": "1Z999AA10123456784", "service": "ground", "milestone": "in_transit",
+		"event_type": "in_transit.departed_facility", "class": "noise", "reason": "",
+		"occurred_at": "2026-11-21T15:04:05Z", "occurred_at_local": "2026-11-21T10:04:05-05:00",
+		"tz_source": "carrier_offset", "source": "carrier",
+		"message":  "Your parcel left a UPS facility in Louisville, KY.",
+		"event_id": "deadbeef0102030405060708090a0b0c",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, got[k], v)
+		}
+	}
+	loc := got["location"].(map[string]any)
+	if loc["city"] != "LOUISVILLE" || loc["region"] != "KY" || loc["postal_code"] != "40209" || loc["country"] != "US" {
+		t.Errorf("location = %v", loc)
+	}
+	if _, ok := loc["facility"]; !ok {
+		t.Error("location.facility missing")
+	}
+	raw := got["raw"].(map[string]any)
+	if raw["code"] != "DP" || raw["type"] != "I" || raw["description"] != "Departed from Facility" {
+		t.Errorf("raw = %v", raw)
+	}
+	lin := got["lineage"].(map[string]any)
+	if lin["topic"] != "raw.ups" || lin["partition"] != 3.0 || lin["offset"] != 1812.0 {
+		t.Errorf("lineage = %v", lin)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	e := sample()
+	e.EstimatedDelivery = "2026-11-23"
+	e.Destination = Location{City: "Fresno", Region: "CA", Country: "US"}
+	var back Event
+	if err := UnmarshalJSON(AppendJSON(nil, &e), &back); err != nil {
+		t.Fatal(err)
+	}
+	e.CarrierName = "" // display name is not on the wire
+	if !reflect.DeepEqual(e, back) {
+		t.Errorf("round trip changed the event:\n got %+v\nwant %+v", back, e)
+	}
+}
+
+func TestAvroRoundTrip(t *testing.T) {
+	c, err := NewAvroCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := sample()
+	e.Reason = "carrier_sorting_error"
+	e.Origin = Location{City: "Salem", Region: "OR", Country: "US"}
+	bin, err := c.Append(nil, &e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Event
+	if err := c.Decode(bin, &back); err != nil {
+		t.Fatal(err)
+	}
+	e.CarrierName = ""
+	if !reflect.DeepEqual(e, back) {
+		t.Errorf("Avro round trip changed the event:\n got %+v\nwant %+v", back, e)
+	}
+	if err := c.Decode(append(bin, 0), &back); err == nil {
+		t.Error("trailing bytes accepted")
+	}
+	if err := c.Decode(bin[:len(bin)/2], &back); err == nil {
+		t.Error("truncated datum accepted")
+	}
+}
+
+// Whatever a carrier sends, the output must be valid JSON.
+func TestJSONEscaping(t *testing.T) {
+	e := sample()
+	e.Raw.Description = "quote\" back\\slash\nnew\ttab \x01 bad\xff utf8 \u2028 ünïcödé"
+	e.Location.City = "Zürich"
+	out := AppendJSON(nil, &e)
+	if !json.Valid(out) {
+		t.Fatalf("invalid JSON: %s", out)
+	}
+	var back Event
+	if err := UnmarshalJSON(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Raw.Description != "quote\" back\\slash\nnew\ttab \x01 bad\ufffd utf8 \u2028 ünïcödé" {
+		t.Errorf("description came back as %q", back.Raw.Description)
+	}
+	if !strings.Contains(string(out), `in Zürich, KY.`) {
+		t.Errorf("message with a non-ASCII place: %s", out)
+	}
+}
+
+func TestUnmarshalRejects(t *testing.T) {
+	good := string(AppendJSON(nil, ptr(sample())))
+	for name, in := range map[string]string{
+		"not json":       "{",
+		"wrong version":  strings.Replace(good, `"schema_version":1`, `"schema_version":2`, 1),
+		"unknown type":   strings.Replace(good, "in_transit.departed_facility", "in_transit.teleported", 1),
+		"bad id":         strings.Replace(good, "deadbeef", "zzzz", 1),
+		"bad time":       strings.Replace(good, "2026-11-21T15:04:05Z", "yesterday", 1),
+		"no tracking":    strings.Replace(good, `"tracking_number":"1Z999AA10123456784"`, `"tracking_number":""`, 1),
+		"bad local time": strings.Replace(good, "2026-11-21T10:04:05-05:00", "10:04", 1),
+	} {
+		var e Event
+		if err := UnmarshalJSON([]byte(in), &e); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func ptr(e Event) *Event { return &e }
+
+func TestAppendLocal(t *testing.T) {
+	at := time.Date(2024, 1, 10, 12, 0, 0, 0, time.UTC)
+	for off, want := range map[int32]string{
+		0: "2024-01-10T12:00:00+00:00", -12600: "2024-01-10T08:30:00-03:30", 20700: "2024-01-10T17:45:00+05:45",
+	} {
+		if got := string(AppendLocal(nil, at, off)); got != want {
+			t.Errorf("offset %d: %s, want %s", off, got, want)
+		}
+	}
+}
+
+func TestPlace(t *testing.T) {
+	for _, c := range []struct {
+		l    Location
+		want string
+	}{
+		{Location{City: "NEW YORK", Region: "NY", Country: "US"}, "New York, NY"},
+		{Location{City: "McAllen", Region: "TX", Country: "US"}, "McAllen, TX"},
+		{Location{City: "Koeln", Country: "DE"}, "Koeln, DE"},
+		{Location{City: "WINSTON-SALEM", Region: "NC", Country: "US"}, "Winston-Salem, NC"},
+		{Location{Region: "NY", Country: "US"}, ""},
+	} {
+		if got := c.l.place(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.l, got, c.want)
+		}
+	}
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	e := sample()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		buf = AppendJSON(buf[:0], &e)
+	}
+}

@@ -1,0 +1,7 @@
+// Package all registers every carrier normalizer. Import it for its side
+// effect.
+package all
+
+import (
+	_ "github.com/wismo/wismo/normalizers/ups"
+)

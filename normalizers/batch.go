@@ -1,0 +1,235 @@
+package normalizers
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"time"
+
+	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/taxonomy"
+	"github.com/wismo/wismo/tz"
+)
+
+// Input is one raw record.
+type Input struct {
+	Payload []byte
+	Format  Format
+	// TrackingHint is the tracking number the record is about, when the
+	// transport knows it (the Kafka key, a CLI flag). It names the shipment
+	// of a "not found yet" answer that does not repeat the number.
+	TrackingHint string
+	Lineage      event.Lineage
+	// Now is the processing time, for the sanity check on scan times and
+	// for pending events. Zero means time.Now().
+	Now time.Time
+}
+
+// Batch receives the events of one payload. Reuse it: Reset keeps its
+// buffers.
+type Batch struct {
+	Events []event.Event
+	// Rejected holds the scans refused one by one (absurd times); the
+	// payload's other scans still count.
+	Rejected []*Error
+
+	carrier, display string
+	lineage          event.Lineage
+	now              time.Time
+	minTime, maxTime time.Time
+	seen             map[event.ID]struct{}
+	arena            arena
+	hash             [256]byte
+}
+
+// NewBatch returns an empty batch.
+func NewBatch() *Batch { return &Batch{seen: make(map[event.ID]struct{}, 64)} }
+
+func (b *Batch) reset(carrier, display string, in *Input) {
+	b.Events = b.Events[:0]
+	for i := range b.Rejected {
+		b.Rejected[i] = nil
+	}
+	b.Rejected = b.Rejected[:0]
+	if len(b.seen) > 0 {
+		clear(b.seen)
+	}
+	if b.seen == nil {
+		b.seen = make(map[event.ID]struct{}, 64)
+	}
+	b.carrier, b.display = carrier, display
+	b.lineage = in.Lineage
+	b.now = in.Now
+	if b.now.IsZero() {
+		b.now = time.Now()
+	}
+	b.minTime = minScanTime
+	b.maxTime = b.now.Add(MaxFutureSkew)
+}
+
+// Carrier is the carrier of the payload being normalized.
+func (b *Batch) Carrier() string { return b.carrier }
+
+// Now is the processing time of the payload.
+func (b *Batch) Now() time.Time { return b.now }
+
+// Str returns an immutable copy of a decoder's scratch bytes.
+func (b *Batch) Str(v []byte) string { return b.arena.String(trimSpace(v)) }
+
+// Upper is Str, upper-cased; for tracking numbers and codes.
+func (b *Batch) Upper(v []byte) string { return b.arena.Upper(v) }
+
+// Limits on scan times. A scan outside them is rejected: before 2000 is a
+// zero or garbage date; more than two days ahead of processing is a clock or
+// parsing fault (carriers' clocks run a little ahead, and time zones add a
+// day at most).
+var minScanTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// MaxFutureSkew is how far a scan may lie ahead of the processing time.
+const MaxFutureSkew = 48 * time.Hour
+
+// Time is when a scan happened, as the carrier put it. Carriers give a local
+// wall clock with or without a UTC offset, or a UTC instant, or both.
+type Time struct {
+	// Wall is the local wall-clock time, stored as if it were UTC. Zero when
+	// the carrier only gave UTC.
+	Wall time.Time
+	// Offset is the wall clock's UTC offset in seconds, valid when HasOffset.
+	Offset    int32
+	HasOffset bool
+	// UTC is the instant, when the carrier gave it separately.
+	UTC time.Time
+}
+
+// Scan is one carrier scan, as a carrier decoder describes it.
+type Scan struct {
+	TrackingNumber string
+	Service        string
+	Type           *taxonomy.Type // nil: unknown.unmapped
+	Reason         string         // "" takes the type's default
+	Time           Time
+	Location       event.Location
+	Raw            event.Raw
+	// IDExtra is hashed into the event id besides the code, time and place;
+	// for carriers whose codes are too coarse to tell two scans apart.
+	IDExtra string
+
+	EstimatedDelivery string
+	Origin            event.Location
+	Destination       event.Location
+}
+
+// Add turns a scan into an event. A scan with an absurd time is recorded in
+// Rejected; a scan already seen in this payload is dropped.
+func (b *Batch) Add(s *Scan) {
+	utc, offset, src, ok := resolveTime(&s.Time, &s.Location)
+	if !ok {
+		b.reject(KindTimestamp, s.TrackingNumber, "scan "+s.Raw.Code+" has no usable time")
+		return
+	}
+	if utc.Before(b.minTime) || utc.After(b.maxTime) {
+		b.reject(KindTimestamp, s.TrackingNumber, "scan "+s.Raw.Code+" at "+utc.Format(time.RFC3339)+
+			" is outside 2000-01-01 .. processing time + 48h ("+b.maxTime.Format(time.RFC3339)+")")
+		return
+	}
+	id := b.id(s, utc)
+	if _, dup := b.seen[id]; dup {
+		return
+	}
+	b.seen[id] = struct{}{}
+	t := s.Type
+	if t == nil {
+		t = taxonomy.Unmapped
+	}
+	reason := s.Reason
+	if reason == "" {
+		reason = t.Reason
+	}
+	b.Events = append(b.Events, event.Event{
+		ID: id, Carrier: b.carrier, CarrierName: b.display,
+		TrackingNumber: s.TrackingNumber, Service: s.Service,
+		Type: t, Reason: reason,
+		OccurredAt: utc, LocalOffset: offset, TZSource: src,
+		Location: s.Location, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
+		EstimatedDelivery: s.EstimatedDelivery, Origin: s.Origin, Destination: s.Destination,
+	})
+}
+
+// Pending records the carrier's "no data for this number yet" answer as a
+// pending.tracking_registered event. Its id does not depend on the time, so
+// the same answer polled again is the same event.
+func (b *Batch) Pending(tracking, code, description string) {
+	s := Scan{TrackingNumber: tracking, Raw: event.Raw{Code: code, Description: description}}
+	id := b.id(&s, time.Time{})
+	if _, dup := b.seen[id]; dup {
+		return
+	}
+	b.seen[id] = struct{}{}
+	b.Events = append(b.Events, event.Event{
+		ID: id, Carrier: b.carrier, CarrierName: b.display, TrackingNumber: tracking,
+		Type: taxonomy.Pending, OccurredAt: b.now.UTC().Truncate(time.Second),
+		TZSource: event.TZAssumedUTC, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
+	})
+}
+
+func (b *Batch) reject(kind Kind, tracking, msg string) {
+	b.Rejected = append(b.Rejected, &Error{Kind: kind, Carrier: b.carrier, Tracking: tracking, Msg: msg})
+}
+
+// id hashes what makes a scan the same scan when a carrier resends it: the
+// carrier, tracking number, codes, the time as the carrier gave it, the
+// place, and IDExtra. Descriptions are left out, since carriers reword them
+// between polls.
+func (b *Batch) id(s *Scan, utc time.Time) event.ID {
+	h := b.hash[:0]
+	h = appendField(h, b.carrier)
+	h = appendField(h, s.TrackingNumber)
+	h = appendField(h, s.Raw.Code)
+	h = appendField(h, s.Raw.Type)
+	switch {
+	case !s.Time.Wall.IsZero():
+		h = binary.BigEndian.AppendUint64(append(h, 'w'), uint64(s.Time.Wall.Unix()))
+	case !utc.IsZero():
+		h = binary.BigEndian.AppendUint64(append(h, 'u'), uint64(utc.Unix()))
+	}
+	h = appendField(h, s.Location.City)
+	h = appendField(h, s.Location.PostalCode)
+	h = appendField(h, s.Location.Country)
+	h = appendField(h, s.IDExtra)
+	sum := sha256.Sum256(h)
+	var id event.ID
+	copy(id[:], sum[:16])
+	return id
+}
+
+func appendField(h []byte, s string) []byte {
+	h = binary.BigEndian.AppendUint32(h, uint32(len(s)))
+	return append(h, s...)
+}
+
+// resolveTime finds the UTC instant and local offset of a scan: the
+// carrier's offset when given, else the zone of the scan's place with the
+// daylight-saving rule of that date, else UTC.
+func resolveTime(t *Time, loc *event.Location) (utc time.Time, offset int32, src event.TZSource, ok bool) {
+	switch {
+	case t.HasOffset && !t.Wall.IsZero():
+		return t.Wall.Add(-time.Duration(t.Offset) * time.Second), t.Offset, event.TZCarrierOffset, true
+	case !t.UTC.IsZero():
+		if z := tz.ForLocation(loc.Country, loc.Region); z != nil {
+			_, off := t.UTC.In(z).Zone()
+			return t.UTC, int32(off), event.TZLocation, true
+		}
+		if t.HasOffset {
+			return t.UTC, t.Offset, event.TZCarrierOffset, true
+		}
+		return t.UTC, 0, event.TZAssumedUTC, true
+	case !t.Wall.IsZero():
+		if z := tz.ForLocation(loc.Country, loc.Region); z != nil {
+			w := t.Wall
+			at := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), z)
+			_, off := at.Zone()
+			return at.UTC(), int32(off), event.TZLocation, true
+		}
+		return t.Wall, 0, event.TZAssumedUTC, true
+	}
+	return time.Time{}, 0, 0, false
+}

@@ -1,0 +1,172 @@
+package normalizers
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/wismo/wismo/event"
+)
+
+// Format is the wire format of a raw payload.
+type Format string
+
+const (
+	JSON Format = "json"
+	XML  Format = "xml"
+	Avro Format = "avro"
+)
+
+// ParseFormat accepts "json", "xml" or "avro".
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case JSON, XML, Avro:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown format %q (want json, xml or avro)", s)
+}
+
+// Normalizer decodes one carrier's payloads.
+type Normalizer interface {
+	// Carrier is the carrier's key, used in shipment ids ("ups").
+	Carrier() string
+	// DisplayName is how customers know the carrier ("UPS").
+	DisplayName() string
+	// Formats lists the formats the normalizer reads natively; the first is
+	// the default.
+	Formats() []Format
+	// Normalize decodes in.Payload and adds its scans to b. An error rejects
+	// the whole payload; scans rejected one by one go to b.Rejected.
+	Normalize(in *Input, b *Batch) error
+}
+
+// CodeMapper is implemented by carriers whose code table can map scans that
+// arrive in another container, such as the generic Avro feed.
+type CodeMapper interface {
+	MapCode(code, subcode, description string) *Mapping
+}
+
+// GenericFactory makes a normalizer for a format that any carrier's scans can
+// arrive in (the generic Avro feed); carrier is the carrier bound to the
+// topic, or "generic" when each record names its own.
+type GenericFactory func(carrier string) Normalizer
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Normalizer{}
+	generic  = map[Format]GenericFactory{}
+)
+
+// Register adds a carrier. It panics on a duplicate key: two packages
+// claiming one carrier is a build mistake.
+func Register(n Normalizer) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[n.Carrier()]; dup {
+		panic("normalizers: carrier registered twice: " + n.Carrier())
+	}
+	registry[n.Carrier()] = n
+	event.RegisterCarrier(n.Carrier(), n.DisplayName())
+}
+
+// RegisterGeneric adds a carrier-independent format.
+func RegisterGeneric(f Format, factory GenericFactory) {
+	mu.Lock()
+	defer mu.Unlock()
+	generic[f] = factory
+}
+
+// Carriers lists the registered carrier keys, sorted.
+func Carriers() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for k := range registry {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Registered returns the normalizer registered for carrier.
+func Registered(carrier string) (Normalizer, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	n, ok := registry[carrier]
+	return n, ok
+}
+
+// GenericCarrier is the carrier key of a generic feed whose records each
+// name their own carrier.
+const GenericCarrier = "generic"
+
+// Lookup returns the normalizer for a carrier and format; format "" means
+// the carrier's default. The error names what is known, for config
+// validation.
+func Lookup(carrier string, format Format) (Normalizer, error) {
+	mu.RLock()
+	n, ok := registry[carrier]
+	g := generic[format]
+	mu.RUnlock()
+	if !ok && !(carrier == GenericCarrier && g != nil) {
+		return nil, Errorf(KindUnsupportedCarrier, carrier, "unknown carrier %q (known: %s)",
+			carrier, strings.Join(append(Carriers(), GenericCarrier+" (avro only)"), ", "))
+	}
+	if ok && (format == "" || hasFormat(n, format)) {
+		return n, nil
+	}
+	if g != nil {
+		return g(carrier), nil
+	}
+	var fs []string
+	for _, f := range n.Formats() {
+		fs = append(fs, string(f))
+	}
+	return nil, Errorf(KindUnsupportedCarrier, carrier, "format %q is not supported for %s (supported: %s, avro)",
+		format, carrier, strings.Join(fs, ", "))
+}
+
+func hasFormat(n Normalizer, f Format) bool {
+	for _, g := range n.Formats() {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultMaxPayload is the default limit on one raw payload.
+const DefaultMaxPayload = 4 << 20
+
+// Normalize runs n over one payload into b (which it resets first). It
+// enforces the size limit (0 means DefaultMaxPayload), turns a decoder panic
+// into a decode error instead of taking the stage down, and rejects a
+// payload that yields nothing at all.
+func Normalize(n Normalizer, in *Input, b *Batch, maxPayload int) (err error) {
+	b.reset(n.Carrier(), n.DisplayName(), in)
+	if maxPayload <= 0 {
+		maxPayload = DefaultMaxPayload
+	}
+	if len(in.Payload) > maxPayload {
+		return Errorf(KindTooLarge, n.Carrier(), "payload is %d bytes, over the %d-byte limit", len(in.Payload), maxPayload)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			b.Events = b.Events[:0]
+			err = Errorf(KindDecode, n.Carrier(), "decoder failed on this payload: %v", r)
+		}
+	}()
+	if err := n.Normalize(in, b); err != nil {
+		b.Events = b.Events[:0]
+		return err
+	}
+	if len(b.Events) == 0 && len(b.Rejected) == 0 {
+		return Errorf(KindEmpty, n.Carrier(), "payload holds no tracking events and no carrier answer")
+	}
+	return nil
+}
+
+// ResetForTest prepares b for a direct call of n.Normalize, as Normalize
+// does; fuzz targets use it to call decoders without Normalize's recover.
+func ResetForTest(b *Batch, n Normalizer, in *Input) { b.reset(n.Carrier(), n.DisplayName(), in) }

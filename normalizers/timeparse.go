@@ -1,0 +1,150 @@
+package normalizers
+
+import "time"
+
+// Time parsers for the shapes carriers use. They take bytes straight from
+// the decoder and do not allocate; ok is false on anything malformed.
+
+// ParseISO parses "2006-01-02T15:04:05" with optional fractional seconds and
+// an optional "Z" or "±hh:mm" / "±hhmm" offset. A "Z" counts as a UTC
+// instant, an offset as a wall clock with offset, and nothing as a bare wall
+// clock.
+func ParseISO(b []byte) (t Time, ok bool) {
+	b = trimSpace(b)
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
+		if len(b) == 16 && b[4] == '-' && b[7] == '-' && (b[10] == 'T' || b[10] == ' ') && b[13] == ':' {
+			// "2006-01-02T15:04", seen in DHL and GLS feeds
+			wall, ok := civil(b[0:4], b[5:7], b[8:10], b[11:13], b[14:16], nil)
+			return Time{Wall: wall}, ok
+		}
+		return t, false
+	}
+	wall, ok := civil(b[0:4], b[5:7], b[8:10], b[11:13], b[14:16], b[17:19])
+	if !ok {
+		return t, false
+	}
+	rest := b[19:]
+	if len(rest) > 0 && rest[0] == '.' {
+		i := 1
+		nanos, scale := 0, 100000000
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			nanos += int(rest[i]-'0') * scale
+			scale /= 10
+			i++
+		}
+		if i == 1 {
+			return t, false
+		}
+		wall = wall.Add(time.Duration(nanos))
+		rest = rest[i:]
+	}
+	switch {
+	case len(rest) == 0:
+		return Time{Wall: wall}, true
+	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'):
+		return Time{UTC: wall}, true
+	}
+	off, ok := ParseOffset(rest)
+	if !ok {
+		return t, false
+	}
+	return Time{Wall: wall, Offset: off, HasOffset: true}, true
+}
+
+// ParseOffset parses "+05:30", "-0800", "+05" or "Z" into seconds east.
+func ParseOffset(b []byte) (int32, bool) {
+	b = trimSpace(b)
+	if len(b) == 1 && (b[0] == 'Z' || b[0] == 'z') {
+		return 0, true
+	}
+	if len(b) < 3 || (b[0] != '+' && b[0] != '-') {
+		return 0, false
+	}
+	h, ok1 := digits(b[1:3])
+	m, ok2 := 0, true
+	switch len(b) {
+	case 3:
+	case 5:
+		m, ok2 = digits(b[3:5])
+	case 6:
+		if b[3] != ':' {
+			return 0, false
+		}
+		m, ok2 = digits(b[4:6])
+	default:
+		return 0, false
+	}
+	if !ok1 || !ok2 || h > 14 || m > 59 {
+		return 0, false
+	}
+	off := int32(h*3600 + m*60)
+	if b[0] == '-' {
+		off = -off
+	}
+	return off, true
+}
+
+// ParseCompact parses a date "20060102" and a time "150405" (or "1504", or
+// "15:04:05"); an empty time means midnight.
+func ParseCompact(date, clock []byte) (time.Time, bool) {
+	date, clock = trimSpace(date), trimSpace(clock)
+	if len(date) != 8 {
+		return time.Time{}, false
+	}
+	var hh, mm, ss []byte
+	switch len(clock) {
+	case 0:
+		hh, mm = []byte("00"), []byte("00")
+	case 4:
+		hh, mm = clock[0:2], clock[2:4]
+	case 6:
+		hh, mm, ss = clock[0:2], clock[2:4], clock[4:6]
+	case 8:
+		if clock[2] != ':' || clock[5] != ':' {
+			return time.Time{}, false
+		}
+		hh, mm, ss = clock[0:2], clock[3:5], clock[6:8]
+	default:
+		return time.Time{}, false
+	}
+	return civil(date[0:4], date[4:6], date[6:8], hh, mm, ss)
+}
+
+// civil builds a wall-clock time (stored as UTC) from digit fields,
+// rejecting out-of-range values instead of letting time.Date normalize them.
+func civil(y, mo, d, h, mi, s []byte) (time.Time, bool) {
+	year, ok1 := digits(y)
+	month, ok2 := digits(mo)
+	day, ok3 := digits(d)
+	hour, ok4 := digits(h)
+	min, ok5 := digits(mi)
+	sec, ok6 := 0, true
+	if s != nil {
+		sec, ok6 = digits(s)
+	}
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || hour > 23 || min > 59 || sec > 60 {
+		return time.Time{}, false
+	}
+	if sec == 60 { // a leap second: keep the scan, one second later is close enough
+		sec = 59
+	}
+	t := time.Date(year, time.Month(month), day, hour, min, sec, 0, time.UTC)
+	if t.Day() != day { // February 30th and the like
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func digits(b []byte) (int, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}

@@ -1,0 +1,16 @@
+// Package schemas embeds the wire schemas other teams build against: the Avro
+// schemas of the canonical event and of the generic scan feed, and (later)
+// the ClickHouse DDL.
+package schemas
+
+import _ "embed"
+
+// CanonicalEvent is the Avro schema of shipments.events.v1 records.
+//
+//go:embed canonical_event.avsc
+var CanonicalEvent string
+
+// Scan is the Avro schema of the generic scan feed for 3PLs and aggregators.
+//
+//go:embed scan.avsc
+var Scan string

@@ -1,0 +1,92 @@
+package taxonomy
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// The embedded taxonomy must list exactly the types of the shared contract,
+// with the same class, so that a contract change cannot slip by unnoticed.
+func TestMatchesContract(t *testing.T) {
+	path := filepath.Join("..", "..", "shared", "spec", "taxonomy.md")
+	f, err := os.Open(path)
+	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("contract not beside the repository: %v", err)
+		}
+		t.Fatalf("the contract must sit beside the repository in CI: %v", err)
+	}
+	defer f.Close()
+	row := regexp.MustCompile(`^\| ([a-z_]+\.[a-z_]+) \| ([AIN]) \|`)
+	want := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if m := row.FindStringSubmatch(sc.Text()); m != nil {
+			want[m[1]] = m[2]
+		}
+	}
+	if len(want) < 80 {
+		t.Fatalf("parsed only %d types from %s; has its table format changed?", len(want), path)
+	}
+	letter := map[Class]string{Actionable: "A", Informational: "I", Noise: "N"}
+	for name, class := range want {
+		typ, ok := Lookup(name)
+		if !ok {
+			t.Errorf("contract type %s is missing from taxonomy.yaml", name)
+			continue
+		}
+		if letter[typ.Class] != class {
+			t.Errorf("%s: class %s, contract says %s", name, letter[typ.Class], class)
+		}
+	}
+	for _, typ := range All() {
+		if _, ok := want[typ.Name]; !ok {
+			t.Errorf("taxonomy.yaml has %s, which the contract does not list", typ.Name)
+		}
+	}
+}
+
+func TestEveryActionableTypeHasANextStep(t *testing.T) {
+	for _, typ := range All() {
+		if typ.Class == Actionable && typ.NextStep.IsZero() {
+			t.Errorf("%s is actionable but has no next step", typ.Name)
+		}
+	}
+}
+
+func TestTemplate(t *testing.T) {
+	tmpl, err := ParseTemplate("Your parcel left a {carrier} facility{in_place}.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tmpl.Render(&Values{Carrier: "UPS", Place: "Louisville, KY"}); got != "Your parcel left a UPS facility in Louisville, KY." {
+		t.Errorf("got %q", got)
+	}
+	if got := tmpl.Render(&Values{Carrier: "UPS"}); got != "Your parcel left a UPS facility." {
+		t.Errorf("without a place: got %q", got)
+	}
+	for _, bad := range []string{"{nope}", "open {carrier", "{}"} {
+		if _, err := ParseTemplate(bad); err == nil {
+			t.Errorf("ParseTemplate(%q) accepted a bad template", bad)
+		}
+	}
+}
+
+func TestParseRejectsBadFiles(t *testing.T) {
+	for name, data := range map[string]string{
+		"bad class":     "- {type: a.b, class: X, message: m}",
+		"no milestone":  "- {type: ab, class: N, message: m}",
+		"no next step":  "- {type: a.b, class: A, message: m}",
+		"duplicate":     "- {type: a.b, class: N, message: m}\n- {type: a.b, class: N, message: m}",
+		"no message":    "- {type: a.b, class: N}",
+		"bad template":  "- {type: a.b, class: N, message: '{x}'}",
+		"not yaml list": "type: a.b",
+	} {
+		if _, err := parse([]byte(data)); err == nil {
+			t.Errorf("%s: parse accepted it", name)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package taxonomy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Template is a parsed message with {placeholders}. It is rendered by
+// appending to a caller's buffer, so that encoding an event allocates nothing.
+type Template struct {
+	parts []part
+	src   string
+}
+
+type part struct {
+	lit string
+	v   Var
+}
+
+// Var names a placeholder.
+type Var uint8
+
+const (
+	varNone Var = iota
+	// VarCarrier is the carrier's display name.
+	VarCarrier
+	// VarInPlace is " in <place>" or "".
+	VarInPlace
+	// VarAtPlace is " at <place>" or "".
+	VarAtPlace
+)
+
+var varNames = map[string]Var{"carrier": VarCarrier, "in_place": VarInPlace, "at_place": VarAtPlace}
+
+// ParseTemplate parses s. Unknown placeholders are an error, so a typo in
+// the taxonomy file fails the build's tests instead of reaching a customer.
+func ParseTemplate(s string) (Template, error) {
+	t := Template{src: s}
+	rest := s
+	for rest != "" {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			t.parts = append(t.parts, part{lit: rest})
+			break
+		}
+		if i > 0 {
+			t.parts = append(t.parts, part{lit: rest[:i]})
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return Template{}, fmt.Errorf("unclosed placeholder in %q", s)
+		}
+		name := rest[i+1 : i+j]
+		v, ok := varNames[name]
+		if !ok {
+			return Template{}, fmt.Errorf("unknown placeholder {%s} in %q", name, s)
+		}
+		t.parts = append(t.parts, part{v: v})
+		rest = rest[i+j+1:]
+	}
+	return t, nil
+}
+
+// IsZero reports whether the template is empty.
+func (t Template) IsZero() bool { return t.src == "" }
+
+// String returns the template's source text.
+func (t Template) String() string { return t.src }
+
+// Values are what placeholders render to.
+type Values struct {
+	Carrier string // display name
+	Place   string // "Louisville, KY"; empty when unknown
+}
+
+// Append renders the template into dst.
+func (t Template) Append(dst []byte, v *Values) []byte {
+	for _, p := range t.parts {
+		switch p.v {
+		case varNone:
+			dst = append(dst, p.lit...)
+		case VarCarrier:
+			dst = append(dst, v.Carrier...)
+		case VarInPlace:
+			if v.Place != "" {
+				dst = append(dst, " in "...)
+				dst = append(dst, v.Place...)
+			}
+		case VarAtPlace:
+			if v.Place != "" {
+				dst = append(dst, " at "...)
+				dst = append(dst, v.Place...)
+			}
+		}
+	}
+	return dst
+}
+
+// Render is Append into a new string.
+func (t Template) Render(v *Values) string { return string(t.Append(nil, v)) }
