@@ -116,6 +116,10 @@ type Scan struct {
 	EstimatedDelivery string
 	Origin            event.Location
 	Destination       event.Location
+
+	// Carrier, when set, is the scan's own carrier key and overrides the
+	// batch's: a generic feed carries scans of many carriers in one payload.
+	Carrier string
 }
 
 // Add turns a scan into an event. A scan with an absurd time is recorded in
@@ -144,8 +148,12 @@ func (b *Batch) Add(s *Scan) {
 	if reason == "" {
 		reason = t.Reason
 	}
+	carrier, display := b.carrier, b.display
+	if s.Carrier != "" && s.Carrier != b.carrier {
+		carrier, display = s.Carrier, event.DisplayName(s.Carrier)
+	}
 	b.Events = append(b.Events, event.Event{
-		ID: id, Carrier: b.carrier, CarrierName: b.display,
+		ID: id, Carrier: carrier, CarrierName: display,
 		TrackingNumber: s.TrackingNumber, Service: s.Service,
 		Type: t, Reason: reason,
 		OccurredAt: utc, LocalOffset: offset, TZSource: src,
@@ -171,6 +179,10 @@ func (b *Batch) Pending(tracking, code, description string) {
 	})
 }
 
+// Reject records one scan refused by a decoder (a required field missing);
+// the payload's other scans still count.
+func (b *Batch) Reject(kind Kind, tracking, msg string) { b.reject(kind, tracking, msg) }
+
 func (b *Batch) reject(kind Kind, tracking, msg string) {
 	b.Rejected = append(b.Rejected, &Error{Kind: kind, Carrier: b.carrier, Tracking: tracking, Msg: msg})
 }
@@ -180,8 +192,12 @@ func (b *Batch) reject(kind Kind, tracking, msg string) {
 // place, and IDExtra. Descriptions are left out, since carriers reword them
 // between polls.
 func (b *Batch) id(s *Scan, utc time.Time) event.ID {
+	carrier := b.carrier
+	if s.Carrier != "" {
+		carrier = s.Carrier
+	}
 	h := b.hash[:0]
-	h = appendField(h, b.carrier)
+	h = appendField(h, carrier)
 	h = appendField(h, s.TrackingNumber)
 	h = appendField(h, s.Raw.Code)
 	h = appendField(h, s.Raw.Type)

@@ -30,7 +30,9 @@ when no FILE is given (Avro: all of standard input is one payload), and
 writes canonical events as NDJSON on standard output. Rejections go to
 standard error; the exit status is 1 when any input, or any scan in it,
 was rejected. No Kafka needed.`,
-		Args: cobra.ArbitraryArgs,
+		Args:          cobra.ArbitraryArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, files []string) error {
 			f := normalizers.Format("")
 			if format != "" {
@@ -107,7 +109,7 @@ type normalizeRun struct {
 	buf        []byte
 
 	payloads, events, rejected, notFound, assumedUTC int
-	unmapped                               map[string]int
+	unmapped                                         map[string]int
 }
 
 func (r *normalizeRun) stdin(in io.Reader) error {

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	cmd := normalizeCmd()
+	var out, errb bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetIn(strings.NewReader(stdin))
+	cmd.SetArgs(args)
+	err = cmd.Execute()
+	return out.String(), errb.String(), err
+}
+
+func fixture(name string) string { return filepath.Join("..", "..", "testdata", "carriers", name) }
+
+func TestNormalizeFiles(t *testing.T) {
+	out, errs, err := run(t, "", "--carrier", "ups", "--now", "2026-11-21T00:00:00Z",
+		fixture("ups/track-v1-ground-delivered-photo.json"), fixture("ups/track-v1-express-intl-customs-clearance.json"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 27 {
+		t.Errorf("%d events, want 27", len(lines))
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not NDJSON: %v: %s", err, l)
+		}
+	}
+}
+
+// One bad record among good ones: the good ones still come out, the bad one
+// is reported on stderr with the carrier's own error text, and the exit
+// status says something was rejected.
+func TestNormalizeStdinWithRejections(t *testing.T) {
+	good, err := os.ReadFile(fixture("ups/track-v1-ground-delivered-photo.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, good); err != nil {
+		t.Fatal(err)
+	}
+	stdin := compact.String() + "\n{broken\n\n" + `{"response":{"errors":[{"code":"TV1002","message":"Invalid inquiry number"}]}}` + "\n"
+	out, errs, err := run(t, stdin, "--carrier", "ups", "--stats")
+	if !errors.Is(err, errRejected) {
+		t.Fatalf("err = %v, want errRejected", err)
+	}
+	if n := strings.Count(out, "\n"); n != 10 {
+		t.Errorf("%d events, want 10:\n%s", n, out)
+	}
+	for _, want := range []string{"stdin:2: rejected: ups: decode", "stdin:4: rejected", "Invalid inquiry number", "payloads=3 events=10 rejected=2"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
+func TestNormalizeNotFoundIsNotARejection(t *testing.T) {
+	_, errs, err := run(t, "", "--carrier", "ups", fixture("ups/track-v1-warning-not-found-TW0001.json"))
+	if err != nil || !strings.Contains(errs, "notice:") {
+		t.Errorf("err=%v stderr=%s", err, errs)
+	}
+	out, _, err := run(t, "", "--carrier", "ups", "--tracking-number", "1Z999AA10123456784", fixture("ups/track-v1-warning-not-found-TW0001.json"))
+	if err != nil || !strings.Contains(out, `"event_type":"pending.tracking_registered"`) || !strings.Contains(out, "ups:1Z999AA10123456784") {
+		t.Errorf("err=%v out=%s", err, out)
+	}
+}
+
+func TestNormalizeUnknownCarrier(t *testing.T) {
+	_, _, err := run(t, "", "--carrier", "pony")
+	if err == nil || !strings.Contains(err.Error(), "known:") {
+		t.Errorf("err = %v", err)
+	}
+	_, _, err = run(t, "", "--carrier", "ups", "--format", "csv")
+	if err == nil {
+		t.Error("csv accepted")
+	}
+}
+
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	if err := runDemo(t.Context(), &out, filepath.Join("..", "..", "testdata", "carriers")); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"carrier", "ups", "accounting:", "sample events:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -1,0 +1,182 @@
+// Package normalize is the normalize stage: raw carrier payloads in, canonical
+// events out (keyed by shipment id), and anything unusable to the dead-letter
+// topic with its reason.
+package normalize
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/pipeline"
+)
+
+// Binding ties a raw topic to the carrier and format of its payloads.
+type Binding struct {
+	Topic   string
+	Carrier string
+	Format  normalizers.Format
+}
+
+// Encoding is how events are written to the events topic.
+type Encoding string
+
+const (
+	// Avro is plain Avro binary; the schema's full name is in the
+	// "avro.schema" header (or Confluent framing when a registry is set).
+	Avro Encoding = "avro"
+	// JSON is the contract's JSON, one event per record.
+	JSON Encoding = "json"
+)
+
+// Config configures the stage's processor.
+type Config struct {
+	Bindings    []Binding
+	EventsTopic string
+	Encoding    Encoding
+	// MaxPayload rejects larger raw records as too_large.
+	MaxPayload int
+	// Now is the processing clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Processor normalizes raw records. It is not safe for concurrent use; a
+// stage runs one per instance.
+type Processor struct {
+	cfg      Config
+	bindings map[string]bound
+	batch    *normalizers.Batch
+	avro     *event.AvroCodec
+}
+
+type bound struct {
+	n      normalizers.Normalizer
+	format normalizers.Format
+}
+
+// New checks the bindings (an unknown carrier or format is a config error
+// that names the binding and the known carriers) and builds the processor.
+func New(cfg Config) (*Processor, error) {
+	if cfg.EventsTopic == "" {
+		return nil, fmt.Errorf("normalize: no events topic")
+	}
+	if cfg.Encoding == "" {
+		cfg.Encoding = Avro
+	}
+	if cfg.Encoding != Avro && cfg.Encoding != JSON {
+		return nil, fmt.Errorf("normalize: unknown encoding %q (want avro or json)", cfg.Encoding)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Processor{cfg: cfg, bindings: map[string]bound{}, batch: normalizers.NewBatch()}
+	for i, b := range cfg.Bindings {
+		n, err := normalizers.Lookup(b.Carrier, b.Format)
+		if err != nil {
+			return nil, fmt.Errorf("normalize: binding %d (topic %q): %w", i, b.Topic, err)
+		}
+		if _, dup := p.bindings[b.Topic]; dup {
+			return nil, fmt.Errorf("normalize: topic %q is bound twice", b.Topic)
+		}
+		f := b.Format
+		if f == "" {
+			f = n.Formats()[0]
+		}
+		p.bindings[b.Topic] = bound{n: n, format: f}
+	}
+	if len(p.bindings) == 0 {
+		return nil, fmt.Errorf("normalize: no raw topic bindings")
+	}
+	if cfg.Encoding == Avro {
+		c, err := event.NewAvroCodec()
+		if err != nil {
+			return nil, err
+		}
+		p.avro = c
+	}
+	return p, nil
+}
+
+// Topics lists the bound raw topics.
+func (p *Processor) Topics() []string {
+	out := make([]string, 0, len(p.bindings))
+	for t := range p.bindings {
+		out = append(out, t)
+	}
+	return out
+}
+
+var (
+	hdrAvro = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/avro")}, {Key: "avro.schema", Value: []byte("io.wismo.v1.ShipmentEvent")}}
+	hdrJSON = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/json")}}
+)
+
+// Process implements pipeline.Processor.
+func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
+	b, ok := p.bindings[rec.Topic]
+	if !ok {
+		out.DeadLetter(rec, string(normalizers.KindUnsupportedCarrier), "no carrier is bound to topic "+rec.Topic)
+		return
+	}
+	out.Carrier = b.n.Carrier()
+	in := normalizers.Input{
+		Payload:      rec.Value,
+		Format:       b.format,
+		TrackingHint: keyHint(rec.Key),
+		Lineage:      event.Lineage{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset},
+		Now:          p.cfg.Now(),
+	}
+	if err := normalizers.Normalize(b.n, &in, p.batch, p.cfg.MaxPayload); err != nil {
+		out.DeadLetter(rec, string(normalizers.KindOf(err)), err.Error())
+		return
+	}
+	for i := range p.batch.Events {
+		e := &p.batch.Events[i]
+		var (
+			val []byte
+			err error
+			hdr []kgo.RecordHeader
+		)
+		if p.avro != nil {
+			val, err = p.avro.Append(nil, e)
+			hdr = hdrAvro
+		} else {
+			val = event.AppendJSON(make([]byte, 0, 1024), e)
+			hdr = hdrJSON
+		}
+		if err != nil {
+			out.PartialDeadLetter(rec, "encode", fmt.Sprintf("event %s does not encode: %v", e.ID, err))
+			continue
+		}
+		out.Emit(&kgo.Record{Topic: p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: val, Headers: hdr})
+	}
+	for _, r := range p.batch.Rejected {
+		out.PartialDeadLetter(rec, string(r.Kind), r.Error())
+	}
+	if len(out.Records) == out.Partial { // every scan was rejected
+		out.Records = out.Records[:0]
+		out.Partial = 0
+		kind, msg := string(normalizers.KindValidate), "no scan could be encoded"
+		if len(p.batch.Rejected) > 0 {
+			kind, msg = string(p.batch.Rejected[0].Kind), p.batch.Rejected[0].Error()
+		}
+		out.DeadLetter(rec, kind, msg)
+	}
+}
+
+// keyHint uses the record key as the tracking number when it looks like
+// one; pollers key raw records by tracking number.
+func keyHint(k []byte) string {
+	if len(k) == 0 || len(k) > 64 || !utf8.Valid(k) {
+		return ""
+	}
+	for _, c := range k {
+		if c <= ' ' || c == '{' || c == '"' {
+			return ""
+		}
+	}
+	return string(k)
+}

@@ -1,0 +1,82 @@
+package pipeline
+
+import (
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Processor transforms one input record. It appends what the record becomes
+// to out: output records, or a dead letter. It must not keep rec.
+type Processor interface {
+	Process(rec *kgo.Record, out *Output)
+}
+
+// Output collects what one input record becomes.
+type Output struct {
+	Records []*kgo.Record
+	// Dead is set when the record itself was dead-lettered.
+	Dead bool
+	// Carrier labels the record in metrics ("ups"); "" when unknown.
+	Carrier string
+	// Partial counts parts of the record rejected while the rest went out
+	// (a scan with an absurd time in a payload of good scans).
+	Partial int
+
+	deadLetterTopic string
+}
+
+// Emit adds an output record.
+func (o *Output) Emit(r *kgo.Record) { o.Records = append(o.Records, r) }
+
+// DeadLetter sends the raw record, bytes unchanged, to the dead-letter topic
+// with the headers contracts.md lists. The source key is kept, so the dead
+// letters of one shipment stay in order.
+func (o *Output) DeadLetter(src *kgo.Record, kind, msg string) {
+	o.Dead = true
+	o.Records = append(o.Records, o.deadLetter(src, kind, msg, false))
+}
+
+// PartialDeadLetter records that part of src was rejected while the rest of
+// it went out; the copy in the dead-letter topic carries partial=true.
+func (o *Output) PartialDeadLetter(src *kgo.Record, kind, msg string) {
+	o.Partial++
+	o.Records = append(o.Records, o.deadLetter(src, kind, msg, true))
+}
+
+func (o *Output) deadLetter(src *kgo.Record, kind, msg string, partial bool) *kgo.Record {
+	h := []kgo.RecordHeader{
+		{Key: "error", Value: []byte(oneLine(msg))},
+		{Key: "error_kind", Value: []byte(kind)},
+		{Key: "source_topic", Value: []byte(src.Topic)},
+		{Key: "source_partition", Value: strconv.AppendInt(nil, int64(src.Partition), 10)},
+		{Key: "source_offset", Value: strconv.AppendInt(nil, src.Offset, 10)},
+		{Key: "carrier", Value: []byte(o.Carrier)},
+	}
+	if partial {
+		h = append(h, kgo.RecordHeader{Key: "partial", Value: []byte("true")})
+	}
+	return &kgo.Record{Topic: o.deadLetterTopic, Key: src.Key, Value: src.Value, Headers: h}
+}
+
+// oneLine keeps the error header to one line, as the contract says.
+func oneLine(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			b[i] = ' '
+		}
+	}
+	if len(b) > 1000 {
+		b = append(b[:997], "..."...)
+	}
+	return string(b)
+}
+
+func (o *Output) reset() {
+	for i := range o.Records {
+		o.Records[i] = nil
+	}
+	o.Records = o.Records[:0]
+	o.Dead, o.Carrier, o.Partial = false, "", 0
+}
