@@ -92,6 +92,17 @@ func (t *Table) Lookup(code, subcode, text string) *Mapping {
 	return match(t.fallback, subcode, text)
 }
 
+// LookupCode is Lookup without the code "*" rows: for decoders that try
+// more than one code of a scan before falling back.
+func (t *Table) LookupCode(code, subcode, text string) *Mapping {
+	return match(t.byCode[code], subcode, text)
+}
+
+// Fallback returns the first matching code "*" row, or nil.
+func (t *Table) Fallback(subcode, text string) *Mapping {
+	return match(t.fallback, subcode, text)
+}
+
 func match(rows []Mapping, subcode, text string) *Mapping {
 	for i := range rows {
 		m := &rows[i]

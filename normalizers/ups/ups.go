@@ -176,12 +176,22 @@ func (n *Normalizer) activity(act *fastjson.Value, s *normalizers.Scan, b *norma
 	code := b.Upper(st.GetStringBytes("code"))
 	typ := b.Upper(st.GetStringBytes("type"))
 	desc := b.Str(st.GetStringBytes("description"))
+	statusCode := b.Str(st.GetStringBytes("statusCode"))
 	key := code
 	if key == "" {
-		key = b.Str(st.GetStringBytes("statusCode"))
+		key = statusCode
 	}
 	s.Type, s.Reason = nil, ""
-	if m := Table.Lookup(key, typ, desc); m != nil {
+	// The two-letter code is the most specific; the three-digit status code
+	// is coarser but better than the type alone.
+	m := Table.LookupCode(code, typ, desc)
+	if m == nil && statusCode != "" {
+		m = Table.LookupCode(statusCode, typ, desc)
+	}
+	if m == nil {
+		m = Table.Fallback(typ, desc)
+	}
+	if m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
 	s.Raw = event.Raw{Code: key, Type: typ, Description: desc}
