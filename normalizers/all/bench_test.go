@@ -10,8 +10,8 @@ import (
 // benchSets are realistic multi-scan payloads per carrier: the real
 // captures in testdata, compacted as the carriers' APIs send them.
 var benchSets = []struct {
-	carrier string
-	format  normalizers.Format
+	carrier  string
+	format   normalizers.Format
 	patterns []string
 }{
 	{"ups", normalizers.JSON, []string{"ups/track-v1-express-*.json", "ups/track-v1-ground-*.json"}},
