@@ -3,5 +3,7 @@
 package all
 
 import (
+	_ "github.com/wismo/wismo/normalizers/avroscan"
+	_ "github.com/wismo/wismo/normalizers/fedex"
 	_ "github.com/wismo/wismo/normalizers/ups"
 )

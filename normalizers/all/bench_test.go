@@ -1,6 +1,7 @@
 package all_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/wismo/wismo/normalizers"
@@ -15,6 +16,9 @@ var benchSets = []struct {
 	patterns []string
 }{
 	{"ups", normalizers.JSON, []string{"ups/track-v1-express-*.json", "ups/track-v1-ground-*.json"}},
+	{"fedex", normalizers.JSON, []string{"fedex/track-v1-ground-*.json", "fedex/track-v1-priority-*.json"}},
+	// Avro payloads are binary: used as they are, not compacted.
+	{"generic", normalizers.Avro, []string{"avro/ocf-*.avro"}},
 }
 
 // BenchmarkNormalize measures decode plus normalization per carrier, the
@@ -28,8 +32,22 @@ func BenchmarkNormalize(b *testing.B) {
 		}
 		var payloads [][]byte
 		for _, p := range s.patterns {
-			payloads = append(payloads, normalizertest.Compact(b, p)...)
+			if s.format == normalizers.JSON {
+				payloads = append(payloads, normalizertest.Compact(b, p)...)
+				continue
+			}
+			for _, f := range normalizertest.Fixtures(b, p) {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				payloads = append(payloads, data)
+			}
 		}
-		b.Run(s.carrier, func(b *testing.B) { normalizertest.Bench(b, n, s.format, payloads) })
+		name := s.carrier // BenchmarkNormalize/ups; other formats get a suffix
+		if s.format != normalizers.JSON {
+			name += "_" + string(s.format)
+		}
+		b.Run(name, func(b *testing.B) { normalizertest.Bench(b, n, s.format, payloads) })
 	}
 }

@@ -20,6 +20,7 @@ var fixtureSets = []struct {
 	pattern string
 }{
 	{"ups", normalizers.JSON, "ups/*.json"},
+	{"fedex", normalizers.JSON, "fedex/*.json"},
 }
 
 // invalid lists the fixtures that are carrier error bodies for an invalid
