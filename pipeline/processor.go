@@ -12,6 +12,13 @@ type Processor interface {
 	Process(rec *kgo.Record, out *Output)
 }
 
+// BatchEnder is implemented by processors that keep anything per batch
+// (metrics to publish, state to keep or roll back). The stage calls EndBatch
+// after every transaction, saying whether it committed.
+type BatchEnder interface {
+	EndBatch(committed bool)
+}
+
 // Output collects what one input record becomes.
 type Output struct {
 	Records []*kgo.Record
@@ -24,6 +31,8 @@ type Output struct {
 	Partial int
 
 	deadLetterTopic string
+	deadKind        string
+	partialKinds    []string
 }
 
 // Emit adds an output record.
@@ -34,6 +43,7 @@ func (o *Output) Emit(r *kgo.Record) { o.Records = append(o.Records, r) }
 // letters of one shipment stay in order.
 func (o *Output) DeadLetter(src *kgo.Record, kind, msg string) {
 	o.Dead = true
+	o.deadKind = kind
 	o.Records = append(o.Records, o.deadLetter(src, kind, msg, false))
 }
 
@@ -41,6 +51,7 @@ func (o *Output) DeadLetter(src *kgo.Record, kind, msg string) {
 // it went out; the copy in the dead-letter topic carries partial=true.
 func (o *Output) PartialDeadLetter(src *kgo.Record, kind, msg string) {
 	o.Partial++
+	o.partialKinds = append(o.partialKinds, kind)
 	o.Records = append(o.Records, o.deadLetter(src, kind, msg, true))
 }
 
@@ -78,5 +89,6 @@ func (o *Output) reset() {
 		o.Records[i] = nil
 	}
 	o.Records = o.Records[:0]
-	o.Dead, o.Carrier, o.Partial = false, "", 0
+	o.Dead, o.Carrier, o.Partial, o.deadKind = false, "", 0, ""
+	o.partialKinds = o.partialKinds[:0]
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 )
@@ -25,9 +27,11 @@ type StageConfig struct {
 	// ClientOpts are extra franz-go options: TLS, SASL, client id.
 	ClientOpts []kgo.Opt
 	Logger     *zap.Logger
-	// OnBatchEnd, when set, is told whether each batch committed; stateful
-	// stages roll their state back on an abort.
-	OnBatchEnd func(committed bool)
+	// Metrics, when set, receives the stage's series.
+	Metrics *Metrics
+	// LagInterval is how often consumer lag is measured for the metrics;
+	// 0 means 15 s.
+	LagInterval time.Duration
 }
 
 // Stage is a running consume-transform-produce loop.
@@ -39,6 +43,7 @@ type Stage struct {
 	log      *zap.Logger
 	assigned atomic.Int32
 	polled   atomic.Int64
+	joined   atomic.Bool
 }
 
 // NewStage connects a stage; Run starts it.
@@ -69,6 +74,7 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 		kgo.FetchMaxBytes(32 << 20),
 		kgo.MaxBufferedRecords(100_000),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			s.joined.Store(true)
 			s.assigned.Add(int32(count(m)))
 			s.log.Info("partitions assigned", zap.Any("partitions", m))
 		}),
@@ -98,6 +104,20 @@ func count(m map[string][]int32) int {
 	return n
 }
 
+// Ready reports whether the instance has joined its group and received an
+// assignment (possibly empty, when there are more instances than
+// partitions).
+func (s *Stage) Ready() bool {
+	if s.joined.Load() {
+		return true
+	}
+	member, gen := s.sess.Client().GroupMetadata()
+	return member != "" && gen >= 0
+}
+
+// Name is the stage's name.
+func (s *Stage) Name() string { return s.cfg.Name }
+
 // Stats returns the stage's committed record accounting.
 func (s *Stage) Stats() *Stats { return s.stats }
 
@@ -117,6 +137,11 @@ func (s *Stage) Client() *kgo.Client { return s.sess.Client() }
 // transactional id, or out of retries).
 func (s *Stage) Run(ctx context.Context) error {
 	defer s.sess.Close()
+	if s.cfg.Metrics != nil {
+		lagCtx, stopLag := context.WithCancel(ctx)
+		defer stopLag()
+		go s.measureLag(lagCtx)
+	}
 	var out Output
 	out.deadLetterTopic = s.cfg.DeadLetterTopic
 	for {
@@ -171,11 +196,7 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output) error {
 			}
 			s.sess.Produce(ctx, r, promise)
 		}
-		var ok, dead int64 = 1, 0
-		if out.Dead {
-			ok, dead = 0, 1
-		}
-		s.stats.add(out.Carrier, 1, ok, dead, int64(out.Partial), produced)
+		s.stats.record(out, produced)
 	})
 	mu.Lock()
 	try := kgo.TryCommit
@@ -185,9 +206,16 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output) error {
 	}
 	mu.Unlock()
 	committed, err := s.sess.End(ctx, try)
-	s.stats.settle(committed)
-	if s.cfg.OnBatchEnd != nil {
-		s.cfg.OnBatchEnd(committed)
+	s.stats.settle(committed, s.cfg.Name, s.cfg.Metrics)
+	if be, ok := s.proc.(BatchEnder); ok {
+		be.EndBatch(committed)
+	}
+	if m := s.cfg.Metrics; m != nil {
+		outcome := "committed"
+		if !committed {
+			outcome = "aborted"
+		}
+		m.TxnSeconds.WithLabelValues(s.cfg.Name, outcome).Observe(time.Since(start).Seconds())
 	}
 	if err != nil {
 		return fmt.Errorf("pipeline: %s: end transaction: %w", s.cfg.Name, err)
@@ -199,4 +227,39 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output) error {
 			zap.Int("records", fetches.NumRecords()))
 	}
 	return nil
+}
+
+// measureLag publishes, every LagInterval, how far behind the end of each
+// of its partitions this instance is.
+func (s *Stage) measureLag(ctx context.Context) {
+	every := s.cfg.LagInterval
+	if every <= 0 {
+		every = 15 * time.Second
+	}
+	adm := kadm.NewClient(s.sess.Client())
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.cfg.Metrics.Assigned.WithLabelValues(s.cfg.Name).Set(float64(s.assigned.Load()))
+		member, _ := s.sess.Client().GroupMetadata()
+		lags, err := adm.Lag(ctx, s.cfg.Group)
+		if err != nil {
+			continue
+		}
+		for _, g := range lags {
+			for topic, ps := range g.Lag {
+				for p, l := range ps {
+					if l.Member == nil || l.Member.MemberID != member || l.Err != nil {
+						continue
+					}
+					s.cfg.Metrics.Lag.WithLabelValues(s.cfg.Name, topic, strconv.Itoa(int(p))).Set(float64(l.Lag))
+				}
+			}
+		}
+	}
 }

@@ -10,39 +10,62 @@ import (
 // records that produced output and Dead those that were dead-lettered.
 type Counts struct {
 	In, Out, Dead, Partial int64
-	Produced           int64 // output records, not counting dead letters
+	Produced               int64 // output records, not counting dead letters
 }
 
+func (c *Counts) add(o Counts) {
+	c.In += o.In
+	c.Out += o.Out
+	c.Dead += o.Dead
+	c.Partial += o.Partial
+	c.Produced += o.Produced
+}
+
+type kindKey struct{ carrier, kind string }
+
 // Stats accumulates Counts per label for committed transactions only:
-// counts of an aborted batch are thrown away with the batch.
+// counts of an aborted batch are thrown away with the batch, since its
+// records will be counted when they are processed again.
 type Stats struct {
 	mu        sync.Mutex
 	committed map[string]*Counts
-	pending   map[string]*Counts
 	txns      int64
 	aborts    int64
+
+	// the batch in progress; only the stage's goroutine touches these
+	pending      map[string]*Counts
+	pendingDead  map[kindKey]int64
+	pendingParts map[kindKey]int64
 }
 
 func newStats() *Stats {
-	return &Stats{committed: map[string]*Counts{}, pending: map[string]*Counts{}}
+	return &Stats{committed: map[string]*Counts{}, pending: map[string]*Counts{},
+		pendingDead: map[kindKey]int64{}, pendingParts: map[kindKey]int64{}}
 }
 
-func (s *Stats) add(label string, in, out, dead, partial, produced int64) {
-	c := s.pending[label]
+func (s *Stats) record(out *Output, produced int64) {
+	c := s.pending[out.Carrier]
 	if c == nil {
 		c = &Counts{}
-		s.pending[label] = c
+		s.pending[out.Carrier] = c
 	}
-	c.In += in
-	c.Out += out
-	c.Dead += dead
-	c.Partial += partial
+	c.In++
+	if out.Dead {
+		c.Dead++
+		s.pendingDead[kindKey{out.Carrier, out.deadKind}]++
+	} else {
+		c.Out++
+	}
+	c.Partial += int64(out.Partial)
 	c.Produced += produced
+	for _, k := range out.partialKinds {
+		s.pendingParts[kindKey{out.Carrier, k}]++
+	}
 }
 
-func (s *Stats) settle(committed bool) {
+// settle folds the batch into the committed counts (and metrics), or drops it.
+func (s *Stats) settle(committed bool, stage string, m *Metrics) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if committed {
 		s.txns++
 		for k, p := range s.pending {
@@ -51,16 +74,28 @@ func (s *Stats) settle(committed bool) {
 				c = &Counts{}
 				s.committed[k] = c
 			}
-			c.In += p.In
-			c.Out += p.Out
-			c.Dead += p.Dead
-			c.Partial += p.Partial
-			c.Produced += p.Produced
+			c.add(*p)
 		}
 	} else {
 		s.aborts++
 	}
+	s.mu.Unlock()
+	if committed && m != nil {
+		for k, p := range s.pending {
+			m.In.WithLabelValues(stage, k).Add(float64(p.In))
+			m.Out.WithLabelValues(stage, k).Add(float64(p.Out))
+			m.Produced.WithLabelValues(stage, k).Add(float64(p.Produced))
+		}
+		for k, n := range s.pendingDead {
+			m.DeadLetter.WithLabelValues(stage, k.carrier, k.kind).Add(float64(n))
+		}
+		for k, n := range s.pendingParts {
+			m.Partial.WithLabelValues(stage, k.carrier, k.kind).Add(float64(n))
+		}
+	}
 	clear(s.pending)
+	clear(s.pendingDead)
+	clear(s.pendingParts)
 }
 
 // Snapshot returns the committed counts per label, and the totals.
@@ -70,11 +105,7 @@ func (s *Stats) Snapshot() (byLabel map[string]Counts, total Counts) {
 	byLabel = make(map[string]Counts, len(s.committed))
 	for k, c := range s.committed {
 		byLabel[k] = *c
-		total.In += c.In
-		total.Out += c.Out
-		total.Dead += c.Dead
-		total.Partial += c.Partial
-		total.Produced += c.Produced
+		total.add(*c)
 	}
 	return byLabel, total
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+func runNormalize(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	cmd := normalizeCmd()
 	var out, errb bytes.Buffer
@@ -25,7 +25,7 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, err
 func fixture(name string) string { return filepath.Join("..", "..", "testdata", "carriers", name) }
 
 func TestNormalizeFiles(t *testing.T) {
-	out, errs, err := run(t, "", "--carrier", "ups", "--now", "2026-11-21T00:00:00Z",
+	out, errs, err := runNormalize(t, "", "--carrier", "ups", "--now", "2026-11-21T00:00:00Z",
 		fixture("ups/track-v1-ground-delivered-photo.json"), fixture("ups/track-v1-express-intl-customs-clearance.json"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs)
@@ -55,7 +55,7 @@ func TestNormalizeStdinWithRejections(t *testing.T) {
 		t.Fatal(err)
 	}
 	stdin := compact.String() + "\n{broken\n\n" + `{"response":{"errors":[{"code":"TV1002","message":"Invalid inquiry number"}]}}` + "\n"
-	out, errs, err := run(t, stdin, "--carrier", "ups", "--stats")
+	out, errs, err := runNormalize(t, stdin, "--carrier", "ups", "--stats")
 	if !errors.Is(err, errRejected) {
 		t.Fatalf("err = %v, want errRejected", err)
 	}
@@ -70,22 +70,22 @@ func TestNormalizeStdinWithRejections(t *testing.T) {
 }
 
 func TestNormalizeNotFoundIsNotARejection(t *testing.T) {
-	_, errs, err := run(t, "", "--carrier", "ups", fixture("ups/track-v1-warning-not-found-TW0001.json"))
+	_, errs, err := runNormalize(t, "", "--carrier", "ups", fixture("ups/track-v1-warning-not-found-TW0001.json"))
 	if err != nil || !strings.Contains(errs, "notice:") {
 		t.Errorf("err=%v stderr=%s", err, errs)
 	}
-	out, _, err := run(t, "", "--carrier", "ups", "--tracking-number", "1Z999AA10123456784", fixture("ups/track-v1-warning-not-found-TW0001.json"))
+	out, _, err := runNormalize(t, "", "--carrier", "ups", "--tracking-number", "1Z999AA10123456784", fixture("ups/track-v1-warning-not-found-TW0001.json"))
 	if err != nil || !strings.Contains(out, `"event_type":"pending.tracking_registered"`) || !strings.Contains(out, "ups:1Z999AA10123456784") {
 		t.Errorf("err=%v out=%s", err, out)
 	}
 }
 
 func TestNormalizeUnknownCarrier(t *testing.T) {
-	_, _, err := run(t, "", "--carrier", "pony")
+	_, _, err := runNormalize(t, "", "--carrier", "pony")
 	if err == nil || !strings.Contains(err.Error(), "known:") {
 		t.Errorf("err = %v", err)
 	}
-	_, _, err = run(t, "", "--carrier", "ups", "--format", "csv")
+	_, _, err = runNormalize(t, "", "--carrier", "ups", "--format", "csv")
 	if err == nil {
 		t.Error("csv accepted")
 	}

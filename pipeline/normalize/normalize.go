@@ -12,6 +12,7 @@ import (
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
+	"github.com/wismo/wismo/taxonomy"
 )
 
 // Binding ties a raw topic to the carrier and format of its payloads.
@@ -41,6 +42,11 @@ type Config struct {
 	MaxPayload int
 	// Now is the processing clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics, when set, receives the unmapped-code and assumed-UTC counts.
+	Metrics *pipeline.Metrics
+	// Registry, when set, frames Avro records in the Confluent wire format
+	// with the schema id it registered.
+	Registry *SchemaRegistry
 }
 
 // Processor normalizes raw records. It is not safe for concurrent use; a
@@ -50,7 +56,14 @@ type Processor struct {
 	bindings map[string]bound
 	batch    *normalizers.Batch
 	avro     *event.AvroCodec
+	prefix   []byte // Confluent framing: magic byte and schema id
+
+	// counts of the batch in progress, published when it commits
+	unmapped   map[codeKey]int
+	assumedUTC map[string]int
 }
+
+type codeKey struct{ carrier, code string }
 
 type bound struct {
 	n      normalizers.Normalizer
@@ -72,7 +85,8 @@ func New(cfg Config) (*Processor, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &Processor{cfg: cfg, bindings: map[string]bound{}, batch: normalizers.NewBatch()}
+	p := &Processor{cfg: cfg, bindings: map[string]bound{}, batch: normalizers.NewBatch(),
+		unmapped: map[codeKey]int{}, assumedUTC: map[string]int{}}
 	for i, b := range cfg.Bindings {
 		n, err := normalizers.Lookup(b.Carrier, b.Format)
 		if err != nil {
@@ -96,8 +110,30 @@ func New(cfg Config) (*Processor, error) {
 			return nil, err
 		}
 		p.avro = c
+		if cfg.Registry != nil {
+			id, err := cfg.Registry.Register(cfg.EventsTopic+"-value", c.Schema())
+			if err != nil {
+				return nil, err
+			}
+			p.prefix = ConfluentPrefix(id)
+		}
 	}
 	return p, nil
+}
+
+// EndBatch implements pipeline.BatchEnder: data-quality counts are
+// published only for committed batches, like the record counts.
+func (p *Processor) EndBatch(committed bool) {
+	if committed && p.cfg.Metrics != nil {
+		for k, n := range p.unmapped {
+			p.cfg.Metrics.Unmapped.WithLabelValues(k.carrier, k.code).Add(float64(n))
+		}
+		for c, n := range p.assumedUTC {
+			p.cfg.Metrics.AssumedUTC.WithLabelValues(c).Add(float64(n))
+		}
+	}
+	clear(p.unmapped)
+	clear(p.assumedUTC)
 }
 
 // Topics lists the bound raw topics.
@@ -140,8 +176,13 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 			err error
 			hdr []kgo.RecordHeader
 		)
+		if e.Type == taxonomy.Unmapped {
+			p.unmapped[codeKey{e.Carrier, e.Raw.Code}]++
+		} else if e.TZSource == event.TZAssumedUTC && e.Type != taxonomy.Pending {
+			p.assumedUTC[e.Carrier]++
+		}
 		if p.avro != nil {
-			val, err = p.avro.Append(nil, e)
+			val, err = p.avro.Append(append(make([]byte, 0, 512), p.prefix...), e)
 			hdr = hdrAvro
 		} else {
 			val = event.AppendJSON(make([]byte, 0, 1024), e)

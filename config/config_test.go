@@ -1,0 +1,112 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+	_ "github.com/wismo/wismo/normalizers/all"
+)
+
+func flags(t *testing.T, args ...string) *pflag.FlagSet {
+	t.Helper()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// Flags win over the environment, which wins over the file.
+func TestPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "wismo.yaml")
+	if err := os.WriteFile(file, []byte(`
+instance_id: from-file
+encoding: json
+kafka:
+  brokers: [file:9092]
+  sasl: {mechanism: SCRAM-SHA-512, username: u, password: secret}
+raw:
+  - {topic: raw.ups, carrier: ups, format: json}
+topics:
+  partitions: 6
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"WISMO_KAFKA_BROKERS=env1:9092,env2:9092", "WISMO_INSTANCE_ID=from-env", "WISMO_TOPICS_PARTITIONS=3", "HOME=/root"}
+	c, err := Load(flags(t, "--config", file, "--instance-id", "from-flag"), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.InstanceID != "from-flag" {
+		t.Errorf("instance_id = %q, want the flag's", c.InstanceID)
+	}
+	if strings.Join(c.Kafka.Brokers, ",") != "env1:9092,env2:9092" {
+		t.Errorf("brokers = %v, want the environment's", c.Kafka.Brokers)
+	}
+	if c.Topics.Partitions != 3 || c.Encoding != "json" || c.Kafka.SASL.Mechanism != "SCRAM-SHA-512" {
+		t.Errorf("partitions=%d encoding=%s sasl=%s", c.Topics.Partitions, c.Encoding, c.Kafka.SASL.Mechanism)
+	}
+	if len(c.Raw) != 1 || c.Raw[0].Carrier != "ups" {
+		t.Errorf("raw = %+v", c.Raw)
+	}
+	out, err := c.Print()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "secret") || !strings.Contains(string(out), "***") {
+		t.Errorf("printed config leaks the password:\n%s", out)
+	}
+	if _, err := c.KafkaOpts(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRawFromFlagsAndEnv(t *testing.T) {
+	c, err := Load(flags(t, "--raw", "raw.a=ups:json", "--raw", "raw.b=generic:avro"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Raw) != 2 || c.Raw[1].Format != "avro" {
+		t.Errorf("raw = %+v", c.Raw)
+	}
+	c, err = Load(flags(t), []string{"WISMO_RAW=raw.a=ups, raw.c=ups:json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Raw) != 2 || c.Raw[1].Topic != "raw.c" {
+		t.Errorf("raw = %+v", c.Raw)
+	}
+}
+
+// Errors name the setting and what would be right.
+func TestValidation(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  []string
+		want []string
+	}{
+		{[]string{"--raw", "raw.x=pony"}, nil, []string{`raw[0] (topic "raw.x")`, `unknown carrier "pony"`, "known:", "ups"}},
+		{[]string{"--raw", "raw.x=ups:csv"}, nil, []string{`raw[0] (topic "raw.x")`, "csv"}},
+		{[]string{"--raw", "nope"}, nil, []string{"TOPIC=CARRIER"}},
+		{nil, nil, []string{"raw: the normalize stage needs"}},
+		{[]string{"--raw", "raw.x=ups", "--stages", "detect2"}, nil, []string{`unknown stage "detect2"`}},
+		{[]string{"--raw", "raw.x=ups", "--encoding", "xml"}, nil, []string{"encoding"}},
+		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_KAFKA_SASL_MECHANISM=GSSAPI"}, []string{"kafka.sasl.mechanism"}},
+		{[]string{"--raw", "raw.x=ups", "--raw", "raw.x=ups"}, nil, []string{"bound twice"}},
+	} {
+		_, err := Load(flags(t, c.args...), c.env)
+		if err == nil {
+			t.Errorf("%v %v: accepted", c.args, c.env)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error %q does not say %q", c.args, err, w)
+			}
+		}
+	}
+}

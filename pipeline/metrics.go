@@ -1,0 +1,52 @@
+package pipeline
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the Prometheus series every stage exports. One Metrics serves
+// all stages of a process; the stage is a label.
+type Metrics struct {
+	Registry   *prometheus.Registry
+	In         *prometheus.CounterVec
+	Out        *prometheus.CounterVec
+	Produced   *prometheus.CounterVec
+	DeadLetter *prometheus.CounterVec
+	Partial    *prometheus.CounterVec
+	Unmapped   *prometheus.CounterVec
+	AssumedUTC *prometheus.CounterVec
+	TxnSeconds *prometheus.HistogramVec
+	Lag        *prometheus.GaugeVec
+	Assigned   *prometheus.GaugeVec
+}
+
+// NewMetrics registers the series in a new registry (plus the Go and
+// process collectors).
+func NewMetrics() *Metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	f := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "wismo", Name: name, Help: help}, labels)
+		r.MustRegister(c)
+		return c
+	}
+	m := &Metrics{
+		Registry:   r,
+		In:         f("records_in_total", "Input records in committed transactions.", "stage", "carrier"),
+		Out:        f("records_out_total", "Input records that produced output, in committed transactions.", "stage", "carrier"),
+		Produced:   f("records_produced_total", "Output records produced in committed transactions (dead letters excluded).", "stage", "carrier"),
+		DeadLetter: f("records_deadlettered_total", "Input records sent to the dead-letter topic, by error kind.", "stage", "carrier", "kind"),
+		Partial:    f("records_partially_rejected_total", "Parts of records (single scans) rejected while the rest went out.", "stage", "carrier", "kind"),
+		Unmapped:   f("unmapped_codes_total", "Scans whose carrier code is not in the carrier's table.", "carrier", "code"),
+		AssumedUTC: f("assumed_utc_total", "Scans whose time zone was unknown and taken as UTC.", "carrier"),
+		TxnSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "wismo", Name: "transaction_seconds",
+			Help: "Time from a batch's first record to its transaction's end.", Buckets: prometheus.ExponentialBuckets(0.002, 2, 14)},
+			[]string{"stage", "outcome"}),
+		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "wismo", Name: "consumer_lag",
+			Help: "Records behind the end of each input partition, as last measured."}, []string{"stage", "topic", "partition"}),
+		Assigned: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "wismo", Name: "assigned_partitions",
+			Help: "Input partitions this instance owns."}, []string{"stage"}),
+	}
+	r.MustRegister(m.TxnSeconds, m.Lag, m.Assigned)
+	return m
+}

@@ -1,0 +1,217 @@
+// Package runner builds the stages a configuration asks for, creates their
+// topics, serves metrics and health, and runs them until told to stop. It is
+// `wismo run` without the command line, so tests can run instances in
+// process.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/config"
+	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/pipeline"
+	"github.com/wismo/wismo/pipeline/normalize"
+	"go.uber.org/zap"
+)
+
+// Runner is one wismo instance.
+type Runner struct {
+	cfg     *config.Config
+	log     *zap.Logger
+	metrics *pipeline.Metrics
+	stages  []*pipeline.Stage
+	srv     *http.Server
+	ln      net.Listener
+}
+
+// New connects to Kafka, creates missing topics and builds the stages.
+func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, error) {
+	r := &Runner{cfg: cfg, log: log, metrics: pipeline.NewMetrics()}
+	kopts, err := cfg.KafkaOpts()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Topics.Create {
+		if err := r.createTopics(ctx, kopts); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range cfg.Stages {
+		switch name {
+		case "normalize":
+			st, err := r.normalizeStage(kopts)
+			if err != nil {
+				return nil, err
+			}
+			r.stages = append(r.stages, st)
+		}
+	}
+	return r, nil
+}
+
+func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
+	var bindings []normalize.Binding
+	for _, b := range r.cfg.Raw {
+		bindings = append(bindings, normalize.Binding{Topic: b.Topic, Carrier: b.Carrier, Format: normalizers.Format(b.Format)})
+	}
+	ncfg := normalize.Config{
+		Bindings: bindings, EventsTopic: r.cfg.Topics.Events, Encoding: normalize.Encoding(r.cfg.Encoding),
+		MaxPayload: r.cfg.Normalize.MaxPayloadBytes, Metrics: r.metrics,
+	}
+	if sr := r.cfg.SchemaRegistry; sr.URL != "" {
+		ncfg.Registry = &normalize.SchemaRegistry{URL: sr.URL, Username: sr.Username, Password: sr.Password}
+	}
+	proc, err := normalize.New(ncfg)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.NewStage(pipeline.StageConfig{
+		Name:    "normalize",
+		Brokers: r.cfg.Kafka.Brokers,
+		Group:   "wismo-normalize",
+		// Stable per instance: a restarted instance fences its predecessor's
+		// open transaction instead of racing it.
+		TransactionalID: "wismo-normalize-" + r.cfg.InstanceID,
+		Inputs:          proc.Topics(),
+		DeadLetterTopic: r.cfg.Topics.DeadLetter,
+		MaxPollRecords:  r.cfg.Normalize.MaxPollRecords,
+		ClientOpts:      kopts,
+		Logger:          r.log,
+		Metrics:         r.metrics,
+	}, proc)
+}
+
+// createTopics creates the pipeline's topics and the bound raw topics when
+// they are missing. Existing topics are left as they are.
+func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
+	cl, err := kgo.NewClient(kopts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	t := r.cfg.Topics
+	plain := []string{t.Events, t.DeadLetter, t.Notifications}
+	for _, b := range r.cfg.Raw {
+		plain = append(plain, b.Topic)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	create := func(topics []string, configs map[string]*string) error {
+		res, err := adm.CreateTopics(ctx, t.Partitions, t.ReplicationFactor, configs, topics...)
+		if err != nil {
+			return fmt.Errorf("create topics: %w", err)
+		}
+		for _, tr := range res.Sorted() {
+			switch {
+			case tr.Err == nil:
+				r.log.Info("created topic", zap.String("topic", tr.Topic), zap.Int32("partitions", t.Partitions))
+			case errors.Is(tr.Err, kerr.TopicAlreadyExists):
+			default:
+				return fmt.Errorf("create topic %s: %w", tr.Topic, tr.Err)
+			}
+		}
+		return nil
+	}
+	if err := create(plain, nil); err != nil {
+		return err
+	}
+	compact := "compact"
+	return create([]string{t.State}, map[string]*string{"cleanup.policy": &compact})
+}
+
+// Stages returns the stages, for tests.
+func (r *Runner) Stages() []*pipeline.Stage { return r.stages }
+
+// Metrics returns the instance's metrics.
+func (r *Runner) Metrics() *pipeline.Metrics { return r.metrics }
+
+// Ready reports whether every stage has joined its group; why says which
+// has not.
+func (r *Runner) Ready() (ok bool, why string) {
+	var waiting []string
+	for _, s := range r.stages {
+		if !s.Ready() {
+			waiting = append(waiting, s.Name())
+		}
+	}
+	if len(waiting) > 0 {
+		return false, "waiting for partition assignment: " + strings.Join(waiting, ", ")
+	}
+	return true, "ready"
+}
+
+// Handler serves /metrics, /healthz and /readyz.
+func (r *Runner) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(r.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		ok, why := r.Ready()
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		fmt.Fprintln(w, why)
+	})
+	return mux
+}
+
+// Serve starts the HTTP endpoints on cfg.HTTP.Addr ("" or "off" disables
+// them). It returns the address actually bound.
+func (r *Runner) Serve() (string, error) {
+	if r.cfg.HTTP.Addr == "" || r.cfg.HTTP.Addr == "off" {
+		return "", nil
+	}
+	ln, err := net.Listen("tcp", r.cfg.HTTP.Addr)
+	if err != nil {
+		return "", fmt.Errorf("http.addr: %w", err)
+	}
+	r.ln = ln
+	r.srv = &http.Server{Handler: r.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = r.srv.Serve(ln) }()
+	return ln.Addr().String(), nil
+}
+
+// Run runs every stage until ctx is cancelled, then drains them: each
+// finishes and commits the batch in hand. It returns the first stage error.
+func (r *Runner) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for _, s := range r.stages {
+		wg.Add(1)
+		go func(s *pipeline.Stage) {
+			defer wg.Done()
+			if err := s.Run(ctx); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				cancel() // one stage failing for good stops the instance
+			}
+		}(s)
+	}
+	wg.Wait()
+	if r.srv != nil {
+		shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		_ = r.srv.Shutdown(shut)
+	}
+	return first
+}
