@@ -26,9 +26,11 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 # Every test, including each fuzz target's seed corpus (go test runs the
-# seeds of Fuzz functions as ordinary tests).
+# seeds of Fuzz functions as ordinary tests) and the integration tests
+# against the real Kafka broker, which this starts first (or reuses).
 test: vet fmt-check
-	$(GO) test -count=1 $(PKGS)
+	scripts/services.sh up kafka
+	$(GO) test -count=1 -timeout 15m $(PKGS)
 
 lint: vet fmt-check
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest

@@ -4,7 +4,13 @@ import "sync"
 
 var (
 	namesMu sync.RWMutex
-	names   = map[string]string{}
+	// names starts with carriers that reach wismo through aggregators' feeds
+	// without a normalizer of their own; normalizers add theirs.
+	names = map[string]string{
+		"gls": "GLS", "dpd": "DPD", "royalmail": "Royal Mail", "postnl": "PostNL",
+		"canadapost": "Canada Post", "dhl_express": "DHL Express", "ontrac": "OnTrac",
+		"lasership": "LaserShip", "hermes": "Hermes", "evri": "Evri", "australiapost": "Australia Post",
+	}
 )
 
 // RegisterCarrier records a carrier's display name ("FedEx" for "fedex").

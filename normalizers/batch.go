@@ -125,7 +125,7 @@ type Scan struct {
 // Add turns a scan into an event. A scan with an absurd time is recorded in
 // Rejected; a scan already seen in this payload is dropped.
 func (b *Batch) Add(s *Scan) {
-	utc, offset, src, ok := resolveTime(&s.Time, &s.Location)
+	utc, offset, src, ok := resolveTime(&s.Time, zoneOf(s))
 	if !ok {
 		b.reject(KindTimestamp, s.TrackingNumber, "scan "+s.Raw.Code+" has no usable time")
 		return
@@ -222,15 +222,33 @@ func appendField(h []byte, s string) []byte {
 	return append(h, s...)
 }
 
+// zoneOf is the time zone of a scan's place. A scan without a usable place
+// (label created, "shipping info received") takes the zone of the
+// shipment's end it most likely happened at: the origin before the carrier
+// has the parcel, the destination after.
+func zoneOf(s *Scan) *time.Location {
+	if z := tz.ForLocation(s.Location.Country, s.Location.Region); z != nil {
+		return z
+	}
+	first, second := &s.Destination, &s.Origin
+	if s.Type != nil && (s.Type.Milestone == "info_received" || s.Type.Milestone == "pending" || s.Type.Name == "in_transit.picked_up") {
+		first, second = second, first
+	}
+	if z := tz.ForLocation(first.Country, first.Region); z != nil {
+		return z
+	}
+	return tz.ForLocation(second.Country, second.Region)
+}
+
 // resolveTime finds the UTC instant and local offset of a scan: the
 // carrier's offset when given, else the zone of the scan's place with the
 // daylight-saving rule of that date, else UTC.
-func resolveTime(t *Time, loc *event.Location) (utc time.Time, offset int32, src event.TZSource, ok bool) {
+func resolveTime(t *Time, z *time.Location) (utc time.Time, offset int32, src event.TZSource, ok bool) {
 	switch {
 	case t.HasOffset && !t.Wall.IsZero():
 		return t.Wall.Add(-time.Duration(t.Offset) * time.Second), t.Offset, event.TZCarrierOffset, true
 	case !t.UTC.IsZero():
-		if z := tz.ForLocation(loc.Country, loc.Region); z != nil {
+		if z != nil {
 			_, off := t.UTC.In(z).Zone()
 			return t.UTC, int32(off), event.TZLocation, true
 		}
@@ -239,7 +257,7 @@ func resolveTime(t *Time, loc *event.Location) (utc time.Time, offset int32, src
 		}
 		return t.UTC, 0, event.TZAssumedUTC, true
 	case !t.Wall.IsZero():
-		if z := tz.ForLocation(loc.Country, loc.Region); z != nil {
+		if z != nil {
 			w := t.Wall
 			at := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), z)
 			_, off := at.Zone()

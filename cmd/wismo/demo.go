@@ -226,16 +226,27 @@ func printDemoSummary(w io.Writer, byCarrier map[string]pipeline.Counts, totals 
 			r.assumed++
 		}
 	}
-	fmt.Fprintf(w, "\n%-8s %9s %7s %9s %12s %14s\n", "carrier", "payloads", "events", "unmapped", "assumed_utc", "dead-lettered")
-	for _, c := range pipeline.Labels(byCarrier) {
-		k := byCarrier[c]
+	// Payloads are counted by the carrier their topic is bound to, events by
+	// their own carrier: a generic Avro feed brings scans of many carriers.
+	labels := map[string]pipeline.Counts{}
+	for c, k := range byCarrier {
+		labels[c] = k
+	}
+	for c := range rows {
+		if _, ok := labels[c]; !ok {
+			labels[c] = pipeline.Counts{}
+		}
+	}
+	fmt.Fprintf(w, "\n%-10s %9s %7s %9s %12s %14s\n", "carrier", "payloads", "events", "unmapped", "assumed_utc", "dead-lettered")
+	for _, c := range pipeline.Labels(labels) {
+		k := labels[c]
 		r := rows[c]
 		if r == nil {
 			r = &row{}
 		}
-		fmt.Fprintf(w, "%-8s %9d %7d %9d %12d %14d\n", c, k.In, r.events, r.unmapped, r.assumed, k.Dead)
+		fmt.Fprintf(w, "%-10s %9d %7d %9d %12d %14d\n", c, k.In, r.events, r.unmapped, r.assumed, k.Dead)
 	}
-	fmt.Fprintf(w, "%-8s %9d %7d %9s %12s %14d\n", "total", totals.In, len(evs), "", "", totals.Dead)
+	fmt.Fprintf(w, "%-10s %9d %7d %9s %12s %14d\n", "total", totals.In, len(evs), "", "", totals.Dead)
 	if totals.In != totals.Out+totals.Dead {
 		return fmt.Errorf("demo: accounting broken: %d in, %d out, %d dead-lettered", totals.In, totals.Out, totals.Dead)
 	}

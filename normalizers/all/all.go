@@ -4,6 +4,8 @@ package all
 
 import (
 	_ "github.com/wismo/wismo/normalizers/avroscan"
+	_ "github.com/wismo/wismo/normalizers/dhl"
 	_ "github.com/wismo/wismo/normalizers/fedex"
 	_ "github.com/wismo/wismo/normalizers/ups"
+	_ "github.com/wismo/wismo/normalizers/usps"
 )

@@ -17,6 +17,10 @@ var benchSets = []struct {
 }{
 	{"ups", normalizers.JSON, []string{"ups/track-v1-express-*.json", "ups/track-v1-ground-*.json"}},
 	{"fedex", normalizers.JSON, []string{"fedex/track-v1-ground-*.json", "fedex/track-v1-priority-*.json"}},
+	{"usps", normalizers.JSON, []string{"usps/tracking-v3-*-delivered-*.json"}},
+	{"dhl", normalizers.JSON, []string{"dhl/unified-parcel-de-*.json", "dhl/unified-express-*.json"}},
+	// XML has no allocation target; measured for reference.
+	{"usps", normalizers.XML, []string{"usps/webtools-*.xml"}},
 	// Avro payloads are binary: used as they are, not compacted.
 	{"generic", normalizers.Avro, []string{"avro/ocf-*.avro"}},
 }

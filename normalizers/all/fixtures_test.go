@@ -21,6 +21,9 @@ var fixtureSets = []struct {
 }{
 	{"ups", normalizers.JSON, "ups/*.json"},
 	{"fedex", normalizers.JSON, "fedex/*.json"},
+	{"usps", normalizers.JSON, "usps/*.json"},
+	{"usps", normalizers.XML, "usps/*.xml"},
+	{"dhl", normalizers.JSON, "dhl/unified-*.json"},
 }
 
 // invalid lists the fixtures that are carrier error bodies for an invalid

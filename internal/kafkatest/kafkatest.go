@@ -1,0 +1,110 @@
+// Package kafkatest gives integration tests the real Kafka broker that
+// scripts/services.sh runs on loopback.
+//
+// Outside CI a missing broker skips the test, so `go test ./...` works on a
+// laptop without Java; in CI (CI=true) it fails the test: a test that needs
+// the broker must never pass by not running.
+package kafkatest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Brokers returns the broker addresses (WISMO_TEST_KAFKA, default
+// 127.0.0.1:19092) once a metadata request has answered.
+func Brokers(t testing.TB) []string {
+	t.Helper()
+	addr := os.Getenv("WISMO_TEST_KAFKA")
+	if addr == "" {
+		addr = "127.0.0.1:19092"
+	}
+	brokers := strings.Split(addr, ",")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err == nil {
+		defer cl.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err = kadm.NewClient(cl).BrokerMetadata(ctx)
+	}
+	if err != nil {
+		msg := fmt.Sprintf("no Kafka broker at %s (%v); start one with scripts/services.sh up kafka", addr, err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return brokers
+}
+
+// Topics creates fresh topics with a per-test unique prefix, so that runs
+// against a long-lived development broker do not see each other's records.
+// It returns the full names in the order given.
+func Topics(t testing.TB, brokers []string, partitions int32, names ...string) []string {
+	t.Helper()
+	prefix := fmt.Sprintf("test.%s.%d.", strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()), time.Now().UnixNano())
+	full := make([]string, len(names))
+	for i, n := range names {
+		full[i] = prefix + n
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := adm.CreateTopics(ctx, partitions, 1, nil, full...)
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		t.Fatalf("create topics: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _ = adm.DeleteTopics(ctx, full...)
+	})
+	return full
+}
+
+// ReadCommitted reads topic from the start with read_committed until it
+// has want records, or fails after timeout. It then waits a moment more and
+// fails if extra records show up, so that "exactly want" is checked.
+func ReadCommitted(t testing.TB, brokers []string, topic string, want int, timeout time.Duration) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("%s: read %d of %d records in %s", topic, len(out), want, timeout)
+		}
+		out = append(out, fs.Records()...)
+	}
+	if len(out) > want {
+		t.Fatalf("%s: %d records, want exactly %d", topic, len(out), want)
+	}
+	extra, stop := context.WithTimeout(context.Background(), 2*time.Second)
+	defer stop()
+	if fs := cl.PollFetches(extra); len(fs.Records()) > 0 {
+		t.Fatalf("%s: %d records beyond the %d expected", topic, len(fs.Records()), want)
+	}
+	return out
+}
