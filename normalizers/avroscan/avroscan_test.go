@@ -111,9 +111,7 @@ func ocf(tb testing.TB, schema, compression string, records ...map[string]any) [
 
 // normalize runs n the way the normalize stage does.
 func normalize(n normalizers.Normalizer, payload []byte) (*normalizers.Batch, error) {
-	b := normalizers.NewBatch()
-	err := normalizers.Normalize(n, &normalizers.Input{Payload: payload, Format: normalizers.Avro, Now: normalizertest.Now}, b, 0)
-	return b, err
+	return normalizertest.Normalize(n, normalizers.Avro, payload, "")
 }
 
 func one(t *testing.T, n normalizers.Normalizer, s scan) event.Event {

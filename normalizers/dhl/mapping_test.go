@@ -39,10 +39,7 @@ func payload(t *testing.T, service string, extra map[string]any, events ...ev) [
 
 func run(t *testing.T, data []byte, hint string) (*normalizers.Batch, error) {
 	t.Helper()
-	b := normalizers.NewBatch()
-	in := normalizers.Input{Payload: data, Format: normalizers.JSON, TrackingHint: hint, Now: normalizertest.Now}
-	err := normalizers.Normalize(n, &in, b, 0)
-	return b, err
+	return normalizertest.Normalize(n, normalizers.JSON, data, hint)
 }
 
 func one(t *testing.T, service string, e ev) *event.Event {

@@ -149,9 +149,7 @@ func scan(date, typ, exc, desc string) string {
 
 func run(t *testing.T, p string, hint string) (*normalizers.Batch, error) {
 	t.Helper()
-	b := normalizers.NewBatch()
-	in := normalizers.Input{Payload: []byte(p), Format: normalizers.JSON, TrackingHint: hint, Now: normalizertest.Now}
-	return b, normalizers.Normalize(n, &in, b, 0)
+	return normalizertest.Normalize(n, normalizers.JSON, []byte(p), hint)
 }
 
 func TestDuplicates(t *testing.T) {

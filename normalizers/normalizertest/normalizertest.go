@@ -62,13 +62,19 @@ func Fixtures(tb testing.TB, pattern string) []string {
 	return out
 }
 
+// Normalize runs n over one payload as the pipeline does, at the fixed
+// processing time Now.
+func Normalize(n normalizers.Normalizer, format normalizers.Format, payload []byte, hint string) (*normalizers.Batch, error) {
+	b := normalizers.NewBatch()
+	in := normalizers.Input{Payload: payload, Format: format, TrackingHint: hint, Now: Now}
+	return b, normalizers.Normalize(n, &in, b, 0)
+}
+
 // Run normalizes one payload the way `wismo normalize` does and renders
 // the result as golden text: one JSON event per line, then one
 // "# rejected: ..." line per rejection.
 func Run(n normalizers.Normalizer, format normalizers.Format, payload []byte, hint string) string {
-	b := normalizers.NewBatch()
-	in := normalizers.Input{Payload: payload, Format: format, TrackingHint: hint, Now: Now}
-	err := normalizers.Normalize(n, &in, b, 0)
+	b, err := Normalize(n, format, payload, hint)
 	var out bytes.Buffer
 	for i := range b.Events {
 		out.Write(event.AppendJSON(nil, &b.Events[i]))

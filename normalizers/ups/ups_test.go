@@ -44,8 +44,8 @@ func act(typ, code, statusCode, desc string) [8]string {
 
 func normalize(t *testing.T, data []byte) *normalizers.Batch {
 	t.Helper()
-	b := normalizers.NewBatch()
-	if err := normalizers.Normalize(n, &normalizers.Input{Payload: data, Now: normalizertest.Now}, b, 0); err != nil {
+	b, err := normalizertest.Normalize(n, normalizers.JSON, data, "")
+	if err != nil {
 		t.Fatal(err)
 	}
 	return b

@@ -132,9 +132,7 @@ func TestCodeTable(t *testing.T) {
 
 func run(t *testing.T, format normalizers.Format, payload, hint string) (*normalizers.Batch, error) {
 	t.Helper()
-	b := normalizers.NewBatch()
-	in := normalizers.Input{Payload: []byte(payload), Format: format, TrackingHint: hint, Now: normalizertest.Now}
-	return b, normalizers.Normalize(n, &in, b, 0)
+	return normalizertest.Normalize(n, format, []byte(payload), hint)
 }
 
 func mustRun(t *testing.T, format normalizers.Format, payload string) *normalizers.Batch {
