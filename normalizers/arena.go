@@ -16,6 +16,10 @@ type arena struct {
 
 const arenaChunk = 64 << 10
 
+// rewind makes the current chunk's memory available again. Only for
+// callers that no longer hold any string handed out (Batch.ReuseStrings).
+func (a *arena) rewind() { a.buf = a.buf[:0] }
+
 // String returns an immutable copy of b.
 func (a *arena) String(b []byte) string {
 	if len(b) == 0 {

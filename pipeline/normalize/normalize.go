@@ -5,6 +5,7 @@ package normalize
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -87,6 +88,9 @@ func New(cfg Config) (*Processor, error) {
 	}
 	p := &Processor{cfg: cfg, bindings: map[string]bound{}, batch: normalizers.NewBatch(),
 		unmapped: map[codeKey]int{}, assumedUTC: map[string]int{}}
+	// Events are encoded as soon as they are made and never kept, so the
+	// batch may reuse their string memory from record to record.
+	p.batch.ReuseStrings = true
 	for i, b := range cfg.Bindings {
 		n, err := normalizers.Lookup(b.Carrier, b.Format)
 		if err != nil {
@@ -176,10 +180,11 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 			err error
 			hdr []kgo.RecordHeader
 		)
+		// Keys are cloned: the event's strings are reused by the next record.
 		if e.Type == taxonomy.Unmapped {
-			p.unmapped[codeKey{e.Carrier, e.Raw.Code}]++
+			p.unmapped[codeKey{strings.Clone(e.Carrier), strings.Clone(e.Raw.Code)}]++
 		} else if e.TZSource == event.TZAssumedUTC && e.Type != taxonomy.Pending {
-			p.assumedUTC[e.Carrier]++
+			p.assumedUTC[strings.Clone(e.Carrier)]++
 		}
 		if p.avro != nil {
 			val, err = p.avro.Append(append(make([]byte, 0, 512), p.prefix...), e)
