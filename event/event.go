@@ -191,53 +191,15 @@ func (e *Event) values() taxonomy.Values {
 	if name == "" {
 		name = DisplayName(e.Carrier)
 	}
-	return taxonomy.Values{Carrier: name, Place: e.Location.place()}
-}
-
-// place is "City, RG" for places whose region is meaningful to customers
-// (US states, Canadian provinces), else "City, CC", else the city alone.
-// Carriers often shout city names in capitals; those are title-cased.
-func (l *Location) place() string {
-	if l.City == "" {
-		return ""
-	}
-	city := titleCaseUpper(l.City)
+	l := &e.Location
+	v := taxonomy.Values{Carrier: name, City: l.City}
+	// The region means something to customers in the US, Canada and
+	// Australia ("Louisville, KY"); elsewhere the country does.
 	switch {
 	case l.Region != "" && (l.Country == "US" || l.Country == "CA" || l.Country == "AU" || l.Country == ""):
-		return city + ", " + l.Region
-	case l.Country != "":
-		return city + ", " + l.Country
+		v.Area = l.Region
+	default:
+		v.Area = l.Country
 	}
-	return city
-}
-
-// titleCaseUpper turns "NEW YORK" into "New York" and leaves mixed-case names
-// ("Fremont", "McAllen") as they are.
-func titleCaseUpper(s string) string {
-	hasLower := false
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
-			hasLower = true
-			break
-		}
-	}
-	if hasLower {
-		return s
-	}
-	b := []byte(s)
-	start := true
-	for i, c := range b {
-		switch {
-		case c >= 'A' && c <= 'Z':
-			if !start {
-				b[i] = c + 'a' - 'A'
-			}
-			start = false
-		case c == ' ' || c == '-' || c == '.' || c == '/' || c == '(':
-			start = true
-		default:
-			start = false
-		}
-	}
-	return string(b)
+	return v
 }

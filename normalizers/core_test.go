@@ -121,8 +121,8 @@ func (*fakeCarrier) DisplayName() string { return "Fake" }
 func (*fakeCarrier) Formats() []Format   { return []Format{JSON} }
 func (f *fakeCarrier) Normalize(in *Input, b *Batch) error {
 	if string(in.Payload) == "panic" {
-		var m map[string]int
-		m["boom"]++ // a decoder bug
+		var s []int
+		_ = s[len(in.Payload)] // a decoder bug: index out of range
 	}
 	for i := range f.scans {
 		b.Add(&f.scans[i])

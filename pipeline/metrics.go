@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Metrics are the Prometheus series every stage exports. One Metrics serves
@@ -24,7 +25,7 @@ type Metrics struct {
 // process collectors).
 func NewMetrics() *Metrics {
 	r := prometheus.NewRegistry()
-	r.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	f := func(name, help string, labels ...string) *prometheus.CounterVec {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "wismo", Name: name, Help: help}, labels)
 		r.MustRegister(c)

@@ -64,12 +64,14 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 		kgo.ConsumeTopics(cfg.Inputs...),
 		kgo.TransactionalID(cfg.TransactionalID),
 		kgo.TransactionTimeout(60 * time.Second),
-		// Only committed input counts: upstream stages write transactionally too.
+		// Only committed input counts: upstream stages write transactionally
+		// too. (franz-go always asks for stable offsets, KIP-447, so a
+		// partition moved mid-transaction is not read twice.)
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		// KIP-447: wait for our own pending offset commits after a rebalance,
-		// so a partition moved mid-transaction is not read twice.
-		kgo.RequireStableFetchOffsets(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// A fetch parked on an idle partition returns within this; the
+		// default (5 s) shows up as latency when traffic starts again.
+		kgo.FetchMaxWait(250 * time.Millisecond),
 		// Bound what sits in memory when the stage falls behind.
 		kgo.FetchMaxBytes(32 << 20),
 		kgo.MaxBufferedRecords(100_000),

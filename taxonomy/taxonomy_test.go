@@ -62,7 +62,7 @@ func TestTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := tmpl.Render(&Values{Carrier: "UPS", Place: "Louisville, KY"}); got != "Your parcel left a UPS facility in Louisville, KY." {
+	if got := tmpl.Render(&Values{Carrier: "UPS", City: "LOUISVILLE", Area: "KY"}); got != "Your parcel left a UPS facility in Louisville, KY." {
 		t.Errorf("got %q", got)
 	}
 	if got := tmpl.Render(&Values{Carrier: "UPS"}); got != "Your parcel left a UPS facility." {

@@ -70,7 +70,9 @@ func (t Template) String() string { return t.src }
 // Values are what placeholders render to.
 type Values struct {
 	Carrier string // display name
-	Place   string // "Louisville, KY"; empty when unknown
+	// The place is City, then ", " and Area when Area is set ("Louisville,
+	// KY"); no place when City is empty. A city in capitals is title-cased.
+	City, Area string
 }
 
 // Append renders the template into dst.
@@ -82,14 +84,12 @@ func (t Template) Append(dst []byte, v *Values) []byte {
 		case VarCarrier:
 			dst = append(dst, v.Carrier...)
 		case VarInPlace:
-			if v.Place != "" {
-				dst = append(dst, " in "...)
-				dst = append(dst, v.Place...)
+			if v.City != "" {
+				dst = v.appendPlace(append(dst, " in "...))
 			}
 		case VarAtPlace:
-			if v.Place != "" {
-				dst = append(dst, " at "...)
-				dst = append(dst, v.Place...)
+			if v.City != "" {
+				dst = v.appendPlace(append(dst, " at "...))
 			}
 		}
 	}
@@ -98,3 +98,39 @@ func (t Template) Append(dst []byte, v *Values) []byte {
 
 // Render is Append into a new string.
 func (t Template) Render(v *Values) string { return string(t.Append(nil, v)) }
+
+func (v *Values) appendPlace(dst []byte) []byte {
+	dst = AppendTitleCase(dst, v.City)
+	if v.Area != "" {
+		dst = append(dst, ", "...)
+		dst = append(dst, v.Area...)
+	}
+	return dst
+}
+
+// AppendTitleCase appends s, turning a name in capitals ("NEW YORK") into
+// "New York"; names already in mixed case ("McAllen") are kept as they are.
+func AppendTitleCase(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
+			return append(dst, s...)
+		}
+	}
+	start := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			if !start {
+				c += 'a' - 'A'
+			}
+			start = false
+		case c == ' ' || c == '-' || c == '.' || c == '/' || c == '(':
+			start = true
+		default:
+			start = false
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}

@@ -56,8 +56,8 @@ type Processor struct {
 	cfg      Config
 	bindings map[string]bound
 	batch    *normalizers.Batch
-	avro     *event.AvroCodec
-	prefix   []byte // Confluent framing: magic byte and schema id
+	avro     *event.AvroEncoder // nil when the encoding is JSON
+	prefix   []byte             // Confluent framing: magic byte and schema id
 
 	// counts of the batch in progress, published when it commits
 	unmapped   map[codeKey]int
@@ -109,11 +109,11 @@ func New(cfg Config) (*Processor, error) {
 		return nil, fmt.Errorf("normalize: no raw topic bindings")
 	}
 	if cfg.Encoding == Avro {
-		c, err := event.NewAvroCodec()
+		c, err := event.NewAvroCodec() // for the schema text the registry needs
 		if err != nil {
 			return nil, err
 		}
-		p.avro = c
+		p.avro = &event.AvroEncoder{}
 		if cfg.Registry != nil {
 			id, err := cfg.Registry.Register(cfg.EventsTopic+"-value", c.Schema())
 			if err != nil {
@@ -177,7 +177,6 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 		e := &p.batch.Events[i]
 		var (
 			val []byte
-			err error
 			hdr []kgo.RecordHeader
 		)
 		// Keys are cloned: the event's strings are reused by the next record.
@@ -187,15 +186,11 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 			p.assumedUTC[strings.Clone(e.Carrier)]++
 		}
 		if p.avro != nil {
-			val, err = p.avro.Append(append(make([]byte, 0, 512), p.prefix...), e)
+			val = p.avro.Append(append(make([]byte, 0, 640), p.prefix...), e)
 			hdr = hdrAvro
 		} else {
 			val = event.AppendJSON(make([]byte, 0, 1024), e)
 			hdr = hdrJSON
-		}
-		if err != nil {
-			out.PartialDeadLetter(rec, "encode", fmt.Sprintf("event %s does not encode: %v", e.ID, err))
-			continue
 		}
 		out.Emit(&kgo.Record{Topic: p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: val, Headers: hdr})
 	}
@@ -205,7 +200,7 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 	if len(out.Records) == out.Partial { // every scan was rejected
 		out.Records = out.Records[:0]
 		out.Partial = 0
-		kind, msg := string(normalizers.KindValidate), "no scan could be encoded"
+		kind, msg := string(normalizers.KindValidate), "no scan was usable"
 		if len(p.batch.Rejected) > 0 {
 			kind, msg = string(p.batch.Rejected[0].Kind), p.batch.Rejected[0].Error()
 		}

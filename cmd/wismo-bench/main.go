@@ -1,0 +1,344 @@
+// Command wismo-bench measures the normalize stage against a real Kafka
+// broker, with transactions on (see BENCHMARKS.md for results):
+//
+//   - throughput: N single-scan push payloads (about 400 bytes each) are
+//     produced first, then one stage instance normalizes them; the figure is
+//     input records per second from the stage's start to its last commit;
+//   - latency: payloads are produced at a fixed rate while the stage runs;
+//     for each canonical event a read_committed consumer sees, the latency is
+//     the time from the raw record's timestamp to that moment.
+//
+// It creates its own uniquely named topics and deletes them at the end.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/normalizers"
+	_ "github.com/wismo/wismo/normalizers/all"
+	"github.com/wismo/wismo/pipeline"
+	"github.com/wismo/wismo/pipeline/normalize"
+)
+
+func main() {
+	var (
+		brokers    = flag.String("brokers", "127.0.0.1:19092", "Kafka brokers")
+		mode       = flag.String("mode", "throughput", "throughput or latency")
+		records    = flag.Int("records", 500000, "throughput: records to normalize")
+		rate       = flag.Int("rate", 10000, "latency: records per second")
+		duration   = flag.Duration("duration", 30*time.Second, "latency: how long to produce")
+		partitions = flag.Int("partitions", 6, "partitions of the benchmark's topics")
+		encoding   = flag.String("encoding", "avro", "avro or json")
+		fetchWait  = flag.Duration("fetch-max-wait", 0, "stage consumer's fetch max wait (0: the stage's default)")
+		warmup     = flag.Duration("warmup", 3*time.Second, "latency: first stretch of sending left out of the figures (group join, first transactions)")
+	)
+	flag.Parse()
+	b := &bench{metrics: pipeline.NewMetrics(), brokers: strings.Split(*brokers, ","), partitions: int32(*partitions), encoding: normalize.Encoding(*encoding), fetchWait: *fetchWait}
+	var err error
+	switch *mode {
+	case "throughput":
+		err = b.throughput(*records)
+	case "latency":
+		err = b.latency(*rate, *duration, *warmup)
+	default:
+		err = fmt.Errorf("unknown mode %q", *mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wismo-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	brokers          []string
+	partitions       int32
+	encoding         normalize.Encoding
+	fetchWait        time.Duration
+	metrics          *pipeline.Metrics
+	seen             *[]time.Duration // raw timestamp to processing, when probing
+	raw, events, dlq string
+	adm              *kadm.Client
+	cl               *kgo.Client
+}
+
+func (b *bench) setup() error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.MaxBufferedRecords(200_000), kgo.ProducerBatchMaxBytes(1<<20))
+	if err != nil {
+		return err
+	}
+	b.cl, b.adm = cl, kadm.NewClient(cl)
+	id := time.Now().UnixNano()
+	b.raw, b.events, b.dlq = fmt.Sprintf("bench.%d.raw.ups", id), fmt.Sprintf("bench.%d.events", id), fmt.Sprintf("bench.%d.dlq", id)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := b.adm.CreateTopics(ctx, b.partitions, 1, nil, b.raw, b.events, b.dlq)
+	if err == nil {
+		err = res.Error()
+	}
+	return err
+}
+
+func (b *bench) teardown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, _ = b.adm.DeleteTopics(ctx, b.raw, b.events, b.dlq)
+	b.cl.Close()
+}
+
+// payload is a single-scan UPS push of about 400 bytes; each tracking
+// number is distinct so every record yields one distinct event.
+func payload(i int) []byte {
+	return []byte(fmt.Sprintf(`{"trackResponse":{"shipment":[{"package":[{"trackingNumber":"1ZBENCH%011d","activity":[{"location":{"address":{"city":"Louisville","stateProvince":"KY","postalCode":"40209","countryCode":"US"},"slic":"4021"},"status":{"type":"I","description":"Departed from Facility","code":"DP","statusCode":"005"},"date":"20261120","time":"%02d%02d%02d","gmtDate":"20261120","gmtOffset":"-05:00","gmtTime":"15:04:05"}]}]}]}}`,
+		i, i/3600%24, i/60%60, i%60))
+}
+
+func (b *bench) stage() (*pipeline.Stage, error) {
+	var opts []kgo.Opt
+	if b.fetchWait > 0 {
+		opts = append(opts, kgo.FetchMaxWait(b.fetchWait))
+	}
+	if os.Getenv("BENCH_KGO_DEBUG") != "" {
+		opts = append(opts, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, nil)))
+	}
+	if os.Getenv("BENCH_FAST_RETRY") != "" {
+		opts = append(opts, kgo.RetryBackoffFn(func(tries int) time.Duration { return time.Duration(tries) * 10 * time.Millisecond }))
+	}
+	proc, err := normalize.New(normalize.Config{
+		Bindings:    []normalize.Binding{{Topic: b.raw, Carrier: "ups", Format: normalizers.JSON}},
+		EventsTopic: b.events, Encoding: b.encoding,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var p pipeline.Processor = proc
+	if b.seen != nil {
+		p = &probe{Processor: proc, seen: b.seen}
+	}
+	return pipeline.NewStage(pipeline.StageConfig{Name: "normalize", Brokers: b.brokers, Group: b.raw + ".g",
+		TransactionalID: b.raw + ".t", Inputs: []string{b.raw}, DeadLetterTopic: b.dlq, MaxPollRecords: 10000, ClientOpts: opts,
+		Metrics: b.metrics}, p)
+}
+
+func (b *bench) throughput(n int) error {
+	if err := b.setup(); err != nil {
+		return err
+	}
+	defer b.teardown()
+	fmt.Printf("producing %d single-scan payloads (%d bytes each) to %d partitions...\n", n, len(payload(0)), b.partitions)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var perr atomic.Value
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		b.cl.Produce(ctx, &kgo.Record{Topic: b.raw, Value: payload(i)}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				perr.Store(err)
+			}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	if err, _ := perr.Load().(error); err != nil {
+		return err
+	}
+	st, err := b.stage()
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- st.Run(runCtx) }()
+	last := time.Now()
+	for {
+		_, tot := st.Stats().Snapshot()
+		if tot.In >= int64(n) {
+			break
+		}
+		if time.Since(last) >= 2*time.Second {
+			el := time.Since(start)
+			fmt.Printf("  %d/%d committed (%.0f records/s)\n", tot.In, n, float64(tot.In)/el.Seconds())
+			last = time.Now()
+		}
+		select {
+		case err := <-done:
+			stop()
+			return fmt.Errorf("stage stopped: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	el := time.Since(start)
+	stop()
+	<-done
+	txns, aborts := st.Stats().Transactions()
+	fmt.Printf("throughput: %d records in %s = %.0f records/s (transactions: %d committed, %d aborted; encoding %s)\n",
+		n, el.Round(time.Millisecond), float64(n)/el.Seconds(), txns, aborts, b.encoding)
+	return nil
+}
+
+func (b *bench) latency(rate int, dur, warmup time.Duration) error {
+	if err := b.setup(); err != nil {
+		return err
+	}
+	defer b.teardown()
+	var seen []time.Duration
+	b.seen = &seen
+	st, err := b.stage()
+	if err != nil {
+		return err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx) }()
+	for !st.Ready() || st.Assigned() == 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Record i's event is keyed ups:1ZBENCH<i>, so the consumer finds the
+	// raw record's timestamp without decoding the event: a decoding
+	// consumer that fell behind would be measuring itself.
+	skip := int(float64(rate) * warmup.Seconds())
+	dur += warmup
+	total := int(float64(rate) * dur.Seconds())
+	stamps := make([]atomic.Int64, total)
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.ConsumeTopics(b.events),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(50*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer consumer.Close()
+	lat := make([]time.Duration, 0, total)
+	var perSecond []time.Duration
+	if os.Getenv("BENCH_TIMELINE") != "" {
+		perSecond = make([]time.Duration, int(dur.Seconds())+1)
+	}
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		for len(lat) < total-skip {
+			fs := consumer.PollFetches(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			now := time.Now().UnixNano()
+			fs.EachRecord(func(r *kgo.Record) {
+				i, err := strconv.Atoi(strings.TrimPrefix(string(r.Key), "ups:1ZBENCH"))
+				if err != nil || i < 0 || i >= total {
+					return
+				}
+				if t0 := stamps[i].Load(); t0 != 0 {
+					if i >= skip {
+						lat = append(lat, time.Duration(now-t0))
+					}
+					if perSecond != nil {
+						s := i / rate
+						if d := time.Duration(now - t0); d > perSecond[s] {
+							perSecond[s] = d
+						}
+					}
+				}
+			})
+		}
+	}()
+	var (
+		ackMu sync.Mutex
+		acks  []time.Duration
+	)
+	fmt.Printf("producing %d records/s for %s (the first %s is warm-up, left out)...\n", rate, dur, warmup)
+	start := time.Now()
+	for i := 0; i < total; i++ {
+		due := start.Add(time.Duration(float64(i) / float64(rate) * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		now := time.Now()
+		stamps[i].Store(now.UnixNano())
+		b.cl.Produce(ctx, &kgo.Record{Topic: b.raw, Value: payload(i), Timestamp: now}, func(r *kgo.Record, err error) {
+			if err == nil {
+				ackMu.Lock()
+				acks = append(acks, time.Since(r.Timestamp))
+				ackMu.Unlock()
+			}
+		})
+	}
+	select {
+	case <-consumed:
+	case <-time.After(60 * time.Second):
+		fmt.Println("  (timed out waiting for the last events)")
+		stop()
+		<-consumed
+	}
+	stop()
+	<-done
+	if len(lat) == 0 {
+		return fmt.Errorf("no latencies measured")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(f float64) time.Duration { return lat[int(f*float64(len(lat)-1))] }
+	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond / 10) }
+	b.printTxnHistogram()
+	if perSecond != nil {
+		fmt.Print("worst latency by second of sending:")
+		for _, d := range perSecond {
+			fmt.Printf(" %s", r(d))
+		}
+		fmt.Println()
+	}
+	if len(acks) > 0 {
+		sort.Slice(acks, func(i, j int) bool { return acks[i] < acks[j] })
+		fmt.Printf("raw produce acknowledged: p50 %s, p99 %s, max %s\n", r(acks[len(acks)/2]), r(acks[len(acks)*99/100]), r(acks[len(acks)-1]))
+	}
+	if len(seen) > 0 {
+		sort.Slice(seen, func(i, j int) bool { return seen[i] < seen[j] })
+		fmt.Printf("raw record to stage processing: p50 %s, p99 %s, max %s\n", r(seen[len(seen)/2]), r(seen[len(seen)*99/100]), r(seen[len(seen)-1]))
+	}
+	txns, aborts := st.Stats().Transactions()
+	fmt.Printf("latency at %d records/s over %s after warm-up (%d events): p50 %s, p90 %s, p99 %s, p99.9 %s, max %s (encoding %s; %d transactions, %d aborted)\n",
+		rate, dur-warmup, len(lat), r(q(0.50)), r(q(0.90)), r(q(0.99)), r(q(0.999)), r(lat[len(lat)-1]), b.encoding, txns, aborts)
+	return nil
+}
+
+// printTxnHistogram shows how long the stage's transactions took.
+func (b *bench) printTxnHistogram() {
+	mfs, err := b.metrics.Registry.Gather()
+	if err != nil {
+		return
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "wismo_transaction_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			h := m.GetHistogram()
+			fmt.Printf("transactions: %d, mean %.1f ms; cumulative counts by upper bound:", h.GetSampleCount(), 1000*h.GetSampleSum()/float64(h.GetSampleCount()))
+			for _, bk := range h.GetBucket() {
+				fmt.Printf(" <=%gms:%d", 1000*bk.GetUpperBound(), bk.GetCumulativeCount())
+			}
+			fmt.Println()
+		}
+	}
+}
+
+// probe records how long raw records waited before the stage processed them.
+type probe struct {
+	pipeline.Processor
+	seen *[]time.Duration
+}
+
+func (p *probe) Process(rec *kgo.Record, out *pipeline.Output) {
+	*p.seen = append(*p.seen, time.Since(rec.Timestamp))
+	p.Processor.Process(rec, out)
+}
