@@ -108,3 +108,16 @@ func ReadCommitted(t testing.TB, brokers []string, topic string, want int, timeo
 	}
 	return out
 }
+
+// WaitFor polls cond every 50 ms until it holds, or fails the test after
+// timeout naming what it waited for.
+func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

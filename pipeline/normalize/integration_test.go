@@ -90,16 +90,6 @@ func committedIn(ins ...*instance) int64 {
 	return n
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // Mixed carriers plus malformed records: per carrier, records in = records
 // with events + dead letters, and the output topics hold exactly that.
@@ -144,7 +134,7 @@ func TestRealBrokerAccounting(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- st.Run(ctx) }()
-	waitFor(t, "all records committed", 60*time.Second, func() bool { _, tot := st.Stats().Snapshot(); return tot.In >= int64(len(recs)) })
+	kafkatest.WaitFor(t, "all records committed", 60*time.Second, func() bool { _, tot := st.Stats().Snapshot(); return tot.In >= int64(len(recs)) })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -246,7 +236,7 @@ func TestRealBrokerNoDuplicatesAfterCrash(t *testing.T) {
 	// Its replacement starts with the same transactional id: the broker
 	// aborts the dead instance's open transaction.
 	b := start(t, brokers, events+".g", events+".txn", []string{raw}, bindings, events, dlq, nil)
-	waitFor(t, "the replacement to process everything", 90*time.Second, func() bool { return committedIn(b) >= int64(len(recs)) })
+	kafkatest.WaitFor(t, "the replacement to process everything", 90*time.Second, func() bool { return committedIn(b) >= int64(len(recs)) })
 	close(h.release)
 	if err := <-a.done; err == nil {
 		t.Error("the crashed instance's Run returned no error")
@@ -299,18 +289,18 @@ func TestRealBrokerScaleOut(t *testing.T) {
 	produce(t, brokers, batch(0, 300))
 	a := start(t, brokers, events+".g", events+".a", []string{raw}, bindings, events, dlq, nil)
 	b := start(t, brokers, events+".g", events+".b", []string{raw}, bindings, events, dlq, nil)
-	waitFor(t, "both instances to own partitions", 60*time.Second, func() bool {
+	kafkatest.WaitFor(t, "both instances to own partitions", 60*time.Second, func() bool {
 		return a.stage.Assigned() > 0 && b.stage.Assigned() > 0 && a.stage.Assigned()+b.stage.Assigned() == 6
 	})
-	waitFor(t, "the first 300 records", 60*time.Second, func() bool { return committedIn(a, b) >= 300 })
+	kafkatest.WaitFor(t, "the first 300 records", 60*time.Second, func() bool { return committedIn(a, b) >= 300 })
 	a.cancel() // a leaves; b must take over its partitions
 	if err := <-a.done; err != nil {
 		t.Fatal(err)
 	}
 	a.done <- nil
 	produce(t, brokers, batch(300, 300))
-	waitFor(t, "b to own every partition", 60*time.Second, func() bool { return b.stage.Assigned() == 6 })
-	waitFor(t, "all 600 records", 60*time.Second, func() bool { return committedIn(a, b) >= 600 })
+	kafkatest.WaitFor(t, "b to own every partition", 60*time.Second, func() bool { return b.stage.Assigned() == 6 })
+	kafkatest.WaitFor(t, "all 600 records", 60*time.Second, func() bool { return committedIn(a, b) >= 600 })
 	if got := committedIn(a, b); got != 600 {
 		t.Errorf("committed %d input records, want 600", got)
 	}
