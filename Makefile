@@ -36,8 +36,15 @@ lint: vet fmt-check
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	$(STATICCHECK) $(PKGS)
 
+# The Go benchmarks (one core, with allocations), then the normalize stage
+# against the real broker: sustained throughput with transactions on, and
+# latency at 10,000 records/s. Figures go to BENCHMARKS.md by hand, with the
+# date and this command.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
+	scripts/services.sh up kafka
+	$(GO) run ./cmd/wismo-bench -mode throughput -records 500000
+	$(GO) run ./cmd/wismo-bench -mode latency -rate 10000 -duration 30s
 
 # Runs every fuzz target for FUZZTIME each; go test -fuzz takes one target
 # per package at a time.
