@@ -90,7 +90,6 @@ func committedIn(ins ...*instance) int64 {
 	return n
 }
 
-
 // Mixed carriers plus malformed records: per carrier, records in = records
 // with events + dead letters, and the output topics hold exactly that.
 func TestRealBrokerAccounting(t *testing.T) {
