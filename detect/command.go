@@ -1,0 +1,36 @@
+package detect
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Command is one notification the downstream service should send
+// (contracts v1). It carries no personal contact data.
+type Command struct {
+	SchemaVersion  int       `json:"schema_version"`
+	CommandID      string    `json:"command_id"`
+	ShipmentID     string    `json:"shipment_id"`
+	Carrier        string    `json:"carrier"`
+	TrackingNumber string    `json:"tracking_number"`
+	Trigger        string    `json:"trigger"`
+	EventType      string    `json:"event_type"`
+	EventID        string    `json:"event_id"`
+	Priority       string    `json:"priority"`
+	Message        string    `json:"message"`
+	NextStep       string    `json:"next_step"`
+	OccurredAt     time.Time `json:"occurred_at"`
+	DecidedAt      time.Time `json:"decided_at"`
+	NotBefore      time.Time `json:"not_before"`
+	Supersedes     string    `json:"supersedes"`
+	// Extension: the episode the command belongs to (see State).
+	Episode int `json:"episode"`
+}
+
+// MarshalJSON writes times in UTC, RFC 3339, as the contract shows.
+func (c *Command) MarshalJSON() ([]byte, error) {
+	type plain Command
+	p := plain(*c)
+	p.OccurredAt, p.DecidedAt, p.NotBefore = p.OccurredAt.UTC().Truncate(time.Second), p.DecidedAt.UTC().Truncate(time.Second), p.NotBefore.UTC().Truncate(time.Second)
+	return json.Marshal(&p)
+}

@@ -1,0 +1,329 @@
+// Package detect is the detection logic of wismo: per-shipment state, silent
+// stall timers, exception triage and the notification policy. It is pure:
+// time comes from the caller (an event-time clock in backtests and tests, the
+// wall clock in the live stage), and outputs go to a callback, so the live
+// stage and `wismo backtest` run the very same code.
+package detect
+
+import (
+	"container/heap"
+	"encoding/binary"
+	"strings"
+	"time"
+
+	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/rules"
+	"github.com/wismo/wismo/taxonomy"
+	"github.com/wismo/wismo/tz"
+	"github.com/zeebo/xxh3"
+)
+
+// Sink receives what the engine decides: notification commands and the
+// synthetic events (stalls, expiry) it makes.
+type Sink interface {
+	Command(c *Command)
+	Event(e *event.Event)
+}
+
+// Engine holds the state of the shipments of one partition (or of a whole
+// backtest) and applies the rules to them.
+type Engine struct {
+	rules  *rules.Rules
+	states map[string]*State
+	timers timerHeap
+	now    int64 // the clock: latest time seen or advanced to
+	intern map[string]string
+}
+
+// New returns an engine with no shipments.
+func New(r *rules.Rules) *Engine {
+	return &Engine{rules: r, states: map[string]*State{}, intern: map[string]string{}}
+}
+
+// Len is the number of tracked shipments.
+func (e *Engine) Len() int { return len(e.states) }
+
+// State returns a shipment's state, or nil.
+func (e *Engine) State(shipmentID string) *State { return e.states[shipmentID] }
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return time.Unix(e.now, 0).UTC() }
+
+// triggers' bit positions in State.Notified
+var triggerBit = func() map[string]uint16 {
+	m := map[string]uint16{}
+	for i, t := range rules.Triggers {
+		m[t] = 1 << i
+	}
+	return m
+}()
+
+// nonMovement are informational types that say nothing about the parcel
+// moving; they do not reset stall timers nor clear exceptions.
+var nonMovement = map[string]bool{
+	"in_transit.eta_updated": true, "in_transit.delivery_rescheduled": true,
+	"in_transit.redirected_by_recipient": true, "out_for_delivery.recipient_contacted": true,
+	"out_for_delivery.appointment_scheduled": true,
+}
+
+func isMovement(t *taxonomy.Type) bool {
+	switch t.Milestone {
+	case "in_transit", "out_for_delivery", "delivered", "returned", "available_for_pickup", "attempt_failed":
+		return !nonMovement[t.Name]
+	}
+	return false
+}
+
+// milestone ranks: a later, non-noise scan may move a shipment to a
+// milestone of lower rank (out for delivery again after a failed attempt),
+// but never an older one; delivered is terminal except for a return.
+var rank = map[string]int{
+	"pending": 0, "info_received": 1, "in_transit": 2, "exception": 2, "out_for_delivery": 3,
+	"attempt_failed": 4, "available_for_pickup": 4, "delivered": 5, "returned": 6, "expired": 7, "unknown": 0,
+}
+
+// Apply takes one canonical event. The clock first advances to the event's
+// time (firing what was due before it), then the event updates the state
+// and may notify.
+func (e *Engine) Apply(ev *event.Event, out Sink) {
+	at := ev.OccurredAt.Unix()
+	if at > e.now {
+		e.Advance(ev.OccurredAt, out)
+	}
+	id := ev.ShipmentID()
+	s := e.states[id]
+	if s == nil {
+		s = &State{}
+		e.states[id] = s
+	}
+	if s.seen(ev.ID) {
+		return // a resent scan: already counted and told
+	}
+	e.update(s, ev)
+	e.decide(id, s, ev, out)
+	e.arm(id, s)
+}
+
+func (e *Engine) update(s *State, ev *event.Event) {
+	at := ev.OccurredAt.Unix()
+	if s.Service == "" && ev.Service != "" {
+		s.Service = e.internStr(ev.Service)
+	}
+	if s.Zone == nil {
+		if z := tz.ForLocation(ev.Destination.Country, ev.Destination.Region); z != nil {
+			s.Zone = z
+		}
+	}
+	if ev.Origin.Country != "" && ev.Destination.Country != "" && ev.Origin.Country != ev.Destination.Country {
+		s.Flags |= flagInternational
+	} else if ev.Location.Country != "" && ev.Destination.Country != "" && ev.Location.Country != ev.Destination.Country {
+		s.Flags |= flagInternational
+	}
+	if ev.EstimatedDelivery != "" {
+		if d, err := time.Parse("2006-01-02", ev.EstimatedDelivery); err == nil {
+			s.EDD = int32(d.Unix() / 86400)
+		}
+	}
+	if ev.Source == event.FromCarrier && at > s.LastScan {
+		s.LastScan = at
+	}
+	if ev.Type.Name == "info_received.label_created" && (s.LabelAt == 0 || at < s.LabelAt) {
+		s.LabelAt = at
+	}
+}
+
+// decide applies the taxonomy's rules and the notification policy.
+func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
+	t := ev.Type
+	at := ev.OccurredAt.Unix()
+	late := at < s.CurrentAt // older than what the customer already sees
+
+	if ev.Source == event.FromCarrier && isMovement(t) && !late && at >= s.LastMove {
+		s.LastMove = at
+		// Movement clears an open exception or stall; when a delay or
+		// stall was told, telling that it is over is part of the service.
+		if s.OpenException != nil || s.StallAt != 0 {
+			s.OpenException, s.StallAt = nil, 0
+			s.Flags &^= flagEscalated
+			if s.Flags&flagDelayNotified != 0 && !s.terminal() && t.Milestone != "delivered" {
+				s.Flags &^= flagDelayNotified
+				e.notify(id, s, ev, "exception_resolved", "normal", e.rules.ResolvedMessage, "", out)
+			}
+			s.Flags &^= flagDelayNotified
+			s.Episode++
+			s.Notified = 0
+		}
+	}
+	if t.Class == taxonomy.Noise || late {
+		return // noise and late scans never change what the customer sees
+	}
+	// An open actionable exception waits for the customer: routine updates
+	// are held back until movement clears it, and a lesser exception does
+	// not replace it.
+	held := s.OpenException != nil && s.OpenException.Class == taxonomy.Actionable
+	if t.Milestone == "exception" {
+		if s.terminal() {
+			return
+		}
+		if !held || t.Class == taxonomy.Actionable {
+			s.OpenException = t
+		}
+		if t.Name == "exception.stalled_pre_transit" || t.Name == "exception.stalled_in_transit" || t.Name == "exception.stalled_out_for_delivery" {
+			s.StallAt = at
+		}
+	} else {
+		if s.terminal() && t.Milestone != "returned" {
+			return // delivered is terminal, except for a return
+		}
+		if s.Current == nil || t.Milestone != s.Current.Milestone {
+			if s.Current != nil && rank[t.Milestone] < rank[s.Current.Milestone] && !isMovement(t) {
+				return // an informational scan cannot move a shipment back
+			}
+			s.Episode++
+			s.Notified = 0
+		}
+		s.Current, s.CurrentAt = t, at
+	}
+	n := e.rules.NotifyFor(t)
+	if n == nil {
+		return
+	}
+	if held && t.Class != taxonomy.Actionable && n.Priority != "high" && t.Milestone != "delivered" {
+		return
+	}
+	if n.Trigger == "delayed" || n.Trigger == "stalled" {
+		s.Flags |= flagDelayNotified
+	}
+	e.notify(id, s, ev, n.Trigger, n.Priority, ev.Message(), string(ev.AppendNextStep(nil)), out)
+}
+
+// notify emits one command per trigger per episode.
+func (e *Engine) notify(id string, s *State, ev *event.Event, trigger, priority, msg, next string, out Sink) {
+	bit := triggerBit[trigger]
+	if s.Notified&bit != 0 {
+		return
+	}
+	decided := time.Unix(e.now, 0).UTC()
+	local := decided.In(zoneOr(s.Zone))
+	day := int32(local.Unix()+int64(offsetOf(local))) / 86400
+	if day != s.Day {
+		s.Day, s.DayCount = day, 0
+	}
+	if int(s.DayCount) >= e.rules.DailyCap && priority != "high" {
+		return // over the daily cap; actionable commands still go out
+	}
+	s.Notified |= bit
+	s.DayCount++
+	out.Command(&Command{
+		SchemaVersion: 1, CommandID: commandID(id, trigger, s.Episode), ShipmentID: id,
+		Carrier: ev.Carrier, TrackingNumber: ev.TrackingNumber, Trigger: trigger,
+		EventType: ev.Type.Name, EventID: ev.ID.String(), Priority: priority,
+		Message: msg, NextStep: next, OccurredAt: ev.OccurredAt, DecidedAt: decided,
+		NotBefore: e.notBefore(decided, s.Zone), Episode: int(s.Episode),
+	})
+}
+
+func commandID(shipment, trigger string, episode uint16) string {
+	b := make([]byte, 0, 64)
+	b = append(b, shipment...)
+	b = append(b, 0)
+	b = append(b, trigger...)
+	b = binary.BigEndian.AppendUint16(b, episode)
+	id := event.ID(xxh3.Hash128(b).Bytes())
+	return id.String()
+}
+
+// notBefore moves a command decided in quiet hours (destination local time)
+// to the end of them.
+func (e *Engine) notBefore(decided time.Time, z *time.Location) time.Time {
+	start, end := int(e.rules.QuietStart), int(e.rules.QuietEnd)
+	if start == end {
+		return decided
+	}
+	local := decided.In(zoneOr(z))
+	m := local.Hour()*60 + local.Minute()
+	quiet := (start < end && m >= start && m < end) || (start > end && (m >= start || m < end))
+	if !quiet {
+		return decided
+	}
+	resume := time.Date(local.Year(), local.Month(), local.Day(), end/60, end%60, 0, 0, local.Location())
+	if !resume.After(local) {
+		resume = resume.AddDate(0, 0, 1)
+	}
+	return resume.UTC()
+}
+
+func zoneOr(z *time.Location) *time.Location {
+	if z == nil {
+		return time.UTC
+	}
+	return z
+}
+
+func offsetOf(t time.Time) int { _, off := t.Zone(); return off }
+
+func (e *Engine) internStr(s string) string {
+	if v, ok := e.intern[s]; ok {
+		return v
+	}
+	s = strings.Clone(s)
+	e.intern[s] = s
+	return s
+}
+
+// ---- timers ----
+
+type timer struct {
+	at int64
+	id string
+}
+
+type timerHeap []timer
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return t
+}
+
+// arm computes the shipment's next deadline from its state and the rules.
+// Deadlines live in the state, not in the heap: the heap only says when to
+// look again, so a stale heap entry is harmless and a restored state
+// re-arms itself.
+func (e *Engine) arm(id string, s *State) {
+	due := e.nextDeadline(id, s)
+	if due == 0 || due == s.due {
+		s.due = due
+		return
+	}
+	s.due = due
+	heap.Push(&e.timers, timer{at: due, id: id})
+}
+
+// Advance moves the clock to now and fires every deadline due by then, in
+// time order. Firing is idempotent: a deadline that fired changed the
+// state so that it is not due again.
+func (e *Engine) Advance(now time.Time, out Sink) {
+	t := now.Unix()
+	for len(e.timers) > 0 && e.timers[0].at <= t {
+		tm := heap.Pop(&e.timers).(timer)
+		s := e.states[tm.id]
+		if s == nil || s.due != tm.at {
+			continue // superseded
+		}
+		if tm.at > e.now {
+			e.now = tm.at
+		}
+		s.due = 0
+		e.fire(tm.id, s, tm.at, out)
+		e.arm(tm.id, s)
+	}
+	if t > e.now {
+		e.now = t
+	}
+}

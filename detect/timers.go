@@ -1,0 +1,181 @@
+package detect
+
+import (
+	"encoding/binary"
+	"strings"
+	"time"
+
+	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/taxonomy"
+	"github.com/zeebo/xxh3"
+)
+
+// deadline kinds, in the order they are checked when several fall due at
+// once
+type kind uint8
+
+const (
+	kindNone kind = iota
+	kindPreTransit
+	kindInTransit
+	kindOutForDelivery
+	kindPickupReminder
+	kindEscalate
+	kindExpiry
+)
+
+var synthetic = map[kind]*taxonomy.Type{
+	kindPreTransit:     taxonomy.MustLookup("exception.stalled_pre_transit"),
+	kindInTransit:      taxonomy.MustLookup("exception.stalled_in_transit"),
+	kindOutForDelivery: taxonomy.MustLookup("exception.stalled_out_for_delivery"),
+	kindPickupReminder: taxonomy.MustLookup("available_for_pickup.pickup_deadline_approaching"),
+	kindExpiry:         taxonomy.MustLookup("expired.no_updates_timeout"),
+}
+
+// deadlines lists what the shipment is waiting for, each with its due time.
+func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
+	if s.terminal() || s.Current == nil && s.LastScan == 0 {
+		return
+	}
+	carrier, _, _ := strings.Cut(id, ":")
+	st := e.rules.StallsFor(carrier, s.Service)
+	business := e.rules.BusinessDaysOnly[carrier]
+	zone := zoneOr(s.Zone)
+	last := max(s.LastScan, s.CurrentAt)
+	visit(kindExpiry, last+int64(st.Expiry/time.Second))
+	if s.StallAt != 0 {
+		if s.Flags&flagEscalated == 0 {
+			visit(kindEscalate, s.StallAt+int64(st.EscalateAfter/time.Second))
+		}
+		return
+	}
+	m := s.Milestone()
+	if (m == "pending" || m == "info_received") && s.LastMove != 0 {
+		m = "in_transit" // only movement scans so far, all of them noise
+	}
+	switch m {
+	case "info_received", "pending":
+		if s.LastMove == 0 && s.LabelAt != 0 {
+			visit(kindPreTransit, addTime(s.LabelAt, st.PreTransit, business, zone))
+		}
+	case "in_transit", "attempt_failed":
+		if s.LastMove != 0 {
+			d := st.InTransitDomestic
+			if s.Flags&flagInternational != 0 {
+				d = st.InTransitInternational
+			}
+			visit(kindInTransit, addTime(s.LastMove, d, business, zone))
+		}
+	case "out_for_delivery":
+		day := time.Unix(s.CurrentAt, 0).In(zone)
+		cut := int(st.OutForDeliveryCutoff)
+		visit(kindOutForDelivery, time.Date(day.Year(), day.Month(), day.Day(), cut/60, cut%60, 0, 0, zone).Unix())
+	case "available_for_pickup":
+		if s.Notified&triggerBit["pickup_reminder"] == 0 {
+			visit(kindPickupReminder, s.CurrentAt+int64(st.PickupReminder/time.Second))
+		}
+	}
+}
+
+func (e *Engine) nextDeadline(id string, s *State) int64 {
+	var next int64
+	e.deadlines(id, s, func(_ kind, at int64) {
+		if next == 0 || at < next {
+			next = at
+		}
+	})
+	return next
+}
+
+// fire handles every deadline of the shipment due at or before at.
+func (e *Engine) fire(id string, s *State, at int64, out Sink) {
+	var due []kind
+	e.deadlines(id, s, func(k kind, t int64) {
+		if t <= at {
+			due = append(due, k)
+		}
+	})
+	for _, k := range due {
+		switch k {
+		case kindEscalate:
+			s.Flags |= flagEscalated
+			e.escalate(id, s, at, out)
+		case kindExpiry:
+			ev := e.syntheticEvent(id, s, synthetic[k], at)
+			out.Event(ev)
+			s.seen(ev.ID)
+			e.decide(id, s, ev, out)
+			s.Flags |= flagExpired
+			return
+		default:
+			ev := e.syntheticEvent(id, s, synthetic[k], at)
+			out.Event(ev)
+			s.seen(ev.ID)
+			e.decide(id, s, ev, out)
+		}
+	}
+}
+
+// escalate repeats a stall report once, with a higher priority, when the
+// silence goes on. It supersedes the first report.
+func (e *Engine) escalate(id string, s *State, at int64, out Sink) {
+	carrier, tracking, _ := strings.Cut(id, ":")
+	first := commandID(id, "stalled", s.Episode)
+	decided := time.Unix(at, 0).UTC()
+	out.Command(&Command{
+		SchemaVersion: 1, CommandID: commandID(id, "stalled.escalated", s.Episode), ShipmentID: id,
+		Carrier: carrier, TrackingNumber: tracking, Trigger: "stalled",
+		EventType: s.OpenException.Name, EventID: "", Priority: "high",
+		Message:    "Your parcel still has no tracking update. We are looking into it with the carrier.",
+		OccurredAt: decided, DecidedAt: decided, NotBefore: e.notBefore(decided, s.Zone),
+		Supersedes: first, Episode: int(s.Episode),
+	})
+}
+
+// syntheticEvent makes a pipeline event. Its id depends only on the
+// shipment, the type and what the deadline was measured from, so a replay
+// makes the same event.
+func (e *Engine) syntheticEvent(id string, s *State, t *taxonomy.Type, at int64) *event.Event {
+	carrier, tracking, _ := strings.Cut(id, ":")
+	b := make([]byte, 0, 96)
+	b = append(b, "pipeline\x00"...)
+	b = append(b, id...)
+	b = append(b, 0)
+	b = append(b, t.Name...)
+	b = binary.BigEndian.AppendUint64(b, uint64(max(s.LastMove, s.CurrentAt, s.LabelAt)))
+	ev := &event.Event{
+		ID: event.ID(xxh3.Hash128(b).Bytes()), Carrier: carrier, TrackingNumber: tracking,
+		Service: s.Service, Type: t, Reason: t.Reason, OccurredAt: time.Unix(at, 0).UTC(),
+		TZSource: event.TZAssumedUTC, Source: event.FromPipeline,
+	}
+	if s.Zone != nil {
+		_, off := ev.OccurredAt.In(s.Zone).Zone()
+		ev.LocalOffset, ev.TZSource = int32(off), event.TZLocation
+	}
+	return ev
+}
+
+// addTime adds d to a Unix time; for carriers that do not scan on
+// weekends, Saturdays and Sundays in the zone do not count.
+func addTime(from int64, d time.Duration, businessOnly bool, zone *time.Location) int64 {
+	if !businessOnly {
+		return from + int64(d/time.Second)
+	}
+	t := time.Unix(from, 0).In(zone)
+	left := d
+	for left > 0 {
+		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, zone)
+			continue
+		}
+		midnight := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, zone)
+		if step := midnight.Sub(t); step < left {
+			left -= step
+			t = midnight
+			continue
+		}
+		t = t.Add(left)
+		left = 0
+	}
+	return t.Unix()
+}

@@ -1,0 +1,334 @@
+// Package rules holds the detection rules as data: stall thresholds by
+// carrier, service and lane, which event types notify with which trigger,
+// quiet hours and the daily cap. Defaults are embedded (defaults.yaml,
+// triggers.yaml); users override them with files of their own.
+package rules
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wismo/wismo/taxonomy"
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed defaults.yaml
+var defaultsYAML []byte
+
+//go:embed triggers.yaml
+var triggersYAML []byte
+
+// Triggers of the notification contract (v1).
+var Triggers = []string{"shipped", "out_for_delivery", "delivered", "available_for_pickup", "attempt_failed",
+	"action_required", "delayed", "stalled", "exception_resolved", "returning", "pickup_reminder", "expired"}
+
+// Stalls are the silence thresholds.
+type Stalls struct {
+	PreTransit             time.Duration
+	InTransitDomestic      time.Duration
+	InTransitInternational time.Duration
+	OutForDeliveryCutoff   Clock // local time of day
+	PickupReminder         time.Duration
+	Expiry                 time.Duration
+	EscalateAfter          time.Duration
+}
+
+// Clock is a time of day, in minutes after midnight.
+type Clock int
+
+// Rules is a loaded rule set. It is read-only once loaded.
+type Rules struct {
+	Stalls           Stalls
+	BusinessDaysOnly map[string]bool
+	QuietStart       Clock
+	QuietEnd         Clock
+	DailyCap         int
+	ResolvedMessage  string
+
+	overrides []override
+	triggers  []triggerRow
+	byType    map[*taxonomy.Type]*Notify // resolved once per type
+}
+
+// Notify is what an event type triggers.
+type Notify struct {
+	Trigger  string
+	Priority string
+}
+
+type override struct {
+	carrier, service string
+	fields           map[string]string
+}
+
+type triggerRow struct {
+	match, trigger, priority string
+	onlyActionable           bool
+}
+
+// file is the YAML shape of a rules file.
+type file struct {
+	Stalls           map[string]string   `yaml:"stalls"`
+	BusinessDaysOnly []string            `yaml:"business_days_only"`
+	Overrides        []map[string]string `yaml:"overrides"`
+	Notifications    struct {
+		QuietHours struct {
+			Start string `yaml:"start"`
+			End   string `yaml:"end"`
+		} `yaml:"quiet_hours"`
+		DailyCap        *int   `yaml:"daily_cap"`
+		ResolvedMessage string `yaml:"resolved_message"`
+	} `yaml:"notifications"`
+}
+
+// Default returns the embedded rules.
+func Default() *Rules {
+	r, err := Load("")
+	if err != nil {
+		panic(err) // the embedded files are checked by tests
+	}
+	return r
+}
+
+// Load reads the embedded defaults, then, when dir is not empty, every
+// *.yaml file in dir in name order: a rules file (stalls, overrides, ...)
+// or a triggers file (a list, named triggers*.yaml) whose rows are tried
+// before the defaults'.
+func Load(dir string) (*Rules, error) {
+	r := &Rules{BusinessDaysOnly: map[string]bool{}}
+	if err := r.apply("defaults.yaml", defaultsYAML); err != nil {
+		return nil, err
+	}
+	defTriggers, err := parseTriggers("triggers.yaml", triggersYAML)
+	if err != nil {
+		return nil, err
+	}
+	var userTriggers []triggerRow
+	if dir != "" {
+		files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("rules: no *.yaml file in %s", dir)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("rules: %w", err)
+			}
+			if strings.HasPrefix(filepath.Base(f), "triggers") {
+				rows, err := parseTriggers(f, data)
+				if err != nil {
+					return nil, err
+				}
+				userTriggers = append(userTriggers, rows...)
+				continue
+			}
+			if err := r.apply(f, data); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.triggers = append(userTriggers, defTriggers...)
+	r.byType = map[*taxonomy.Type]*Notify{}
+	for _, t := range taxonomy.All() {
+		r.byType[t] = r.resolve(t)
+	}
+	return r, r.check()
+}
+
+func (r *Rules) apply(name string, data []byte) error {
+	var f file
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return fmt.Errorf("rules: %s: %w", name, err)
+	}
+	for k, v := range f.Stalls {
+		if err := r.setStall(&r.Stalls, k, v); err != nil {
+			return fmt.Errorf("rules: %s: stalls.%s: %w", name, k, err)
+		}
+	}
+	if f.BusinessDaysOnly != nil {
+		r.BusinessDaysOnly = map[string]bool{}
+		for _, c := range f.BusinessDaysOnly {
+			r.BusinessDaysOnly[c] = true
+		}
+	}
+	for i, o := range f.Overrides {
+		ov := override{carrier: o["carrier"], service: o["service"], fields: map[string]string{}}
+		for k, v := range o {
+			if k == "carrier" || k == "service" {
+				continue
+			}
+			var probe Stalls
+			if err := r.setStall(&probe, k, v); err != nil {
+				return fmt.Errorf("rules: %s: overrides[%d].%s: %w", name, i, k, err)
+			}
+			ov.fields[k] = v
+		}
+		if ov.carrier == "" && ov.service != "" {
+			return fmt.Errorf("rules: %s: overrides[%d]: a service override needs its carrier", name, i)
+		}
+		r.overrides = append(r.overrides, ov)
+	}
+	q := f.Notifications.QuietHours
+	if q.Start != "" || q.End != "" {
+		s, err1 := parseClock(q.Start)
+		e, err2 := parseClock(q.End)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("rules: %s: notifications.quiet_hours: %w", name, err)
+		}
+		r.QuietStart, r.QuietEnd = s, e
+	}
+	if f.Notifications.DailyCap != nil {
+		r.DailyCap = *f.Notifications.DailyCap
+	}
+	if f.Notifications.ResolvedMessage != "" {
+		r.ResolvedMessage = f.Notifications.ResolvedMessage
+	}
+	return nil
+}
+
+func (r *Rules) setStall(s *Stalls, key, v string) error {
+	if key == "out_for_delivery_cutoff" {
+		c, err := parseClock(v)
+		s.OutForDeliveryCutoff = c
+		return err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	if d <= 0 {
+		return fmt.Errorf("%s must be positive", v)
+	}
+	switch key {
+	case "pre_transit":
+		s.PreTransit = d
+	case "in_transit_domestic":
+		s.InTransitDomestic = d
+	case "in_transit_international":
+		s.InTransitInternational = d
+	case "pickup_reminder":
+		s.PickupReminder = d
+	case "expiry":
+		s.Expiry = d
+	case "escalate_after":
+		s.EscalateAfter = d
+	default:
+		return fmt.Errorf("unknown threshold (known: pre_transit, in_transit_domestic, in_transit_international, out_for_delivery_cutoff, pickup_reminder, expiry, escalate_after)")
+	}
+	return nil
+}
+
+func parseClock(s string) (Clock, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a time of day (HH:MM)", s)
+	}
+	return Clock(t.Hour()*60 + t.Minute()), nil
+}
+
+func parseTriggers(name string, data []byte) ([]triggerRow, error) {
+	var rows []struct {
+		Match          string `yaml:"match"`
+		Trigger        string `yaml:"trigger"`
+		Priority       string `yaml:"priority"`
+		OnlyActionable bool   `yaml:"only_actionable"`
+	}
+	if err := yaml.Unmarshal(data, &rows); err != nil {
+		return nil, fmt.Errorf("rules: %s: %w", name, err)
+	}
+	out := make([]triggerRow, 0, len(rows))
+	for i, row := range rows {
+		if !validTrigger(row.Trigger) {
+			return nil, fmt.Errorf("rules: %s: row %d: unknown trigger %q (known: %s)", name, i, row.Trigger, strings.Join(Triggers, ", "))
+		}
+		switch row.Priority {
+		case "low", "normal", "high":
+		default:
+			return nil, fmt.Errorf("rules: %s: row %d: priority %q, want low, normal or high", name, i, row.Priority)
+		}
+		if m, ok := strings.CutSuffix(row.Match, ".*"); ok {
+			if !hasMilestone(m) {
+				return nil, fmt.Errorf("rules: %s: row %d: no milestone %q", name, i, m)
+			}
+		} else if _, ok := taxonomy.Lookup(row.Match); !ok {
+			return nil, fmt.Errorf("rules: %s: row %d: unknown event type %q", name, i, row.Match)
+		}
+		out = append(out, triggerRow{match: row.Match, trigger: row.Trigger, priority: row.Priority, onlyActionable: row.OnlyActionable})
+	}
+	return out, nil
+}
+
+func validTrigger(t string) bool {
+	for _, x := range Triggers {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func hasMilestone(m string) bool {
+	for _, x := range taxonomy.Milestones() {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Rules) resolve(t *taxonomy.Type) *Notify {
+	if t.Class == taxonomy.Noise {
+		return nil // noise never notifies
+	}
+	for _, row := range r.triggers {
+		m, wild := strings.CutSuffix(row.match, ".*")
+		if (wild && t.Milestone == m) || (!wild && t.Name == row.match) {
+			if row.onlyActionable && t.Class != taxonomy.Actionable {
+				continue
+			}
+			return &Notify{Trigger: row.trigger, Priority: row.priority}
+		}
+	}
+	return nil
+}
+
+func (r *Rules) check() error {
+	s := r.Stalls
+	if s.PreTransit == 0 || s.InTransitDomestic == 0 || s.InTransitInternational == 0 || s.PickupReminder == 0 || s.Expiry == 0 || s.EscalateAfter == 0 {
+		return errors.New("rules: every stall threshold must be set")
+	}
+	if r.DailyCap < 1 {
+		return fmt.Errorf("rules: notifications.daily_cap is %d, want at least 1", r.DailyCap)
+	}
+	return nil
+}
+
+// NotifyFor returns what an event type triggers, or nil.
+func (r *Rules) NotifyFor(t *taxonomy.Type) *Notify { return r.byType[t] }
+
+// StallsFor returns the thresholds for a shipment: defaults, then the
+// carrier's overrides, then the carrier+service's.
+func (r *Rules) StallsFor(carrier, service string) Stalls {
+	s := r.Stalls
+	for _, pass := range [2]bool{false, true} { // carrier-only rows first, then carrier+service
+		for _, o := range r.overrides {
+			if o.carrier != carrier || (o.service != "") != pass || (pass && o.service != service) {
+				continue
+			}
+			for k, v := range o.fields {
+				_ = r.setStall(&s, k, v) // checked at load
+			}
+		}
+	}
+	return s
+}
