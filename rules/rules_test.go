@@ -1,0 +1,74 @@
+package rules
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wismo/wismo/taxonomy"
+)
+
+func TestDefaults(t *testing.T) {
+	r := Default()
+	if got := r.StallsFor("dhl", "").InTransitDomestic; got != 48*time.Hour {
+		t.Errorf("default domestic threshold %s", got)
+	}
+	if got := r.StallsFor("fedex", "priority_overnight").InTransitDomestic; got != 24*time.Hour {
+		t.Errorf("carrier+service override: %s", got)
+	}
+	if n := r.NotifyFor(taxonomy.MustLookup("in_transit.departed_facility")); n != nil {
+		t.Errorf("noise notifies: %+v", n)
+	}
+	if n := r.NotifyFor(taxonomy.MustLookup("attempt_failed.business_closed")); n == nil || n.Trigger != "attempt_failed" || n.Priority != "high" {
+		t.Errorf("attempt_failed: %+v", n)
+	}
+	if n := r.NotifyFor(taxonomy.MustLookup("exception.address_incorrect")); n == nil || n.Trigger != "action_required" {
+		t.Errorf("actionable exception: %+v", n)
+	}
+}
+
+func TestUserOverridesAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.yaml", "stalls: {in_transit_domestic: 36h}\nnotifications: {daily_cap: 2}\n")
+	write("triggers.yaml", "- {match: in_transit.departed_facility, trigger: shipped, priority: low}\n- {match: in_transit.eta_updated, trigger: delayed, priority: normal}\n")
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Stalls.InTransitDomestic != 36*time.Hour || r.DailyCap != 2 {
+		t.Errorf("overrides not applied: %+v cap %d", r.Stalls, r.DailyCap)
+	}
+	if n := r.NotifyFor(taxonomy.MustLookup("in_transit.eta_updated")); n == nil || n.Trigger != "delayed" {
+		t.Errorf("user trigger row: %+v", n)
+	}
+	if n := r.NotifyFor(taxonomy.MustLookup("in_transit.departed_facility")); n != nil {
+		t.Error("a user row made noise notify")
+	}
+	for body, want := range map[string]string{
+		"stalls: {in_transit_domestc: 36h}":                            "unknown threshold",
+		"stalls: {expiry: -1h}":                                        "positive",
+		"notifications: {quiet_hours: {start: '25:00', end: '08:00'}}": "time of day",
+		"overrides: [{service: ground, in_transit_domestic: 1h}]":      "needs its carrier",
+		"nonsense: true": "nonsense",
+	} {
+		bad := t.TempDir()
+		if err := os.WriteFile(filepath.Join(bad, "r.yaml"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want it to say %q", body, err, want)
+		}
+	}
+	bad := t.TempDir()
+	_ = os.WriteFile(filepath.Join(bad, "triggers.yaml"), []byte("- {match: in_transit.picked_up, trigger: teleported, priority: high}"), 0o644)
+	if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), "unknown trigger") {
+		t.Errorf("bad trigger: %v", err)
+	}
+}
