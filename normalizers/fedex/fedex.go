@@ -1,5 +1,6 @@
 // Package fedex normalizes FedEx Track API v1 JSON
-// (output.completeTrackResults[].trackResults[].scanEvents[]).
+// (output.completeTrackResults[].trackResults[].scanEvents[]) and, in
+// xml.go, the legacy FedEx Web Services Track reply (TrackReply, XML).
 //
 // FedEx gives each scan an ISO 8601 local time, almost always with its UTC
 // offset (tz_source carrier_offset); a bare wall clock gets the zone of the
@@ -42,9 +43,11 @@ type Normalizer struct {
 
 func init() { normalizers.Register(&Normalizer{}) }
 
-func (*Normalizer) Carrier() string               { return carrier }
-func (*Normalizer) DisplayName() string           { return "FedEx" }
-func (*Normalizer) Formats() []normalizers.Format { return []normalizers.Format{normalizers.JSON} }
+func (*Normalizer) Carrier() string     { return carrier }
+func (*Normalizer) DisplayName() string { return "FedEx" }
+func (*Normalizer) Formats() []normalizers.Format {
+	return []normalizers.Format{normalizers.JSON, normalizers.XML}
+}
 
 // MapCode maps an eventType, exceptionCode and description the way a scan in
 // a Track API payload is mapped (without the derivedStatusCode fallback).
@@ -96,8 +99,45 @@ var (
 	}
 )
 
-// Normalize implements normalizers.Normalizer.
+// Normalize implements normalizers.Normalizer. A payload whose first byte
+// contradicts the configured format is read as what it is, so that a topic
+// fed by pollers of both FedEx APIs (or bound to the wrong one) still
+// normalizes.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
+	switch firstByte(in.Payload) {
+	case '<':
+		return normalizeXML(in, b)
+	case '{', '[':
+		return n.normalizeJSON(in, b)
+	}
+	switch in.Format {
+	case normalizers.XML:
+		return normalizeXML(in, b)
+	case normalizers.JSON, "":
+		return n.normalizeJSON(in, b)
+	}
+	return normalizers.Errorf(normalizers.KindUnsupportedCarrier, carrier,
+		"format %q is not supported for fedex (supported: json, xml)", in.Format)
+}
+
+// firstByte is the payload's first byte after white space and a UTF-8 byte
+// order mark, or 0.
+func firstByte(p []byte) byte {
+	for len(p) > 0 {
+		switch {
+		case p[0] == ' ' || p[0] == '\t' || p[0] == '\r' || p[0] == '\n':
+			p = p[1:]
+		case len(p) >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf:
+			p = p[3:]
+		default:
+			return p[0]
+		}
+	}
+	return 0
+}
+
+// normalizeJSON reads a Track API v1 answer.
+func (n *Normalizer) normalizeJSON(in *normalizers.Input, b *normalizers.Batch) error {
 	p := n.parsers.Get()
 	defer n.parsers.Put(p)
 	root, err := p.ParseBytes(in.Payload)

@@ -15,7 +15,10 @@ import (
 
 var n = &fedex.Normalizer{}
 
-func TestGolden(t *testing.T) { normalizertest.Golden(t, n, normalizers.JSON, "fedex/*.json") }
+func TestGolden(t *testing.T) {
+	normalizertest.Golden(t, n, normalizers.JSON, "fedex/*.json")
+	normalizertest.Golden(t, n, normalizers.XML, "fedex/*.xml")
+}
 
 func FuzzFedEx(f *testing.F) {
 	normalizertest.Seeds(f, "fedex/*.json")
@@ -380,5 +383,473 @@ func TestErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// --- FedEx Web Services Track (XML)
+
+func FuzzFedExXML(f *testing.F) {
+	normalizertest.Seeds(f, "fedex/*.xml")
+	f.Add([]byte(wsV16SOAP))
+	f.Add([]byte(wsV9(wsDetailXML("", "123456789013", wsNote("Notification", "ERROR", "6035", "Invalid tracking numbers. Please check the following numbers and resubmit.")))))
+	f.Add([]byte(wsV5Error("ERROR", "9040", "No information for the following shipments has been received by our system yet.")))
+	f.Add([]byte(`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault>` +
+		`<faultcode>soapenv:Server</faultcode><faultstring>Fault</faultstring><detail><desc>validation failure</desc></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`))
+	f.Fuzz(func(t *testing.T, data []byte) { normalizertest.FuzzNormalizer(t, n, normalizers.XML, data) })
+}
+
+// wsV16SOAP is a v16 reply as FedEx's SOAP endpoint sends it: an Envelope,
+// the reply in the default namespace, CompletedTrackDetails, Service and
+// DatesOrTimes instead of ServiceType and EstimatedDeliveryTimestamp, and a
+// delivery exception (DE 08) after an out-for-delivery scan.
+const wsV16SOAP = `<?xml version="1.0" encoding="UTF-8"?>
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/">
+  <SOAP-ENV:Header/>
+  <SOAP-ENV:Body>
+    <TrackReply xmlns="http://fedex.com/ws/track/v16">
+      <HighestSeverity>SUCCESS</HighestSeverity>
+      <Notifications>
+        <Severity>SUCCESS</Severity>
+        <Source>trck</Source>
+        <Code>0</Code>
+        <Message>Request was successfully processed.</Message>
+        <LocalizedMessage>Request was successfully processed.</LocalizedMessage>
+      </Notifications>
+      <TransactionDetail><CustomerTransactionId>Track By Number_v16</CustomerTransactionId></TransactionDetail>
+      <Version><ServiceId>trck</ServiceId><Major>16</Major><Intermediate>0</Intermediate><Minor>0</Minor></Version>
+      <CompletedTrackDetails>
+        <HighestSeverity>SUCCESS</HighestSeverity>
+        <Notifications>
+          <Severity>SUCCESS</Severity>
+          <Source>trck</Source>
+          <Code>0</Code>
+          <Message>Request was successfully processed.</Message>
+          <LocalizedMessage>Request was successfully processed.</LocalizedMessage>
+        </Notifications>
+        <DuplicateWaybill>false</DuplicateWaybill>
+        <MoreData>false</MoreData>
+        <TrackDetailsCount>0</TrackDetailsCount>
+        <TrackDetails>
+          <Notification>
+            <Severity>SUCCESS</Severity>
+            <Source>trck</Source>
+            <Code>0</Code>
+            <Message>Request was successfully processed.</Message>
+            <LocalizedMessage>Request was successfully processed.</LocalizedMessage>
+          </Notification>
+          <TrackingNumber>794887075005</TrackingNumber>
+          <TrackingNumberUniqueIdentifier>12021~794887075005~FDEG</TrackingNumberUniqueIdentifier>
+          <StatusDetail>
+            <CreationTime>2021-04-22T00:00:00</CreationTime>
+            <Code>DE</Code>
+            <Description>Delivery exception</Description>
+            <Location>
+              <City>DENVER</City>
+              <StateOrProvinceCode>CO</StateOrProvinceCode>
+              <CountryCode>US</CountryCode>
+              <CountryName>United States</CountryName>
+              <Residential>false</Residential>
+            </Location>
+            <AncillaryDetails>
+              <Reason>08</Reason>
+              <ReasonDescription>Customer not available or business closed</ReasonDescription>
+            </AncillaryDetails>
+          </StatusDetail>
+          <CarrierCode>FDXE</CarrierCode>
+          <OperatingCompanyOrCarrierDescription>FedEx Express</OperatingCompanyOrCarrierDescription>
+          <Service>
+            <Type>FEDEX_2_DAY</Type>
+            <Description>FedEx 2Day</Description>
+            <ShortDescription>E2</ShortDescription>
+          </Service>
+          <PackageWeight><Units>LB</Units><Value>2.0</Value></PackageWeight>
+          <Packaging>Your Packaging</Packaging>
+          <PackagingType>YOUR_PACKAGING</PackagingType>
+          <PhysicalPackagingType>PACKAGE</PhysicalPackagingType>
+          <PackageSequenceNumber>1</PackageSequenceNumber>
+          <PackageCount>1</PackageCount>
+          <ShipperAddress>
+            <City>AUSTIN</City>
+            <StateOrProvinceCode>TX</StateOrProvinceCode>
+            <CountryCode>US</CountryCode>
+            <CountryName>United States</CountryName>
+            <Residential>false</Residential>
+          </ShipperAddress>
+          <OriginLocationAddress>
+            <City>AUSTIN</City>
+            <StateOrProvinceCode>TX</StateOrProvinceCode>
+            <CountryCode>US</CountryCode>
+            <CountryName>United States</CountryName>
+            <Residential>false</Residential>
+          </OriginLocationAddress>
+          <DatesOrTimes><Type>ACTUAL_PICKUP</Type><DateOrTimestamp>2021-04-20T16:52:00-05:00</DateOrTimestamp></DatesOrTimes>
+          <DatesOrTimes><Type>ESTIMATED_DELIVERY</Type><DateOrTimestamp>2021-04-23T00:00:00</DateOrTimestamp></DatesOrTimes>
+          <DatesOrTimes><Type>SHIP</Type><DateOrTimestamp>2021-04-20T00:00:00</DateOrTimestamp></DatesOrTimes>
+          <DestinationAddress>
+            <City>DENVER</City>
+            <StateOrProvinceCode>CO</StateOrProvinceCode>
+            <CountryCode>US</CountryCode>
+            <CountryName>United States</CountryName>
+            <Residential>false</Residential>
+          </DestinationAddress>
+          <DeliveryAttempts>1</DeliveryAttempts>
+          <TotalUniqueAddressCountInConsolidation>0</TotalUniqueAddressCountInConsolidation>
+          <NotificationEventsAvailable>ON_DELIVERY</NotificationEventsAvailable>
+          <DeliveryOptionEligibilityDetails><Option>REDIRECT_TO_HOLD_AT_LOCATION</Option><Eligibility>ELIGIBLE</Eligibility></DeliveryOptionEligibilityDetails>
+          <Events>
+            <Timestamp>2021-04-22T10:12:00-06:00</Timestamp>
+            <EventType>DE</EventType>
+            <EventDescription>Delivery exception</EventDescription>
+            <StatusExceptionCode>08</StatusExceptionCode>
+            <StatusExceptionDescription>Customer not available or business closed</StatusExceptionDescription>
+            <Address>
+              <City>DENVER</City>
+              <StateOrProvinceCode>CO</StateOrProvinceCode>
+              <PostalCode>80216</PostalCode>
+              <CountryCode>US</CountryCode>
+              <CountryName>United States</CountryName>
+              <Residential>false</Residential>
+            </Address>
+            <ArrivalLocation>DELIVERY_LOCATION</ArrivalLocation>
+          </Events>
+          <Events>
+            <Timestamp>2021-04-22T07:58:00-06:00</Timestamp>
+            <EventType>OD</EventType>
+            <EventDescription>On FedEx vehicle for delivery</EventDescription>
+            <Address>
+              <City>DENVER</City>
+              <StateOrProvinceCode>CO</StateOrProvinceCode>
+              <PostalCode>80216</PostalCode>
+              <CountryCode>US</CountryCode>
+              <Residential>false</Residential>
+            </Address>
+            <ArrivalLocation>VEHICLE</ArrivalLocation>
+          </Events>
+          <Events>
+            <Timestamp>2021-04-21T22:41:00-05:00</Timestamp>
+            <EventType>DP</EventType>
+            <EventDescription>Departed FedEx hub</EventDescription>
+            <Address>
+              <City>MEMPHIS</City>
+              <StateOrProvinceCode>TN</StateOrProvinceCode>
+              <PostalCode>38118</PostalCode>
+              <CountryCode>US</CountryCode>
+              <Residential>false</Residential>
+            </Address>
+            <ArrivalLocation>FEDEX_FACILITY</ArrivalLocation>
+          </Events>
+          <Events>
+            <Timestamp>2021-04-20T16:52:00-05:00</Timestamp>
+            <EventType>PU</EventType>
+            <EventDescription>Picked up</EventDescription>
+            <Address>
+              <City>AUSTIN</City>
+              <StateOrProvinceCode>TX</StateOrProvinceCode>
+              <PostalCode>78758</PostalCode>
+              <CountryCode>US</CountryCode>
+              <Residential>false</Residential>
+            </Address>
+            <ArrivalLocation>PICKUP_LOCATION</ArrivalLocation>
+          </Events>
+          <Events>
+            <Timestamp>2021-04-19T09:11:27-05:00</Timestamp>
+            <EventType>OC</EventType>
+            <EventDescription>Shipment information sent to FedEx</EventDescription>
+            <Address>
+              <CountryCode>US</CountryCode>
+              <Residential>false</Residential>
+            </Address>
+            <ArrivalLocation>CUSTOMER</ArrivalLocation>
+          </Events>
+        </TrackDetails>
+      </CompletedTrackDetails>
+    </TrackReply>
+  </SOAP-ENV:Body>
+</SOAP-ENV:Envelope>
+`
+
+// wsNote is a notification element (Notifications under a reply,
+// Notification under a TrackDetails).
+func wsNote(elem, severity, code, msg string) string {
+	return fmt.Sprintf(`<%[1]s><Severity>%s</Severity><Source>trck</Source><Code>%s</Code><Message>%s</Message><LocalizedMessage>%[4]s</LocalizedMessage></%[1]s>`,
+		elem, severity, code, msg)
+}
+
+var wsOK = wsNote("Notifications", "SUCCESS", "0", "Request was successfully processed.")
+
+// wsV5Error is a v5 reply that is one error notification.
+func wsV5Error(severity, code, msg string) string {
+	return `<TrackReply xmlns="http://fedex.com/ws/track/v5"><HighestSeverity>` + severity + `</HighestSeverity>` +
+		wsNote("Notifications", severity, code, msg) + `</TrackReply>`
+}
+
+// wsV9 is a v9 reply with one CompletedTrackDetails per argument.
+func wsV9(completed ...string) string {
+	var sb strings.Builder
+	sb.WriteString(`<v9:TrackReply xmlns:v9="http://fedex.com/ws/track/v9"><v9:HighestSeverity>SUCCESS</v9:HighestSeverity>` +
+		strings.ReplaceAll(strings.ReplaceAll(wsOK, "<", "<v9:"), "<v9:/", "</v9:"))
+	for _, c := range completed {
+		sb.WriteString(`<v9:CompletedTrackDetails><v9:HighestSeverity>SUCCESS</v9:HighestSeverity>` + c + `</v9:CompletedTrackDetails>`)
+	}
+	sb.WriteString(`</v9:TrackReply>`)
+	return sb.String()
+}
+
+// wsDetailXML is a TrackDetails (unprefixed, which a v9:-prefixed reply
+// may mix in only when the default namespace is FedEx's; the decoder
+// ignores namespaces either way).
+func wsDetailXML(events, number, note string) string {
+	if note == "" {
+		note = wsNote("Notification", "SUCCESS", "0", "Request was successfully processed.")
+	}
+	num := ""
+	if number != "" {
+		num = `<TrackingNumber>` + number + `</TrackingNumber>`
+	}
+	return `<TrackDetails>` + note + num + `<ServiceType>FEDEX_GROUND</ServiceType>` + events + `</TrackDetails>`
+}
+
+func wsEventXML(ts, typ, exc, desc, excDesc string) string {
+	return `<Events><Timestamp>` + ts + `</Timestamp><EventType>` + typ + `</EventType><EventDescription>` + desc +
+		`</EventDescription><StatusExceptionCode>` + exc + `</StatusExceptionCode><StatusExceptionDescription>` + excDesc +
+		`</StatusExceptionDescription><Address><City>MEMPHIS</City><StateOrProvinceCode>TN</StateOrProvinceCode>` +
+		`<PostalCode>38118</PostalCode><CountryCode>US</CountryCode></Address><ArrivalLocation>FEDEX_FACILITY</ArrivalLocation></Events>`
+}
+
+func runXML(t *testing.T, p string, hint string) (*normalizers.Batch, error) {
+	t.Helper()
+	return normalizertest.Normalize(n, normalizers.XML, []byte(p), hint)
+}
+
+func TestXMLSOAPv16(t *testing.T) {
+	b, err := runXML(t, wsV16SOAP, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ typ, utc, local, city, facility string }{
+		{"attempt_failed.recipient_unavailable", "2021-04-22T16:12:00Z", "2021-04-22T10:12:00-06:00", "DENVER", "DELIVERY_LOCATION"},
+		{"out_for_delivery.out_for_delivery", "2021-04-22T13:58:00Z", "2021-04-22T07:58:00-06:00", "DENVER", "VEHICLE"},
+		{"in_transit.departed_facility", "2021-04-22T03:41:00Z", "2021-04-21T22:41:00-05:00", "MEMPHIS", "FEDEX_FACILITY"},
+		{"in_transit.picked_up", "2021-04-20T21:52:00Z", "2021-04-20T16:52:00-05:00", "AUSTIN", "PICKUP_LOCATION"},
+		{"info_received.label_created", "2021-04-19T14:11:27Z", "2021-04-19T09:11:27-05:00", "", "CUSTOMER"},
+	}
+	if len(b.Events) != len(want) || len(b.Rejected) != 0 {
+		t.Fatalf("got %d events, %v rejected; want %d events", len(b.Events), b.Rejected, len(want))
+	}
+	for i, w := range want {
+		e := &b.Events[i]
+		local := e.OccurredAt.In(time.FixedZone("", int(e.LocalOffset))).Format(time.RFC3339)
+		if e.Type.Name != w.typ || e.OccurredAt.Format(time.RFC3339) != w.utc || local != w.local ||
+			e.TZSource != event.TZCarrierOffset || e.Location.City != w.city || e.Location.Facility != w.facility {
+			t.Errorf("event %d: %s %s %s %v %+v, want %+v", i, e.Type.Name, e.OccurredAt.Format(time.RFC3339), local, e.TZSource, e.Location, w)
+		}
+		if e.TrackingNumber != "794887075005" || e.Service != "2_day" || e.EstimatedDelivery != "2021-04-23" ||
+			e.Origin.City != "AUSTIN" || e.Origin.Region != "TX" || e.Destination.City != "DENVER" || e.Destination.Region != "CO" {
+			t.Errorf("event %d: tracking %q, service %q, eta %q, origin %+v, destination %+v",
+				i, e.TrackingNumber, e.Service, e.EstimatedDelivery, e.Origin, e.Destination)
+		}
+	}
+	if r := b.Events[0].Raw; r.Code != "DE" || r.Type != "08" || r.Description != "Delivery exception: Customer not available or business closed" {
+		t.Errorf("raw %+v", r)
+	}
+
+	// Namespaces and prefixes do not matter: the same reply bare, and with
+	// every element of the reply prefixed, gives the same events.
+	reply := wsV16SOAP[strings.Index(wsV16SOAP, "<TrackReply") : strings.Index(wsV16SOAP, "</TrackReply>")+len("</TrackReply>")]
+	prefixed := strings.NewReplacer("</", "</ns:", "<", "<ns:", ` xmlns="`, ` xmlns:ns="`).Replace(reply)
+	for name, p := range map[string]string{"bare": reply, "prefixed": prefixed, "soap12": `<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body>` + prefixed + `</env:Body></env:Envelope>`} {
+		b2, err := runXML(t, p, "")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(b2.Events) != len(b.Events) {
+			t.Fatalf("%s: got %d events, want %d", name, len(b2.Events), len(b.Events))
+		}
+		for i := range b.Events {
+			if b2.Events[i].ID != b.Events[i].ID || b2.Events[i].Type != b.Events[i].Type {
+				t.Errorf("%s: event %d differs: %+v", name, i, b2.Events[i])
+			}
+		}
+	}
+}
+
+// The same scan read from the Track API and from the Web Services reply is
+// one event: same table, same classification, same id.
+func TestXMLMatchesJSON(t *testing.T) {
+	jb, err := run(t, payload(result("123456789012", shipment("123456789012",
+		scan("2024-04-25T11:26:00-05:00", "DE", "08", "Delivery exception")))), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	xb, err := runXML(t, wsV9(wsDetailXML(wsEventXML("2024-04-25T11:26:00-05:00", "DE", "08", "Delivery exception", ""), "123456789012", "")), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jb.Events) != 1 || len(xb.Events) != 1 {
+		t.Fatalf("got %d and %d events", len(jb.Events), len(xb.Events))
+	}
+	j, x := jb.Events[0], xb.Events[0]
+	if j.ID != x.ID || j.Type != x.Type || j.Service != x.Service || j.OccurredAt != x.OccurredAt {
+		t.Errorf("JSON %s %s %s %s, XML %s %s %s %s", j.ID, j.Type.Name, j.Service, j.OccurredAt, x.ID, x.Type.Name, x.Service, x.OccurredAt)
+	}
+}
+
+func TestXMLNotifications(t *testing.T) {
+	const (
+		noInfo   = "No information for the following shipments has been received by our system yet.  Please try again or contact Customer Service at 1.800.Go.FedEx(R) 800.463.3339."
+		invalid  = "Invalid tracking numbers.  Please check the following numbers and resubmit."
+		unable   = "Sorry, we are unable to process your tracking request.  Please retry later, or contact Customer Service at 1.800.Go.FedEx(R) 800.463.3339."
+		notFound = "This tracking number cannot be found. Please check the number or contact the sender."
+	)
+	valid := wsDetailXML(wsEventXML("2024-02-13T13:41:00-06:00", "PU", "", "Picked up", ""), "123456789012", "")
+	detail := func(number, severity, code, msg string) string {
+		return wsDetailXML("", number, wsNote("Notification", severity, code, msg))
+	}
+	cases := []struct {
+		name, payload, hint string
+		kind                normalizers.Kind // "" = accepted
+		events              int
+		pending             string // tracking number of the pending event
+		msg                 string // in the error
+	}{
+		{"v5 not yet received, with hint", wsV5Error("ERROR", "9040", noInfo), "794698123456", "", 1, "794698123456", ""},
+		{"v5 not yet received, without hint", wsV5Error("ERROR", "9040", noInfo), "", normalizers.KindNotFound, 0, "", "no data yet (9040 No information for the following shipments"},
+		{"detail not found names its number", wsV9(detail("39936862321", "ERROR", "9040", notFound)), "", "", 1, "39936862321", ""},
+		{"detail not found, number from hint", wsV9(detail("", "ERROR", "9040", noInfo)), "39936862321", "", 1, "39936862321", ""},
+		{"detail not found, no number at all", wsV9(detail("", "ERROR", "9040", noInfo)), "", normalizers.KindNotFound, 0, "", "does not name the tracking number"},
+		{"detail invalid number", wsV9(detail("123456789013", "ERROR", "6035", invalid)), "", normalizers.KindInvalidTracking, 0, "",
+			"fedex 123456789013: invalid_tracking_number: FedEx error 6035: Invalid tracking numbers. Please check the following numbers and resubmit."},
+		{"detail invalid beside valid and pending", wsV9(valid, detail("123456789013", "ERROR", "6035", invalid), detail("39936862321", "ERROR", "9040", notFound)), "",
+			"", 2, "39936862321", ""},
+		{"invalid in one detail of one group", wsV9(detail("123456789013", "ERROR", "6035", invalid) + valid), "", "", 1, "", ""},
+		// 9045 and 9080 say FedEx could not process the request, not that
+		// the number is wrong.
+		{"detail 9045 unable to process", wsV9(detail("020207021381215", "FAILURE", "9045", unable)), "", normalizers.KindCarrierError, 0, "", "FedEx error 9045: Sorry, we are unable"},
+		{"detail 9080 without number", wsV9(detail("", "FAILURE", "9080", unable)), "", normalizers.KindCarrierError, 0, "", "FedEx error 9080"},
+		{"group failure without details", wsV9(wsNote("Notifications", "FAILURE", "6330", unable)), "", normalizers.KindCarrierError, 0, "", "FedEx error 6330"},
+		{"v5 invalid number", wsV5Error("ERROR", "5508", "Invalid tracking number."), "", normalizers.KindInvalidTracking, 0, "", "FedEx error 5508: Invalid tracking number."},
+		{"invalid by wording", wsV5Error("ERROR", "6036", "Invalid tracking number format."), "", normalizers.KindInvalidTracking, 0, "", "6036"},
+		{"authentication failed", wsV5Error("ERROR", "1000", "Authentication Failed"), "", normalizers.KindCarrierError, 0, "", "FedEx error 1000: Authentication Failed"},
+		{"severity without code", `<TrackReply><HighestSeverity>FAILURE</HighestSeverity></TrackReply>`, "", normalizers.KindCarrierError, 0, "", "FedEx failure"},
+		{"success without details", `<TrackReply><HighestSeverity>SUCCESS</HighestSeverity>` + wsOK + `</TrackReply>`, "", normalizers.KindEmpty, 0, "", ""},
+		{"warning beside scans", wsV9(wsDetailXML(wsEventXML("2024-02-13T13:41:00-06:00", "PU", "", "Picked up", ""), "123456789012",
+			wsNote("Notification", "WARNING", "9999", "Some data is unavailable"))), "", "", 1, "", ""},
+		{"error beside scans", wsV9(wsDetailXML(wsEventXML("2024-02-13T13:41:00-06:00", "PU", "", "Picked up", ""), "123456789012",
+			wsNote("Notification", "ERROR", "9040", notFound))), "", "", 1, "", ""},
+		{"soap fault", `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault>` +
+			`<faultcode>soapenv:Server</faultcode><faultstring>Fault</faultstring><detail><cause>UnrecoverableClientError</cause><code>SchemaError</code>` +
+			`<desc>validation failure for TrackRequest Error:cvc-complex-type.2.4.a</desc></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`, "",
+			normalizers.KindCarrierError, 0, "", "FedEx SOAP fault: soapenv:Server: Fault: validation failure for TrackRequest"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := runXML(t, c.payload, c.hint)
+			// A number's own error rejects that number only: it is in
+			// b.Rejected while the payload's other numbers still count.
+			if err == nil && len(b.Rejected) > 0 && c.kind != "" {
+				err = b.Rejected[0]
+			}
+			if c.kind == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+			} else if normalizers.KindOf(err) != c.kind || !strings.Contains(fmt.Sprint(err), c.msg) {
+				t.Fatalf("error %v, want kind %s containing %q", err, c.kind, c.msg)
+			}
+			if len(b.Events) != c.events {
+				t.Fatalf("got %d events, want %d: %+v", len(b.Events), c.events, b.Events)
+			}
+			if c.pending != "" {
+				found := false
+				for _, e := range b.Events {
+					if e.Type.Name == "pending.tracking_registered" && e.TrackingNumber == c.pending && e.Raw.Code == "9040" {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no pending event for %s in %+v", c.pending, b.Events)
+				}
+			}
+		})
+	}
+
+	// The rejected number beside the valid ones is named, with FedEx's text.
+	b, err := runXML(t, wsV9(valid, detail("123456789013", "ERROR", "6035", invalid)), "")
+	if err != nil || len(b.Rejected) != 1 || b.Rejected[0].Kind != normalizers.KindInvalidTracking ||
+		b.Rejected[0].Tracking != "123456789013" || !strings.Contains(b.Rejected[0].Msg, "Invalid tracking numbers.") {
+		t.Errorf("error %v, rejections %v", err, b.Rejected)
+	}
+}
+
+func TestXMLMalformed(t *testing.T) {
+	cases := []struct {
+		name, payload string
+		format        normalizers.Format
+		kind          normalizers.Kind
+		msg           string
+	}{
+		{"truncated", `<TrackReply xmlns="http://fedex.com/ws/track/v5"><HighestSeverity>SUCCESS</HighestSeverity><TrackDetails><Events><Timestamp>2014`,
+			normalizers.XML, normalizers.KindDecode, "malformed XML"},
+		{"mismatched tags", `<TrackReply><TrackDetails></Events></TrackReply>`, normalizers.XML, normalizers.KindDecode, "malformed XML"},
+		{"not XML", `Service Unavailable`, normalizers.XML, normalizers.KindDecode, "no reply element"},
+		{"declaration only", `<?xml version="1.0" encoding="UTF-8"?>`, normalizers.XML, normalizers.KindDecode, "no reply element"},
+		{"empty", ``, normalizers.XML, normalizers.KindDecode, "no reply element"},
+		{"request, not reply", `<TrackRequest xmlns="http://fedex.com/ws/track/v16"><TransactionDetail/></TrackRequest>`,
+			normalizers.XML, normalizers.KindDecode, "not a FedEx Web Services TrackReply: the reply element is <TrackRequest>"},
+		{"gateway error page", `<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>`,
+			normalizers.XML, normalizers.KindDecode, "reply element is <html>"},
+		{"USPS reply", `<TrackResponse><TrackInfo ID="9400100000000000000000"/></TrackResponse>`, normalizers.XML, normalizers.KindDecode, "<TrackResponse>"},
+		{"empty SOAP body", `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header/><soap:Body/></soap:Envelope>`,
+			normalizers.XML, normalizers.KindDecode, "<Body> holds no reply element"},
+		{"SOAP without body", `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header/></soap:Envelope>`,
+			normalizers.XML, normalizers.KindDecode, "<Envelope> holds no reply element"},
+		{"unknown charset", `<?xml version="1.0" encoding="Shift_JIS"?><TrackReply/>`, normalizers.XML, normalizers.KindDecode, "Shift_JIS"},
+		// The first byte wins over the configured format.
+		{"JSON on an XML binding", `{"output":`, normalizers.XML, normalizers.KindDecode, "malformed JSON"},
+		{"XML on a JSON binding", `<TrackRequest/>`, normalizers.JSON, normalizers.KindDecode, "<TrackRequest>"},
+		{"unknown format", `garbage`, normalizers.Avro, normalizers.KindUnsupportedCarrier, `format "avro"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := normalizertest.Normalize(n, c.format, []byte(c.payload), "")
+			if normalizers.KindOf(err) != c.kind || !strings.Contains(fmt.Sprint(err), c.msg) {
+				t.Fatalf("error %v, want kind %s containing %q", err, c.kind, c.msg)
+			}
+			if len(b.Events) != 0 {
+				t.Errorf("got %d events", len(b.Events))
+			}
+		})
+	}
+}
+
+func TestXMLDetails(t *testing.T) {
+	// A Latin-1 reply with a byte order mark and a pretty-printed message;
+	// an event without a time or place; a scan with a bare wall clock.
+	p := "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n" + `<TrackReply xmlns="http://fedex.com/ws/track/v5"><HighestSeverity>SUCCESS</HighestSeverity>` +
+		`<TrackDetails><TrackingNumber> 61299998245239562042 </TrackingNumber><ServiceInfo>FedEx SmartPost</ServiceInfo>` +
+		`<ShipperAddress><Residential>false</Residential></ShipperAddress><OriginLocationAddress><City>MONTR` + "\xc9" + `AL</City><StateOrProvinceCode>QC</StateOrProvinceCode><CountryCode>CA</CountryCode></OriginLocationAddress>` +
+		`<DestinationAddress><Residential>true</Residential></DestinationAddress><ActualDeliveryAddress><City>GREENACRES</City><StateOrProvinceCode>WA</StateOrProvinceCode><CountryCode>US</CountryCode></ActualDeliveryAddress>` +
+		`<EstimatedDeliveryTimestamp>2015-12-12T18:00:00-08:00</EstimatedDeliveryTimestamp>` +
+		`<Events><Timestamp>2015-12-08T17:33:00</Timestamp><EventType>ar</EventType><EventDescription>Arrived at FedEx location</EventDescription>` +
+		`<Address><City>TROUTDALE</City><StateOrProvinceCode>OR</StateOrProvinceCode><CountryCode>US</CountryCode></Address><StationId>PDXA</StationId><ArrivalLocation>FEDEX_FACILITY</ArrivalLocation></Events>` +
+		`<Events><EventType>DP</EventType><EventDescription>Departed FedEx location</EventDescription></Events>` +
+		`<Events><Timestamp>2015-12-09T09:00:00-08:00</Timestamp><EventType>QQ</EventType><EventDescription>Something new</EventDescription></Events>` +
+		`</TrackDetails></TrackReply>`
+	b, err := runXML(t, p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Events) != 2 || len(b.Rejected) != 1 || b.Rejected[0].Kind != normalizers.KindTimestamp {
+		t.Fatalf("got %d events, rejections %v; want 2 events and the DP scan rejected for its time", len(b.Events), b.Rejected)
+	}
+	e := b.Events[0]
+	// Troutdale, OR in December: PST, from the place since FedEx gave no offset.
+	if e.TrackingNumber != "61299998245239562042" || e.Service != "smartpost" || e.Raw.Code != "AR" ||
+		e.OccurredAt.Format(time.RFC3339) != "2015-12-09T01:33:00Z" || e.LocalOffset != -8*3600 || e.TZSource != event.TZLocation ||
+		e.Location.Facility != "PDXA" || e.Origin.City != "MONTRÉAL" || e.Destination.City != "GREENACRES" || e.EstimatedDelivery != "2015-12-12" {
+		t.Errorf("got %+v", e)
+	}
+	if u := b.Events[1]; u.Type.Name != "unknown.unmapped" || u.Raw.Code != "QQ" {
+		t.Errorf("unknown event type: %s %+v", u.Type.Name, u.Raw)
 	}
 }

@@ -1,13 +1,17 @@
 // Package ups normalizes UPS Track API v1 JSON
-// (trackResponse.shipment[].package[].activity[]).
+// (trackResponse.shipment[].package[].activity[]) and the legacy XML
+// Tracking API (TrackResponse/Shipment/Package/Activity, see xml.go).
 //
-// UPS gives each activity a local date and time plus the GMT offset in force
-// there, so times are exact (tz_source carrier_offset). Activities are
+// UPS gives each JSON activity a local date and time plus the GMT offset in
+// force there, so times are exact (tz_source carrier_offset). Activities are
 // classified by status.code and status.type, refined by the description where
-// UPS reuses a code; see codes.tsv.
+// UPS reuses a code; see codes.tsv. Both formats share the code table and
+// the classification (classify), so a scan maps the same whichever API
+// delivered it.
 package ups
 
 import (
+	"bytes"
 	_ "embed"
 
 	"github.com/valyala/fastjson"
@@ -28,9 +32,11 @@ type Normalizer struct {
 
 func init() { normalizers.Register(&Normalizer{}) }
 
-func (*Normalizer) Carrier() string               { return "ups" }
-func (*Normalizer) DisplayName() string           { return "UPS" }
-func (*Normalizer) Formats() []normalizers.Format { return []normalizers.Format{normalizers.JSON} }
+func (*Normalizer) Carrier() string     { return "ups" }
+func (*Normalizer) DisplayName() string { return "UPS" }
+func (*Normalizer) Formats() []normalizers.Format {
+	return []normalizers.Format{normalizers.JSON, normalizers.XML}
+}
 func (*Normalizer) MapCode(code, typ, desc string) *normalizers.Mapping {
 	return Table.Lookup(code, typ, desc)
 }
@@ -39,8 +45,28 @@ func (*Normalizer) MapCode(code, typ, desc string) *normalizers.Mapping {
 // number): the shipment is pending, not broken.
 var notFoundCodes = map[string]bool{"TW0001": true, "TV1001": true, "TW0002": true}
 
-// Normalize implements normalizers.Normalizer.
+// Normalize implements normalizers.Normalizer. It reads in.Format, but a
+// payload whose first byte says otherwise ('<' for XML, '{' for JSON) is
+// read as what it is, so a topic bound to the wrong format, or carrying both
+// APIs while a shipper migrates, still normalizes.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
+	format := in.Format
+	// U+FEFF is the byte order mark some XML writers put first.
+	if p := bytes.TrimLeft(in.Payload, " \t\r\n\ufeff"); len(p) > 0 {
+		switch p[0] {
+		case '<':
+			format = normalizers.XML
+		case '{':
+			format = normalizers.JSON
+		}
+	}
+	if format == normalizers.XML {
+		return normalizeXML(in, b)
+	}
+	return n.normalizeJSON(in, b)
+}
+
+func (n *Normalizer) normalizeJSON(in *normalizers.Input, b *normalizers.Batch) error {
 	p := n.parsers.Get()
 	defer n.parsers.Put(p)
 	root, err := p.ParseBytes(in.Payload)
@@ -54,7 +80,12 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	if tr == nil {
 		return normalizers.Errorf(normalizers.KindDecode, "ups", "not a UPS Track API response: no trackResponse or response.errors")
 	}
-	shipments, err := tr.Get("shipment").Array()
+	// Get returns nil for a missing key, and fastjson's Array panics on nil.
+	sv := tr.Get("shipment")
+	if sv == nil {
+		return normalizers.Errorf(normalizers.KindDecode, "ups", "trackResponse has no shipment")
+	}
+	shipments, err := sv.Array()
 	if err != nil {
 		return normalizers.Errorf(normalizers.KindDecode, "ups", "trackResponse.shipment is not an array")
 	}
@@ -162,13 +193,20 @@ func address(v *fastjson.Value, l *event.Location, b *normalizers.Batch) {
 	if v == nil {
 		return
 	}
-	l.City = b.Str(v.GetStringBytes("city"))
-	l.Region = b.Upper(v.GetStringBytes("stateProvince"))
-	l.PostalCode = b.Str(v.GetStringBytes("postalCode"))
-	l.Country = b.Upper(v.GetStringBytes("countryCode"))
+	place(l, v.GetStringBytes("city"), v.GetStringBytes("stateProvince"), v.GetStringBytes("postalCode"),
+		v.GetStringBytes("countryCode"), b)
 	if l.Country == "" {
 		l.Country = b.Upper(v.GetStringBytes("country"))
 	}
+}
+
+// place fills a location the same way for both formats: the region and
+// country in capitals, since the time zone lookup keys on ISO codes.
+func place(l *event.Location, city, region, postal, country []byte, b *normalizers.Batch) {
+	l.City = b.Str(city)
+	l.Region = b.Upper(region)
+	l.PostalCode = b.Str(postal)
+	l.Country = b.Upper(country)
 }
 
 func (n *Normalizer) activity(act *fastjson.Value, s *normalizers.Scan, b *normalizers.Batch) {
@@ -181,6 +219,24 @@ func (n *Normalizer) activity(act *fastjson.Value, s *normalizers.Scan, b *norma
 	if key == "" {
 		key = statusCode
 	}
+	classify(s, code, statusCode, typ, desc)
+	s.Raw = event.Raw{Code: key, Type: typ, Description: desc}
+
+	s.Location = event.Location{}
+	loc := act.Get("location")
+	address(loc.Get("address"), &s.Location, b)
+	s.Location.Facility = b.Str(loc.GetStringBytes("slic"))
+
+	s.Time = activityTime(act.GetStringBytes("date"), act.GetStringBytes("time"),
+		act.GetStringBytes("gmtDate"), act.GetStringBytes("gmtTime"), act.GetStringBytes("gmtOffset"))
+	b.Add(s)
+}
+
+// classify sets a scan's type and reason from the code table. Both formats
+// call it, so a UPS scan maps the same whether it came as JSON or XML.
+// code is the two-letter status code, statusCode the three-digit one (JSON
+// only), typ the status type (M, P, I, O, X, D, U, RS).
+func classify(s *normalizers.Scan, code, statusCode, typ, desc string) {
 	s.Type, s.Reason = nil, ""
 	// The two-letter code is the most specific; the three-digit status code
 	// is coarser but better than the type alone.
@@ -194,25 +250,25 @@ func (n *Normalizer) activity(act *fastjson.Value, s *normalizers.Scan, b *norma
 	if m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
-	s.Raw = event.Raw{Code: key, Type: typ, Description: desc}
+}
 
-	s.Location = event.Location{}
-	loc := act.Get("location")
-	address(loc.Get("address"), &s.Location, b)
-	s.Location.Facility = b.Str(loc.GetStringBytes("slic"))
-
-	s.Time = normalizers.Time{}
-	if wall, ok := normalizers.ParseCompact(act.GetStringBytes("date"), act.GetStringBytes("time")); ok {
-		s.Time.Wall = wall
-		if off, ok := normalizers.ParseOffset(act.GetStringBytes("gmtOffset")); ok {
-			s.Time.Offset, s.Time.HasOffset = off, true
+// activityTime reads an activity's time as both formats give it: a local
+// date (YYYYMMDD) and time (HHMMSS), with the GMT offset in force there when
+// UPS sent it, else the GMT date and time when UPS sent those. With neither,
+// the wall clock alone is left for the core to place in the scan's zone.
+func activityTime(date, clock, gmtDate, gmtTime, gmtOffset []byte) normalizers.Time {
+	var t normalizers.Time
+	if wall, ok := normalizers.ParseCompact(date, clock); ok {
+		t.Wall = wall
+		if off, ok := normalizers.ParseOffset(gmtOffset); ok {
+			t.Offset, t.HasOffset = off, true
 		}
 	}
-	if !s.Time.HasOffset {
+	if !t.HasOffset {
 		// No offset: fall back to the GMT date and time when UPS gave them.
-		if utc, ok := normalizers.ParseCompact(act.GetStringBytes("gmtDate"), act.GetStringBytes("gmtTime")); ok {
-			s.Time.UTC = utc
+		if utc, ok := normalizers.ParseCompact(gmtDate, gmtTime); ok {
+			t.UTC = utc
 		}
 	}
-	b.Add(s)
+	return t
 }
