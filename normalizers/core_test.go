@@ -2,6 +2,7 @@ package normalizers
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -294,5 +295,27 @@ func TestLookup(t *testing.T) {
 	}
 	if _, err := ParseFormat("csv"); err == nil {
 		t.Error("csv accepted")
+	}
+}
+
+func TestDetectFormat(t *testing.T) {
+	for in, want := range map[string]Format{
+		"  <TrackResponse/>": XML, "\xef\xbb\xbf<x/>": XML, "\n{\"a\":1}": JSON, "[1]": JSON,
+		"Obj\x01": Avro, "": Avro,
+	} {
+		if got := DetectFormat([]byte(in), Avro); got != want {
+			t.Errorf("DetectFormat(%q) = %s, want %s", in, got, want)
+		}
+	}
+	r, err := XMLCharsetReader("ISO-8859-1", strings.NewReader("K\xf6ln"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	if _, err := io.Copy(&sb, r); err != nil || sb.String() != "Köln" {
+		t.Errorf("Latin-1: %q %v", sb.String(), err)
+	}
+	if _, err := XMLCharsetReader("shift_jis", strings.NewReader("")); err == nil {
+		t.Error("an unknown charset was accepted")
 	}
 }

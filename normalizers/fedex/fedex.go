@@ -104,13 +104,7 @@ var (
 // fed by pollers of both FedEx APIs (or bound to the wrong one) still
 // normalizes.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	switch firstByte(in.Payload) {
-	case '<':
-		return normalizeXML(in, b)
-	case '{', '[':
-		return n.normalizeJSON(in, b)
-	}
-	switch in.Format {
+	switch normalizers.DetectFormat(in.Payload, in.Format) {
 	case normalizers.XML:
 		return normalizeXML(in, b)
 	case normalizers.JSON, "":
@@ -118,22 +112,6 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	}
 	return normalizers.Errorf(normalizers.KindUnsupportedCarrier, carrier,
 		"format %q is not supported for fedex (supported: json, xml)", in.Format)
-}
-
-// firstByte is the payload's first byte after white space and a UTF-8 byte
-// order mark, or 0.
-func firstByte(p []byte) byte {
-	for len(p) > 0 {
-		switch {
-		case p[0] == ' ' || p[0] == '\t' || p[0] == '\r' || p[0] == '\n':
-			p = p[1:]
-		case len(p) >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf:
-			p = p[3:]
-		default:
-			return p[0]
-		}
-	}
-	return 0
 }
 
 // normalizeJSON reads a Track API v1 answer.

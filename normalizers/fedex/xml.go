@@ -22,10 +22,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
@@ -122,7 +120,7 @@ var (
 // normalizeXML reads a TrackReply.
 func normalizeXML(in *normalizers.Input, b *normalizers.Batch) error {
 	d := xml.NewDecoder(bytes.NewReader(in.Payload))
-	d.CharsetReader = charsetReader
+	d.CharsetReader = normalizers.XMLCharsetReader
 	start, err := replyElement(d)
 	if err != nil {
 		return err
@@ -403,23 +401,4 @@ func joinText(parts ...string) string {
 		}
 	}
 	return strings.Join(out, ": ")
-}
-
-// charsetReader accepts the single-byte encodings an older client stack or
-// gateway may declare; encoding/xml itself reads only UTF-8. Latin-1 bytes
-// are their own code points.
-func charsetReader(label string, r io.Reader) (io.Reader, error) {
-	switch strings.ToLower(label) {
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii":
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]byte, 0, len(data)+len(data)/8)
-		for _, c := range data {
-			out = utf8.AppendRune(out, rune(c))
-		}
-		return bytes.NewReader(out), nil
-	}
-	return nil, fmt.Errorf("unsupported charset %q", label)
 }

@@ -11,7 +11,6 @@
 package ups
 
 import (
-	"bytes"
 	_ "embed"
 
 	"github.com/valyala/fastjson"
@@ -50,17 +49,7 @@ var notFoundCodes = map[string]bool{"TW0001": true, "TV1001": true, "TW0002": tr
 // read as what it is, so a topic bound to the wrong format, or carrying both
 // APIs while a shipper migrates, still normalizes.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	format := in.Format
-	// U+FEFF is the byte order mark some XML writers put first.
-	if p := bytes.TrimLeft(in.Payload, " \t\r\n\ufeff"); len(p) > 0 {
-		switch p[0] {
-		case '<':
-			format = normalizers.XML
-		case '{':
-			format = normalizers.JSON
-		}
-	}
-	if format == normalizers.XML {
+	if normalizers.DetectFormat(in.Payload, in.Format) == normalizers.XML {
 		return normalizeXML(in, b)
 	}
 	return n.normalizeJSON(in, b)

@@ -17,10 +17,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
@@ -94,7 +91,7 @@ var xmlInvalidCodes = map[string]bool{"150022": true, "151019": true, "154030": 
 func normalizeXML(in *normalizers.Input, b *normalizers.Batch) error {
 	var r xmlTrackResponse
 	d := xml.NewDecoder(bytes.NewReader(in.Payload))
-	d.CharsetReader = xmlCharset
+	d.CharsetReader = normalizers.XMLCharsetReader
 	if err := d.Decode(&r); err != nil {
 		if errors.Is(err, io.EOF) {
 			return normalizers.Errorf(normalizers.KindDecode, "ups", "not a UPS XML TrackResponse: the payload holds no XML element")
@@ -193,25 +190,4 @@ func xmlDate(d []byte, b *normalizers.Batch) string {
 	}
 	var buf [16]byte
 	return b.Str(t.AppendFormat(buf[:0], "2006-01-02"))
-}
-
-// xmlCharset reads payloads that declare a single-byte encoding
-// (encoding="ISO-8859-1", as older XML gateways and middleware write):
-// encoding/xml itself reads only UTF-8 and would reject them outright.
-// Each Latin-1 byte is the code point of the same value.
-func xmlCharset(label string, r io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "us-ascii", "ascii":
-	default:
-		return nil, fmt.Errorf("unsupported charset %q (UTF-8 and ISO-8859-1 are read)", label)
-	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(data)+len(data)/8)
-	for _, c := range data {
-		out = utf8.AppendRune(out, rune(c))
-	}
-	return bytes.NewReader(out), nil
 }

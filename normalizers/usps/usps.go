@@ -15,7 +15,6 @@
 package usps
 
 import (
-	"bytes"
 	_ "embed"
 	"strings"
 
@@ -51,18 +50,10 @@ func (*Normalizer) MapCode(code, subcode, desc string) *normalizers.Mapping {
 // contradicts the configured format is read as what it is, so that a topic
 // carrying both USPS APIs (or bound to the wrong one) still normalizes.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	first := byte(0)
-	if p := bytes.TrimLeft(in.Payload, " \t\r\n\xef\xbb\xbf"); len(p) > 0 {
-		first = p[0]
-	}
-	switch {
-	case first == '<':
+	switch normalizers.DetectFormat(in.Payload, in.Format) {
+	case normalizers.XML:
 		return normalizeXML(in, b)
-	case first == '{' || first == '[':
-		return n.normalizeJSON(in, b)
-	case in.Format == normalizers.XML:
-		return normalizeXML(in, b)
-	case in.Format == normalizers.JSON || in.Format == "":
+	case normalizers.JSON, "":
 		return n.normalizeJSON(in, b)
 	}
 	return normalizers.Errorf(normalizers.KindUnsupportedCarrier, carrier,

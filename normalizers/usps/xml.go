@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
@@ -66,7 +64,7 @@ type xmlEvent struct {
 func normalizeXML(in *normalizers.Input, b *normalizers.Batch) error {
 	var r xmlResponse
 	d := xml.NewDecoder(bytes.NewReader(in.Payload))
-	d.CharsetReader = charsetReader
+	d.CharsetReader = normalizers.XMLCharsetReader
 	if err := d.Decode(&r); err != nil {
 		return normalizers.Errorf(normalizers.KindDecode, carrier, "malformed XML: %v", err)
 	}
@@ -259,22 +257,4 @@ func parseClock(s string) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second, true
-}
-
-// charsetReader accepts the single-byte encodings an older gateway may
-// declare; encoding/xml itself knows only UTF-8.
-func charsetReader(label string, r io.Reader) (io.Reader, error) {
-	switch strings.ToLower(label) {
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii":
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]byte, 0, len(data)+len(data)/8)
-		for _, c := range data {
-			out = utf8.AppendRune(out, rune(c))
-		}
-		return bytes.NewReader(out), nil
-	}
-	return nil, fmt.Errorf("unsupported charset %q", label)
 }
