@@ -63,7 +63,10 @@ type Notify struct {
 
 type override struct {
 	carrier, service string
-	fields           map[string]string
+	// Parsed at load, since StallsFor runs for every event: vals holds the
+	// thresholds the override sets, mask says which.
+	vals Stalls
+	mask uint8
 }
 
 type triggerRow struct {
@@ -151,7 +154,7 @@ func (r *Rules) apply(name string, data []byte) error {
 		return fmt.Errorf("rules: %s: %w", name, err)
 	}
 	for k, v := range f.Stalls {
-		if err := r.setStall(&r.Stalls, k, v); err != nil {
+		if _, err := parseStall(&r.Stalls, k, v); err != nil {
 			return fmt.Errorf("rules: %s: stalls.%s: %w", name, k, err)
 		}
 	}
@@ -162,16 +165,16 @@ func (r *Rules) apply(name string, data []byte) error {
 		}
 	}
 	for i, o := range f.Overrides {
-		ov := override{carrier: o["carrier"], service: o["service"], fields: map[string]string{}}
+		ov := override{carrier: o["carrier"], service: o["service"]}
 		for k, v := range o {
 			if k == "carrier" || k == "service" {
 				continue
 			}
-			var probe Stalls
-			if err := r.setStall(&probe, k, v); err != nil {
+			bit, err := parseStall(&ov.vals, k, v)
+			if err != nil {
 				return fmt.Errorf("rules: %s: overrides[%d].%s: %w", name, i, k, err)
 			}
-			ov.fields[k] = v
+			ov.mask |= bit
 		}
 		if ov.carrier == "" && ov.service != "" {
 			return fmt.Errorf("rules: %s: overrides[%d]: a service override needs its carrier", name, i)
@@ -196,36 +199,77 @@ func (r *Rules) apply(name string, data []byte) error {
 	return nil
 }
 
-func (r *Rules) setStall(s *Stalls, key, v string) error {
+// Bits of the thresholds an override sets.
+const (
+	bitPreTransit uint8 = 1 << iota
+	bitInTransitDomestic
+	bitInTransitInternational
+	bitOutForDeliveryCutoff
+	bitPickupReminder
+	bitExpiry
+	bitEscalateAfter
+)
+
+// parseStall parses one threshold into s and says which one it was.
+func parseStall(s *Stalls, key, v string) (uint8, error) {
 	if key == "out_for_delivery_cutoff" {
 		c, err := parseClock(v)
 		s.OutForDeliveryCutoff = c
-		return err
+		return bitOutForDeliveryCutoff, err
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if d <= 0 {
-		return fmt.Errorf("%s must be positive", v)
+		return 0, fmt.Errorf("%s must be positive", v)
 	}
 	switch key {
 	case "pre_transit":
 		s.PreTransit = d
+		return bitPreTransit, nil
 	case "in_transit_domestic":
 		s.InTransitDomestic = d
+		return bitInTransitDomestic, nil
 	case "in_transit_international":
 		s.InTransitInternational = d
+		return bitInTransitInternational, nil
 	case "pickup_reminder":
 		s.PickupReminder = d
+		return bitPickupReminder, nil
 	case "expiry":
 		s.Expiry = d
+		return bitExpiry, nil
 	case "escalate_after":
 		s.EscalateAfter = d
-	default:
-		return fmt.Errorf("unknown threshold (known: pre_transit, in_transit_domestic, in_transit_international, out_for_delivery_cutoff, pickup_reminder, expiry, escalate_after)")
+		return bitEscalateAfter, nil
 	}
-	return nil
+	return 0, fmt.Errorf("unknown threshold (known: pre_transit, in_transit_domestic, in_transit_international, out_for_delivery_cutoff, pickup_reminder, expiry, escalate_after)")
+}
+
+// merge copies the thresholds of o that mask selects into s.
+func merge(s *Stalls, o *Stalls, mask uint8) {
+	if mask&bitPreTransit != 0 {
+		s.PreTransit = o.PreTransit
+	}
+	if mask&bitInTransitDomestic != 0 {
+		s.InTransitDomestic = o.InTransitDomestic
+	}
+	if mask&bitInTransitInternational != 0 {
+		s.InTransitInternational = o.InTransitInternational
+	}
+	if mask&bitOutForDeliveryCutoff != 0 {
+		s.OutForDeliveryCutoff = o.OutForDeliveryCutoff
+	}
+	if mask&bitPickupReminder != 0 {
+		s.PickupReminder = o.PickupReminder
+	}
+	if mask&bitExpiry != 0 {
+		s.Expiry = o.Expiry
+	}
+	if mask&bitEscalateAfter != 0 {
+		s.EscalateAfter = o.EscalateAfter
+	}
 }
 
 func parseClock(s string) (Clock, error) {
@@ -321,13 +365,12 @@ func (r *Rules) NotifyFor(t *taxonomy.Type) *Notify { return r.byType[t] }
 func (r *Rules) StallsFor(carrier, service string) Stalls {
 	s := r.Stalls
 	for _, pass := range [2]bool{false, true} { // carrier-only rows first, then carrier+service
-		for _, o := range r.overrides {
+		for i := range r.overrides {
+			o := &r.overrides[i]
 			if o.carrier != carrier || (o.service != "") != pass || (pass && o.service != service) {
 				continue
 			}
-			for k, v := range o.fields {
-				_ = r.setStall(&s, k, v) // checked at load
-			}
+			merge(&s, &o.vals, o.mask)
 		}
 	}
 	return s
