@@ -159,10 +159,11 @@ func TestBatchTimeZones(t *testing.T) {
 		offset int32
 		src    event.TZSource
 	}{
-		{"2024-07-02T15:00:00Z", -25200, event.TZCarrierOffset},
-		{"2024-07-02T15:00:00Z", -25200, event.TZLocation}, // PDT in July
+		// oldest first; scans of the same instant keep their order
 		{"2024-07-02T08:00:00Z", 0, event.TZAssumedUTC},
 		{"2024-07-02T08:00:00Z", -25200, event.TZLocation},
+		{"2024-07-02T15:00:00Z", -25200, event.TZCarrierOffset},
+		{"2024-07-02T15:00:00Z", -25200, event.TZLocation}, // PDT in July
 	}
 	if len(b.Events) != len(want) {
 		t.Fatalf("%d events, want %d", len(b.Events), len(want))

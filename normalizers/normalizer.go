@@ -2,6 +2,7 @@ package normalizers
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -164,7 +165,32 @@ func Normalize(n Normalizer, in *Input, b *Batch, maxPayload int) (err error) {
 	if len(b.Events) == 0 && len(b.Rejected) == 0 {
 		return Errorf(KindEmpty, n.Carrier(), "payload holds no tracking events and no carrier answer")
 	}
+	b.oldestFirst()
 	return nil
+}
+
+// oldestFirst puts the payload's events in the order they happened. Carriers
+// list history newest first (most of them) or oldest first, and downstream
+// a shipment's events are read in topic order: detection treats an older
+// scan arriving after a newer one as late, so a history must not reach it
+// backwards. The sort is stable, so scans of the same instant keep the
+// carrier's order; the common cases (already ascending, strictly
+// descending) cost one pass.
+func (b *Batch) oldestFirst() {
+	ev := b.Events
+	asc, desc := true, true
+	for i := 1; i < len(ev) && (asc || desc); i++ {
+		c := ev[i-1].OccurredAt.Compare(ev[i].OccurredAt)
+		asc = asc && c <= 0
+		desc = desc && c > 0
+	}
+	switch {
+	case asc:
+	case desc:
+		slices.Reverse(ev)
+	default:
+		slices.SortStableFunc(ev, func(x, y event.Event) int { return x.OccurredAt.Compare(y.OccurredAt) })
+	}
 }
 
 // ResetForTest prepares b for a direct call of n.Normalize, as Normalize

@@ -627,11 +627,12 @@ func TestXMLSOAPv16(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct{ typ, utc, local, city, facility string }{
-		{"attempt_failed.recipient_unavailable", "2021-04-22T16:12:00Z", "2021-04-22T10:12:00-06:00", "DENVER", "DELIVERY_LOCATION"},
-		{"out_for_delivery.out_for_delivery", "2021-04-22T13:58:00Z", "2021-04-22T07:58:00-06:00", "DENVER", "VEHICLE"},
-		{"in_transit.departed_facility", "2021-04-22T03:41:00Z", "2021-04-21T22:41:00-05:00", "MEMPHIS", "FEDEX_FACILITY"},
-		{"in_transit.picked_up", "2021-04-20T21:52:00Z", "2021-04-20T16:52:00-05:00", "AUSTIN", "PICKUP_LOCATION"},
+		// oldest first, whatever order the reply lists them in
 		{"info_received.label_created", "2021-04-19T14:11:27Z", "2021-04-19T09:11:27-05:00", "", "CUSTOMER"},
+		{"in_transit.picked_up", "2021-04-20T21:52:00Z", "2021-04-20T16:52:00-05:00", "AUSTIN", "PICKUP_LOCATION"},
+		{"in_transit.departed_facility", "2021-04-22T03:41:00Z", "2021-04-21T22:41:00-05:00", "MEMPHIS", "FEDEX_FACILITY"},
+		{"out_for_delivery.out_for_delivery", "2021-04-22T13:58:00Z", "2021-04-22T07:58:00-06:00", "DENVER", "VEHICLE"},
+		{"attempt_failed.recipient_unavailable", "2021-04-22T16:12:00Z", "2021-04-22T10:12:00-06:00", "DENVER", "DELIVERY_LOCATION"},
 	}
 	if len(b.Events) != len(want) || len(b.Rejected) != 0 {
 		t.Fatalf("got %d events, %v rejected; want %d events", len(b.Events), b.Rejected, len(want))
@@ -649,7 +650,7 @@ func TestXMLSOAPv16(t *testing.T) {
 				i, e.TrackingNumber, e.Service, e.EstimatedDelivery, e.Origin, e.Destination)
 		}
 	}
-	if r := b.Events[0].Raw; r.Code != "DE" || r.Type != "08" || r.Description != "Delivery exception: Customer not available or business closed" {
+	if r := b.Events[4].Raw; r.Code != "DE" || r.Type != "08" || r.Description != "Delivery exception: Customer not available or business closed" {
 		t.Errorf("raw %+v", r)
 	}
 

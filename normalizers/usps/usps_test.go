@@ -188,7 +188,7 @@ func TestDedup(t *testing.T) {
 	if len(b.Events) != 2 {
 		t.Fatalf("got %d events, want 2", len(b.Events))
 	}
-	first := b.Events[0].ID
+	first := b.Events[1].ID // oldest first: out for delivery, then delivered
 	// The same scan polled again, reworded, is the same event.
 	reworded := strings.Replace(evDelivered, "Delivered, Front Door/Porch", "Delivered, Front Door / Porch", 1)
 	b2 := mustRun(t, normalizers.JSON, v3(evOutFor, reworded))
@@ -361,14 +361,14 @@ func TestXML(t *testing.T) {
 	if len(b.Events) != 2 {
 		t.Fatalf("got %d events, want 2", len(b.Events))
 	}
-	e := b.Events[0]
+	e := b.Events[1] // oldest first: the summary is the newest scan
 	if e.Type.Name != "delivered.delivered" || e.Raw.Type != "04" || e.Service != "priority_mail_express_2_day" || e.EstimatedDelivery != "2017-01-17" {
 		t.Errorf("summary scan: %s raw %+v service %q eta %q", e.Type.Name, e.Raw, e.Service, e.EstimatedDelivery)
 	}
 	if !e.OccurredAt.Equal(time.Date(2017, 1, 17, 20, 15, 0, 0, time.UTC)) || e.TZSource != event.TZLocation {
 		t.Errorf("summary time %v %v", e.OccurredAt, e.TZSource)
 	}
-	if got := b.Events[1].OccurredAt; !got.Equal(time.Date(2017, 1, 17, 8, 0, 0, 0, time.UTC)) {
+	if got := b.Events[0].OccurredAt; !got.Equal(time.Date(2017, 1, 17, 8, 0, 0, 0, time.UTC)) {
 		t.Errorf("12:00 am read as %v", got)
 	}
 
