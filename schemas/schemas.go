@@ -10,6 +10,12 @@ import _ "embed"
 //go:embed canonical_event.avsc
 var CanonicalEvent string
 
+// NotificationCommand is the Avro schema of shipments.notifications.v1
+// records.
+//
+//go:embed notification_command.avsc
+var NotificationCommand string
+
 // Scan is the Avro schema of the generic scan feed for 3PLs and aggregators.
 //
 //go:embed scan.avsc

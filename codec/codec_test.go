@@ -1,0 +1,66 @@
+package codec
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wismo/wismo/detect"
+	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/taxonomy"
+)
+
+func TestCommandRoundTrip(t *testing.T) {
+	cc, err := NewCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 21, 15, 4, 5, 0, time.UTC)
+	in := detect.Command{SchemaVersion: 1, CommandID: "c1", ShipmentID: "fedex:1", Carrier: "fedex", TrackingNumber: "1",
+		Trigger: "attempt_failed", EventType: "attempt_failed.business_closed", EventID: "e1", Priority: "high",
+		Message: "m", NextStep: "n", OccurredAt: at, DecidedAt: at.Add(time.Second), NotBefore: at.Add(time.Hour), Episode: 3}
+	for name, enc := range map[string]func([]byte, *detect.Command) ([]byte, error){
+		"avro": cc.AppendAvro, "json": cc.AppendJSON,
+		"confluent": func(d []byte, c *detect.Command) ([]byte, error) { return cc.AppendAvro(append(d, 0, 0, 0, 0, 7), c) },
+	} {
+		b, err := enc(nil, &in)
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		var out detect.Command
+		if err := cc.Decode(b, &out); err != nil {
+			t.Fatal(name, err)
+		}
+		if out != in {
+			t.Errorf("%s: got %+v, want %+v", name, out, in)
+		}
+	}
+	var out detect.Command
+	for _, bad := range [][]byte{nil, {0, 1}, {2, 'x'}, []byte(`{"command_id":`)} {
+		if err := cc.Decode(bad, &out); err == nil {
+			t.Errorf("%q decoded", bad)
+		}
+	}
+}
+
+func TestEventEncodings(t *testing.T) {
+	d, err := NewEvents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := event.Event{Carrier: "ups", TrackingNumber: "1Z", Type: taxonomy.MustLookup("delivered.delivered"),
+		OccurredAt: time.Date(2026, 11, 21, 15, 0, 0, 0, time.UTC), Source: event.FromCarrier}
+	in.ID[0] = 9
+	var enc event.AvroEncoder
+	plain := enc.Append(nil, &in)
+	for name, v := range map[string][]byte{
+		"avro": plain, "confluent": append([]byte{0, 0, 0, 0, 1}, plain...), "json": event.AppendJSON(nil, &in),
+	} {
+		var out event.Event
+		if err := d.Decode(v, &out); err != nil {
+			t.Fatal(name, err)
+		}
+		if out.ID != in.ID || out.ShipmentID() != "ups:1Z" || out.Type != in.Type || !out.OccurredAt.Equal(in.OccurredAt) {
+			t.Errorf("%s: got %+v", name, out)
+		}
+	}
+}
