@@ -8,6 +8,7 @@ package detect
 import (
 	"container/heap"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"time"
 
@@ -33,11 +34,115 @@ type Engine struct {
 	timers timerHeap
 	now    int64 // the clock: latest time seen or advanced to
 	intern map[string]string
+
+	// wallClock: Apply does not move the clock; the caller does, with
+	// Advance (the live stage, on the wall clock).
+	wallClock bool
+	// journal, when on, keeps each shipment's state as it was before the
+	// batch in progress first touched it: Rollback puts it back, Changes
+	// lists what to write to the changelog.
+	journaling bool
+	journal    map[string]journalEntry
 }
 
-// New returns an engine with no shipments.
+type journalEntry struct {
+	prev    State
+	existed bool
+}
+
+// New returns an engine with no shipments, on the event-time clock: time is
+// the latest occurred_at applied, or what Advance moved it to.
 func New(r *rules.Rules) *Engine {
 	return &Engine{rules: r, states: map[string]*State{}, intern: map[string]string{}}
+}
+
+// UseWallClock makes Apply leave the clock alone: the caller moves it with
+// Advance. The live stage does, so deadlines fire on time even when no
+// event comes, and an event stamped in the future (a carrier clock ahead)
+// does not fire others' deadlines early.
+func (e *Engine) UseWallClock() { e.wallClock = true }
+
+// Journal turns on the batch journal (see Changes, Commit and Rollback):
+// the live stage writes state in transactions and must undo an aborted one.
+func (e *Engine) Journal() {
+	e.journaling = true
+	e.journal = map[string]journalEntry{}
+}
+
+// touch records s as it was before the batch in progress changed it; call
+// it before every change. s is nil for a shipment not yet tracked.
+func (e *Engine) touch(id string, s *State) {
+	if !e.journaling {
+		return
+	}
+	if _, ok := e.journal[id]; ok {
+		return
+	}
+	j := journalEntry{existed: s != nil}
+	if s != nil {
+		j.prev = *s
+	}
+	e.journal[id] = j
+}
+
+// Changes calls fn for every shipment the batch in progress changed, with
+// its state now, or nil when it was forgotten (its changelog record is then
+// a tombstone).
+func (e *Engine) Changes(fn func(id string, s *State)) {
+	for id := range e.journal {
+		fn(id, e.states[id])
+	}
+}
+
+// Commit ends the batch: its changes are now durable.
+func (e *Engine) Commit() { clear(e.journal) }
+
+// Rollback undoes every change of the batch in progress: its transaction
+// aborted, its input will be read again, and it must find the state it
+// found the first time. Deadlines re-arm from the restored states.
+func (e *Engine) Rollback() {
+	for id, j := range e.journal {
+		if !j.existed {
+			delete(e.states, id)
+			continue
+		}
+		s := e.states[id]
+		if s == nil {
+			s = new(State)
+			e.states[id] = s
+		}
+		*s = j.prev
+		s.due = 0
+		e.arm(id, s)
+	}
+	clear(e.journal)
+}
+
+// Restore installs a shipment's state read from the changelog; empty data
+// (a tombstone) forgets the shipment. Deadlines that passed while nobody
+// owned the shipment fire at the next Advance, once.
+func (e *Engine) Restore(id string, data []byte) error {
+	if len(data) == 0 {
+		delete(e.states, id)
+		return nil
+	}
+	s := new(State)
+	if err := unmarshalState(data, s, e.internBytes); err != nil {
+		return fmt.Errorf("%w (shipment %s)", err, id)
+	}
+	e.states[strings.Clone(id)] = s
+	e.arm(id, s)
+	return nil
+}
+
+// Forget drops every shipment, as when the partition it came from is
+// revoked.
+func (e *Engine) Forget() {
+	clear(e.states)
+	e.timers = e.timers[:0]
+	if e.journal != nil {
+		clear(e.journal)
+	}
 }
 
 // Len is the number of tracked shipments.
@@ -66,6 +171,14 @@ var nonMovement = map[string]bool{
 	"out_for_delivery.appointment_scheduled": true,
 }
 
+func isStall(t *taxonomy.Type) bool {
+	switch t.Name {
+	case "exception.stalled_pre_transit", "exception.stalled_in_transit", "exception.stalled_out_for_delivery":
+		return true
+	}
+	return false
+}
+
 func isMovement(t *taxonomy.Type) bool {
 	switch t.Milestone {
 	case "in_transit", "out_for_delivery", "delivered", "returned", "available_for_pickup", "attempt_failed":
@@ -87,18 +200,20 @@ var rank = map[string]int{
 // and may notify.
 func (e *Engine) Apply(ev *event.Event, out Sink) {
 	at := ev.OccurredAt.Unix()
-	if at > e.now {
+	if at > e.now && !e.wallClock {
 		e.Advance(ev.OccurredAt, out)
 	}
 	id := ev.ShipmentID()
 	s := e.states[id]
-	if s == nil {
-		s = &State{}
-		e.states[id] = s
-	}
-	if s.seen(ev.ID) {
+	if s != nil && s.seenBefore(ev.ID) {
 		return // a resent scan: already counted and told
 	}
+	e.touch(id, s)
+	if s == nil {
+		s = &State{}
+		e.states[strings.Clone(id)] = s
+	}
+	s.remember(ev.ID)
 	e.update(s, ev)
 	e.decide(id, s, ev, out)
 	e.arm(id, s)
@@ -124,27 +239,31 @@ func (e *Engine) update(s *State, ev *event.Event) {
 			s.EDD = int32(d.Unix() / 86400)
 		}
 	}
-	if ev.Source == event.FromCarrier && at > s.LastScan {
-		s.LastScan = at
+	if ev.Source == event.FromCarrier && u32(at) > s.LastScan {
+		s.LastScan = u32(at)
 	}
-	if ev.Type.Name == "info_received.label_created" && (s.LabelAt == 0 || at < s.LabelAt) {
-		s.LabelAt = at
+	if ev.Type.Name == "info_received.label_created" && (s.LabelAt == 0 || u32(at) < s.LabelAt) {
+		s.LabelAt = u32(at)
 	}
 }
 
 // decide applies the taxonomy's rules and the notification policy.
 func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 	t := ev.Type
-	at := ev.OccurredAt.Unix()
+	at := u32(ev.OccurredAt.Unix())
 	late := at < s.CurrentAt // older than what the customer already sees
 
 	if ev.Source == event.FromCarrier && isMovement(t) && !late && at >= s.LastMove {
+		// Movement clears an open exception or stall: a stall when the
+		// parcel moved after the silence began, an exception when it moved
+		// after the exception (a scan from before it, arriving late, does
+		// not clear it). When a delay or stall was told, telling that it is
+		// over is part of the service.
+		clears := s.OpenException != nil && (s.Flags&flagStalled != 0 && at > s.LastMove || at > s.ExceptAt)
 		s.LastMove = at
-		// Movement clears an open exception or stall; when a delay or
-		// stall was told, telling that it is over is part of the service.
-		if s.OpenException != nil || s.StallAt != 0 {
-			s.OpenException, s.StallAt = nil, 0
-			s.Flags &^= flagEscalated
+		if clears {
+			s.OpenException, s.ExceptAt = nil, 0
+			s.Flags &^= flagEscalated | flagStalled
 			if s.Flags&flagDelayNotified != 0 && !s.terminal() && t.Milestone != "delivered" {
 				s.Flags &^= flagDelayNotified
 				e.notify(id, s, ev, "exception_resolved", "normal", e.rules.ResolvedMessage, "", out)
@@ -166,10 +285,11 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 			return
 		}
 		if !held || t.Class == taxonomy.Actionable {
-			s.OpenException = t
-		}
-		if t.Name == "exception.stalled_pre_transit" || t.Name == "exception.stalled_in_transit" || t.Name == "exception.stalled_out_for_delivery" {
-			s.StallAt = at
+			s.OpenException, s.ExceptAt = t, at
+			s.Flags &^= flagStalled
+			if ev.Source == event.FromPipeline && isStall(t) {
+				s.Flags |= flagStalled
+			}
 		}
 	} else {
 		if s.terminal() && t.Milestone != "returned" {
@@ -262,6 +382,15 @@ func zoneOr(z *time.Location) *time.Location {
 
 func offsetOf(t time.Time) int { _, off := t.Zone(); return off }
 
+func (e *Engine) internBytes(b []byte) string {
+	if v, ok := e.intern[string(b)]; ok {
+		return v
+	}
+	s := string(b)
+	e.intern[s] = s
+	return s
+}
+
 func (e *Engine) internStr(s string) string {
 	if v, ok := e.intern[s]; ok {
 		return v
@@ -274,8 +403,8 @@ func (e *Engine) internStr(s string) string {
 // ---- timers ----
 
 type timer struct {
-	at int64
 	id string
+	at uint32
 }
 
 type timerHeap []timer
@@ -296,7 +425,7 @@ func (h *timerHeap) Pop() any {
 // look again, so a stale heap entry is harmless and a restored state
 // re-arms itself.
 func (e *Engine) arm(id string, s *State) {
-	due := e.nextDeadline(id, s)
+	due := u32(e.nextDeadline(id, s))
 	if due == 0 || due == s.due {
 		s.due = due
 		return
@@ -310,17 +439,22 @@ func (e *Engine) arm(id string, s *State) {
 // state so that it is not due again.
 func (e *Engine) Advance(now time.Time, out Sink) {
 	t := now.Unix()
-	for len(e.timers) > 0 && e.timers[0].at <= t {
+	for len(e.timers) > 0 && int64(e.timers[0].at) <= t {
 		tm := heap.Pop(&e.timers).(timer)
 		s := e.states[tm.id]
 		if s == nil || s.due != tm.at {
 			continue // superseded
 		}
-		if tm.at > e.now {
-			e.now = tm.at
+		at := int64(tm.at)
+		if at > e.now {
+			e.now = at
 		}
+		e.touch(tm.id, s)
 		s.due = 0
-		e.fire(tm.id, s, tm.at, out)
+		if e.fire(tm.id, s, at, out) {
+			delete(e.states, tm.id)
+			continue
+		}
 		e.arm(tm.id, s)
 	}
 	if t > e.now {

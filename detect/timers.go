@@ -22,6 +22,7 @@ const (
 	kindPickupReminder
 	kindEscalate
 	kindExpiry
+	kindForget
 )
 
 var synthetic = map[kind]*taxonomy.Type{
@@ -34,18 +35,26 @@ var synthetic = map[kind]*taxonomy.Type{
 
 // deadlines lists what the shipment is waiting for, each with its due time.
 func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
-	if s.terminal() || s.Current == nil && s.LastScan == 0 {
+	if s.Current == nil && s.LastScan == 0 && s.LabelAt == 0 {
 		return
 	}
 	carrier, _, _ := strings.Cut(id, ":")
 	st := e.rules.StallsFor(carrier, s.Service)
+	if s.terminal() {
+		last := int64(max(s.LastScan, s.CurrentAt, s.ExceptAt))
+		// A finished shipment is kept as long as a late or resent scan
+		// may still come, so that it changes nothing; then it is
+		// forgotten (and its changelog record deleted), which bounds the
+		// state to the shipments of the last expiry window.
+		visit(kindForget, last+int64(st.Expiry/time.Second))
+		return
+	}
 	business := e.rules.BusinessDaysOnly[carrier]
 	zone := zoneOr(s.Zone)
-	last := max(s.LastScan, s.CurrentAt)
-	visit(kindExpiry, last+int64(st.Expiry/time.Second))
-	if s.StallAt != 0 {
+	visit(kindExpiry, int64(max(s.LastScan, s.CurrentAt))+int64(st.Expiry/time.Second))
+	if s.Flags&flagStalled != 0 {
 		if s.Flags&flagEscalated == 0 {
-			visit(kindEscalate, s.StallAt+int64(st.EscalateAfter/time.Second))
+			visit(kindEscalate, int64(s.ExceptAt)+int64(st.EscalateAfter/time.Second))
 		}
 		return
 	}
@@ -56,7 +65,7 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 	switch m {
 	case "info_received", "pending":
 		if s.LastMove == 0 && s.LabelAt != 0 {
-			visit(kindPreTransit, addTime(s.LabelAt, st.PreTransit, business, zone))
+			visit(kindPreTransit, addTime(int64(s.LabelAt), st.PreTransit, business, zone))
 		}
 	case "in_transit", "attempt_failed":
 		if s.LastMove != 0 {
@@ -64,15 +73,15 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 			if s.Flags&flagInternational != 0 {
 				d = st.InTransitInternational
 			}
-			visit(kindInTransit, addTime(s.LastMove, d, business, zone))
+			visit(kindInTransit, addTime(int64(s.LastMove), d, business, zone))
 		}
 	case "out_for_delivery":
-		day := time.Unix(s.CurrentAt, 0).In(zone)
+		day := time.Unix(int64(s.CurrentAt), 0).In(zone)
 		cut := int(st.OutForDeliveryCutoff)
 		visit(kindOutForDelivery, time.Date(day.Year(), day.Month(), day.Day(), cut/60, cut%60, 0, 0, zone).Unix())
 	case "available_for_pickup":
 		if s.Notified&triggerBit["pickup_reminder"] == 0 {
-			visit(kindPickupReminder, s.CurrentAt+int64(st.PickupReminder/time.Second))
+			visit(kindPickupReminder, int64(s.CurrentAt)+int64(st.PickupReminder/time.Second))
 		}
 	}
 }
@@ -87,8 +96,9 @@ func (e *Engine) nextDeadline(id string, s *State) int64 {
 	return next
 }
 
-// fire handles every deadline of the shipment due at or before at.
-func (e *Engine) fire(id string, s *State, at int64, out Sink) {
+// fire handles every deadline of the shipment due at or before at. It
+// reports whether the shipment is to be forgotten.
+func (e *Engine) fire(id string, s *State, at int64, out Sink) (forget bool) {
 	var due []kind
 	e.deadlines(id, s, func(k kind, t int64) {
 		if t <= at {
@@ -97,23 +107,26 @@ func (e *Engine) fire(id string, s *State, at int64, out Sink) {
 	})
 	for _, k := range due {
 		switch k {
+		case kindForget:
+			return true
 		case kindEscalate:
 			s.Flags |= flagEscalated
 			e.escalate(id, s, at, out)
 		case kindExpiry:
 			ev := e.syntheticEvent(id, s, synthetic[k], at)
 			out.Event(ev)
-			s.seen(ev.ID)
+			s.remember(ev.ID)
 			e.decide(id, s, ev, out)
 			s.Flags |= flagExpired
-			return
+			return false
 		default:
 			ev := e.syntheticEvent(id, s, synthetic[k], at)
 			out.Event(ev)
-			s.seen(ev.ID)
+			s.remember(ev.ID)
 			e.decide(id, s, ev, out)
 		}
 	}
+	return false
 }
 
 // escalate repeats a stall report once, with a higher priority, when the

@@ -22,17 +22,25 @@ var zonesTSV []byte
 
 type key struct{ country, region string }
 
-var zones map[key]*time.Location
+var (
+	zones  map[key]*time.Location
+	byName map[string]*time.Location
+)
 
 func init() {
-	z, err := parse(zonesTSV)
+	z, names, err := parse(zonesTSV)
 	if err != nil {
 		panic(err) // checked by tests
 	}
-	zones = z
+	zones, byName = z, names
 }
 
-func parse(data []byte) (map[key]*time.Location, error) {
+// ByName returns a zone of the table by its IANA name ("America/Chicago"),
+// the same *time.Location that ForLocation gives, or nil. Restoring saved
+// state uses it: a zone is stored by name.
+func ByName(name string) *time.Location { return byName[name] }
+
+func parse(data []byte) (map[key]*time.Location, map[string]*time.Location, error) {
 	out := map[key]*time.Location{}
 	locs := map[string]*time.Location{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -43,24 +51,24 @@ func parse(data []byte) (map[key]*time.Location, error) {
 		}
 		k, name, ok := strings.Cut(line, "\t")
 		if !ok {
-			return nil, fmt.Errorf("tz: zones.tsv:%d: want key<TAB>zone", n)
+			return nil, nil, fmt.Errorf("tz: zones.tsv:%d: want key<TAB>zone", n)
 		}
 		loc := locs[name]
 		if loc == nil {
 			var err error
 			if loc, err = time.LoadLocation(name); err != nil {
-				return nil, fmt.Errorf("tz: zones.tsv:%d: %w", n, err)
+				return nil, nil, fmt.Errorf("tz: zones.tsv:%d: %w", n, err)
 			}
 			locs[name] = loc
 		}
 		country, region, _ := strings.Cut(k, "-")
 		kk := key{country, region}
 		if _, dup := out[kk]; dup {
-			return nil, fmt.Errorf("tz: zones.tsv:%d: %s listed twice", n, k)
+			return nil, nil, fmt.Errorf("tz: zones.tsv:%d: %s listed twice", n, k)
 		}
 		out[kk] = loc
 	}
-	return out, sc.Err()
+	return out, locs, sc.Err()
 }
 
 // ForLocation returns the zone of a place given its ISO 3166 country code and,

@@ -41,7 +41,7 @@ func TestForLocation(t *testing.T) {
 
 func TestParseRejectsBadTables(t *testing.T) {
 	for _, data := range []string{"US-CA", "US-CA\tNot/AZone", "DE\tEurope/Berlin\nDE\tEurope/Berlin"} {
-		if _, err := parse([]byte(data)); err == nil {
+		if _, _, err := parse([]byte(data)); err == nil {
 			t.Errorf("parse(%q) accepted a bad table", data)
 		}
 	}
@@ -53,5 +53,15 @@ func BenchmarkForLocation(b *testing.B) {
 		if ForLocation("US", "CA") == nil {
 			b.Fatal("no zone")
 		}
+	}
+}
+
+func TestByName(t *testing.T) {
+	ca := ForLocation("US", "CA")
+	if ca == nil || ByName(ca.String()) != ca {
+		t.Fatalf("ByName(%v) is not the zone ForLocation gives", ca)
+	}
+	if ByName("Nowhere/Atlantis") != nil {
+		t.Error("unknown zone name found")
 	}
 }
