@@ -33,6 +33,7 @@ type Config struct {
 	Encoding       string         `yaml:"encoding" mapstructure:"encoding"`
 	SchemaRegistry SchemaRegistry `yaml:"schema_registry" mapstructure:"schema_registry"`
 	Normalize      Normalize      `yaml:"normalize" mapstructure:"normalize"`
+	Detect         Detect         `yaml:"detect" mapstructure:"detect"`
 	HTTP           HTTP           `yaml:"http" mapstructure:"http"`
 	Log            Log            `yaml:"log" mapstructure:"log"`
 }
@@ -93,6 +94,17 @@ type Normalize struct {
 	MaxPollRecords  int `yaml:"max_poll_records" mapstructure:"max_poll_records"`
 }
 
+// Detect tunes the detect stage.
+type Detect struct {
+	// RulesDir holds the user's rule files, laid over the embedded
+	// defaults; "" means the defaults alone.
+	RulesDir string `yaml:"rules_dir" mapstructure:"rules_dir"`
+	// Clock is "wall" (deadlines fire on time) or "event" (the event-time
+	// clock of `wismo backtest`, for reproducible runs).
+	Clock          string `yaml:"clock" mapstructure:"clock"`
+	MaxPollRecords int    `yaml:"max_poll_records" mapstructure:"max_poll_records"`
+}
+
 // HTTP serves /metrics, /healthz and /readyz.
 type HTTP struct {
 	Addr string `yaml:"addr" mapstructure:"addr"`
@@ -105,7 +117,7 @@ type Log struct {
 }
 
 // KnownStages are the stages `wismo run` can run.
-var KnownStages = []string{"normalize"}
+var KnownStages = []string{"normalize", "detect"}
 
 func defaults(v *viper.Viper) {
 	host, _ := os.Hostname()
@@ -126,6 +138,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("encoding", "avro")
 	v.SetDefault("normalize.max_payload_bytes", normalizers.DefaultMaxPayload)
 	v.SetDefault("normalize.max_poll_records", 5000)
+	v.SetDefault("detect.clock", "wall")
+	v.SetDefault("detect.max_poll_records", 5000)
 	v.SetDefault("http.addr", ":9464")
 	v.SetDefault("log.level", "info")
 	v.SetDefault("log.format", "json")
@@ -295,6 +309,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Encoding != "avro" && c.Encoding != "json" {
 		bad("encoding: %q, want avro or json", c.Encoding)
+	}
+	if c.Detect.Clock != "wall" && c.Detect.Clock != "event" {
+		bad("detect.clock: %q, want wall or event", c.Detect.Clock)
 	}
 	if contains(c.Stages, "normalize") && len(c.Raw) == 0 {
 		bad("raw: the normalize stage needs at least one raw topic binding (raw: [{topic, carrier, format}] or --raw TOPIC=CARRIER[:FORMAT])")

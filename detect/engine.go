@@ -461,3 +461,12 @@ func (e *Engine) Advance(now time.Time, out Sink) {
 		e.now = t
 	}
 }
+
+// NextDue is the earliest armed deadline, if any. It may be one that a
+// later change superseded; Advance then finds nothing to do.
+func (e *Engine) NextDue() (time.Time, bool) {
+	if len(e.timers) == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(e.timers[0].at), 0), true
+}

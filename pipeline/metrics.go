@@ -19,6 +19,12 @@ type Metrics struct {
 	TxnSeconds *prometheus.HistogramVec
 	Lag        *prometheus.GaugeVec
 	Assigned   *prometheus.GaugeVec
+
+	// detect stage
+	Commands  *prometheus.CounterVec // notification commands, by trigger
+	Synthetic *prometheus.CounterVec // pipeline events (stalls, expiry), by type
+	Tracked   prometheus.Gauge       // shipments in this instance's state
+	Restored  prometheus.Counter     // changelog records read on assignment
 }
 
 // NewMetrics registers the series in a new registry (plus the Go and
@@ -47,7 +53,13 @@ func NewMetrics() *Metrics {
 			Help: "Records behind the end of each input partition, as last measured."}, []string{"stage", "topic", "partition"}),
 		Assigned: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "wismo", Name: "assigned_partitions",
 			Help: "Input partitions this instance owns."}, []string{"stage"}),
+		Commands:  f("notification_commands_total", "Notification commands in committed transactions, by trigger.", "trigger"),
+		Synthetic: f("synthetic_events_total", "Events the detect stage made (stalls, expiry) in committed transactions, by type.", "event_type"),
+		Tracked: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "wismo", Name: "tracked_shipments",
+			Help: "Shipments whose state this instance holds."}),
+		Restored: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "wismo", Name: "state_restored_records_total",
+			Help: "Changelog records read to restore the state of assigned partitions."}),
 	}
-	r.MustRegister(m.TxnSeconds, m.Lag, m.Assigned)
+	r.MustRegister(m.TxnSeconds, m.Lag, m.Assigned, m.Tracked, m.Restored)
 	return m
 }

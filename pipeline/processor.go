@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"context"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -17,6 +19,33 @@ type Processor interface {
 // after every transaction, saying whether it committed.
 type BatchEnder interface {
 	EndBatch(committed bool)
+}
+
+// Flusher is implemented by processors that write once per batch, at its
+// end and in its transaction: the detect stage writes each changed
+// shipment's state to its changelog once, however many of its events the
+// batch held.
+type Flusher interface {
+	Flush(out *Output)
+}
+
+// Ticker is implemented by processors with work that time alone brings:
+// the detect stage's deadlines, which fire when no event comes. The stage
+// asks Due at least every TickInterval, also when no record arrives, and
+// when it says yes runs Tick in a transaction of its own (or of the batch
+// in hand).
+type Ticker interface {
+	Due(now time.Time) bool
+	Tick(now time.Time, out *Output)
+}
+
+// PartitionKeeper is implemented by processors that keep state per input
+// partition. Assigned runs before any record of the partitions is fetched,
+// and the stage is not ready until it returns: the detect stage restores
+// the partitions' state there. Revoked runs between batches.
+type PartitionKeeper interface {
+	Assigned(ctx context.Context, topic string, partitions []int32) error
+	Revoked(topic string, partitions []int32)
 }
 
 // Output collects what one input record becomes.

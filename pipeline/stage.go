@@ -32,6 +32,9 @@ type StageConfig struct {
 	// LagInterval is how often consumer lag is measured for the metrics;
 	// 0 means 15 s.
 	LagInterval time.Duration
+	// TickInterval is how often a Ticker processor is asked whether time
+	// brought work; 0 means 1 s.
+	TickInterval time.Duration
 }
 
 // Stage is a running consume-transform-produce loop.
@@ -44,6 +47,10 @@ type Stage struct {
 	assigned atomic.Int32
 	polled   atomic.Int64
 	joined   atomic.Bool
+	// restoring counts assignments whose PartitionKeeper.Assigned has not
+	// returned; failed is set when one failed (the instance is unhealthy).
+	restoring atomic.Int32
+	failed    atomic.Pointer[error]
 }
 
 // NewStage connects a stage; Run starts it.
@@ -56,6 +63,9 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
+	}
+	if cfg.TickInterval <= 0 {
+		cfg.TickInterval = time.Second
 	}
 	s := &Stage{cfg: cfg, proc: proc, stats: newStats(), log: cfg.Logger.With(zap.String("stage", cfg.Name))}
 	opts := []kgo.Opt{
@@ -75,18 +85,38 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 		// Bound what sits in memory when the stage falls behind.
 		kgo.FetchMaxBytes(32 << 20),
 		kgo.MaxBufferedRecords(100_000),
-		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-			s.joined.Store(true)
+		kgo.OnPartitionsAssigned(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 			s.assigned.Add(int32(count(m)))
 			s.log.Info("partitions assigned", zap.Any("partitions", m))
+			if pk, ok := proc.(PartitionKeeper); ok && count(m) > 0 {
+				s.restoring.Add(1)
+				defer s.restoring.Add(-1)
+				for topic, ps := range m {
+					start := time.Now()
+					if err := pk.Assigned(ctx, topic, ps); err != nil {
+						// Without its state the stage would decide wrongly;
+						// it stops, and its partitions go to another
+						// instance (or to this one, restarted).
+						s.log.Error("restoring partition state failed", zap.String("topic", topic), zap.Error(err))
+						err = fmt.Errorf("pipeline: %s: restore %s %v: %w", cfg.Name, topic, ps, err)
+						s.failed.Store(&err)
+						return
+					}
+					s.log.Info("partition state restored", zap.String("topic", topic), zap.Int32s("partitions", ps),
+						zap.Duration("took", time.Since(start)))
+				}
+			}
+			s.joined.Store(true)
 		}),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			s.assigned.Add(-int32(count(m)))
 			s.log.Info("partitions revoked", zap.Any("partitions", m))
+			s.revoke(m)
 		}),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			s.assigned.Add(-int32(count(m)))
 			s.log.Warn("partitions lost", zap.Any("partitions", m))
+			s.revoke(m)
 		}),
 	}
 	opts = append(opts, cfg.ClientOpts...)
@@ -96,6 +126,14 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 	}
 	s.sess = sess
 	return s, nil
+}
+
+func (s *Stage) revoke(m map[string][]int32) {
+	if pk, ok := s.proc.(PartitionKeeper); ok {
+		for topic, ps := range m {
+			pk.Revoked(topic, ps)
+		}
+	}
 }
 
 func count(m map[string][]int32) int {
@@ -110,8 +148,14 @@ func count(m map[string][]int32) int {
 // assignment (possibly empty, when there are more instances than
 // partitions).
 func (s *Stage) Ready() bool {
+	if s.restoring.Load() > 0 || s.failed.Load() != nil {
+		return false
+	}
 	if s.joined.Load() {
 		return true
+	}
+	if _, keeps := s.proc.(PartitionKeeper); keeps {
+		return false // ready only once its state is restored
 	}
 	member, gen := s.sess.Client().GroupMetadata()
 	return member != "" && gen >= 0
@@ -146,20 +190,32 @@ func (s *Stage) Run(ctx context.Context) error {
 	}
 	var out Output
 	out.deadLetterTopic = s.cfg.DeadLetterTopic
+	ticker, _ := s.proc.(Ticker)
 	for {
-		fetches := s.sess.PollRecords(ctx, s.cfg.MaxPollRecords)
+		if errp := s.failed.Load(); errp != nil {
+			return *errp
+		}
+		pollCtx, cancel := ctx, context.CancelFunc(func() {})
+		if ticker != nil {
+			// Wake up at least every TickInterval: deadlines are due
+			// whether or not records come.
+			pollCtx, cancel = context.WithTimeout(ctx, s.cfg.TickInterval)
+		}
+		fetches := s.sess.PollRecords(pollCtx, s.cfg.MaxPollRecords)
+		cancel()
 		if fetches.IsClientClosed() || ctx.Err() != nil && fetches.NumRecords() == 0 {
 			return nil
 		}
 		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				s.log.Warn("fetch error", zap.String("topic", topic), zap.Int32("partition", p), zap.Error(err))
 			}
 		})
-		if fetches.NumRecords() == 0 {
+		tick := ticker != nil && ticker.Due(time.Now())
+		if fetches.NumRecords() == 0 && !tick {
 			continue
 		}
-		if err := s.batch(fetches, &out); err != nil {
+		if err := s.batch(fetches, &out, tick); err != nil {
 			return err
 		}
 	}
@@ -167,7 +223,7 @@ func (s *Stage) Run(ctx context.Context) error {
 
 // batch runs one transaction. Its context is not the caller's: a batch in
 // hand when shutdown starts is finished and committed, not abandoned.
-func (s *Stage) batch(fetches kgo.Fetches, out *Output) error {
+func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
@@ -187,6 +243,15 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output) error {
 			mu.Unlock()
 		}
 	}
+	if tick {
+		// What time alone brings (deadlines) goes first: it was due
+		// before the records polled now were read.
+		out.reset()
+		s.proc.(Ticker).Tick(time.Now(), out)
+		for _, r := range out.Records {
+			s.sess.Produce(ctx, r, promise)
+		}
+	}
 	fetches.EachRecord(func(rec *kgo.Record) {
 		s.polled.Add(1)
 		out.reset()
@@ -200,6 +265,13 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output) error {
 		}
 		s.stats.record(out, produced)
 	})
+	if f, ok := s.proc.(Flusher); ok {
+		out.reset()
+		f.Flush(out)
+		for _, r := range out.Records {
+			s.sess.Produce(ctx, r, promise)
+		}
+	}
 	mu.Lock()
 	try := kgo.TryCommit
 	if produceErr != nil {

@@ -49,6 +49,13 @@ func Brokers(t testing.TB) []string {
 // It returns the full names in the order given.
 func Topics(t testing.TB, brokers []string, partitions int32, names ...string) []string {
 	t.Helper()
+	return TopicsWithConfig(t, brokers, partitions, nil, names...)
+}
+
+// TopicsWithConfig is Topics with topic configs ("cleanup.policy":
+// "compact" for a changelog).
+func TopicsWithConfig(t testing.TB, brokers []string, partitions int32, configs map[string]*string, names ...string) []string {
+	t.Helper()
 	prefix := fmt.Sprintf("test.%s.%d.", strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()), time.Now().UnixNano())
 	full := make([]string, len(names))
 	for i, n := range names {
@@ -62,7 +69,7 @@ func Topics(t testing.TB, brokers []string, partitions int32, names ...string) [
 	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := adm.CreateTopics(ctx, partitions, 1, nil, full...)
+	res, err := adm.CreateTopics(ctx, partitions, 1, configs, full...)
 	if err == nil {
 		err = res.Error()
 	}

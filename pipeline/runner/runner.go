@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,7 +22,9 @@ import (
 	"github.com/wismo/wismo/config"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
+	"github.com/wismo/wismo/pipeline/detect"
 	"github.com/wismo/wismo/pipeline/normalize"
+	"github.com/wismo/wismo/rules"
 	"go.uber.org/zap"
 )
 
@@ -55,9 +58,45 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 				return nil, err
 			}
 			r.stages = append(r.stages, st)
+		case "detect":
+			st, err := r.detectStage(kopts)
+			if err != nil {
+				return nil, err
+			}
+			r.stages = append(r.stages, st)
 		}
 	}
 	return r, nil
+}
+
+func (r *Runner) detectStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
+	rl := rules.Default()
+	if dir := r.cfg.Detect.RulesDir; dir != "" {
+		var err error
+		if rl, err = rules.Load(dir); err != nil {
+			return nil, err
+		}
+	}
+	proc, err := detect.New(detect.Config{
+		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, StateTopic: r.cfg.Topics.State,
+		Encoding: detect.Encoding(r.cfg.Encoding), Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
+		Restorer: detect.KafkaRestorer{Opts: kopts}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.NewStage(pipeline.StageConfig{
+		Name:            "detect",
+		Brokers:         r.cfg.Kafka.Brokers,
+		Group:           "wismo-detect",
+		TransactionalID: "wismo-detect-" + r.cfg.InstanceID,
+		Inputs:          proc.Topics(),
+		DeadLetterTopic: r.cfg.Topics.DeadLetter,
+		MaxPollRecords:  r.cfg.Detect.MaxPollRecords,
+		ClientOpts:      append(slices.Clone(kopts), kgo.RecordPartitioner(proc.Partitioner())),
+		Logger:          r.log,
+		Metrics:         r.metrics,
+	}, proc)
 }
 
 func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {

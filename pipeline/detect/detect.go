@@ -1,0 +1,408 @@
+// Package detect is the detect stage: canonical events in, notification
+// commands and synthetic events (stalls, expiry) out, with each shipment's
+// state kept per input partition and written to a compacted changelog, all
+// in the transaction that commits the input offsets.
+//
+// The decisions are package github.com/wismo/wismo/detect's, the same code
+// `wismo backtest` runs; this package adds what running on Kafka needs:
+//
+//   - one engine per assigned partition of the events topic, restored from
+//     the same partition of the changelog before the partition's first
+//     record is read (the stage is not ready until then);
+//   - a journal of the batch's changes: on commit each changed shipment's
+//     state goes to the changelog once; on abort the changes are undone,
+//     since the batch will be read again;
+//   - the clock. Deadlines fire on time, with no event needed: the stage
+//     ticks every second. A partition's clock is the wall clock while it
+//     is caught up, and the Kafka timestamp of the record in hand while it
+//     is catching up, so after downtime the backlog's scans and the
+//     deadlines between them come in the order they happened.
+package detect
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/codec"
+	core "github.com/wismo/wismo/detect"
+	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/pipeline"
+	"github.com/wismo/wismo/rules"
+	"go.uber.org/zap"
+)
+
+// Encoding is how commands and synthetic events are written.
+type Encoding string
+
+const (
+	Avro Encoding = "avro" // plain Avro; the schema's full name in the "avro.schema" header
+	JSON Encoding = "json"
+)
+
+// Config configures the processor.
+type Config struct {
+	EventsTopic        string
+	NotificationsTopic string
+	StateTopic         string
+	Encoding           Encoding
+	Rules              *rules.Rules
+	// EventClock runs every partition on the event-time clock, as
+	// `wismo backtest` does, instead of the wall clock: a run is then
+	// reproducible from its input alone.
+	EventClock bool
+	// Restorer reads a partition of the changelog; required.
+	Restorer Restorer
+	// Now is the wall clock; nil means time.Now.
+	Now     func() time.Time
+	Metrics *pipeline.Metrics
+	Logger  *zap.Logger
+}
+
+// Restorer reads one partition of the changelog from its start to its last
+// committed record, calling fn for each (value nil for a tombstone).
+type Restorer interface {
+	Restore(ctx context.Context, topic string, partition int32, fn func(key, value []byte) error) (records int, err error)
+}
+
+// Processor is the detect stage's processor. Process, Tick and Flush run on
+// the stage's goroutine; Assigned and Revoked on the group's, so the
+// partition map is locked.
+type Processor struct {
+	cfg    Config
+	events *codec.Events
+	cmds   *codec.Commands
+	avro   event.AvroEncoder
+
+	mu    sync.Mutex
+	parts map[int32]*partition
+
+	ev   event.Event // decode buffer
+	sink sink
+
+	// counts of the batch in progress, published when it commits
+	byTrigger map[string]int
+	byType    map[string]int
+}
+
+type partition struct {
+	id int32
+	en *core.Engine
+	// Kafka timestamp of the last record applied, and when it was applied
+	lastTs, lastSeen time.Time
+}
+
+var (
+	hdrEventAvro   = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/avro")}, {Key: "avro.schema", Value: []byte("io.wismo.v1.ShipmentEvent")}}
+	hdrCommandAvro = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/avro")}, {Key: "avro.schema", Value: []byte(codec.AvroSchemaName)}}
+	hdrJSON        = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/json")}}
+	hdrState       = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/vnd.wismo.state.v1")}}
+)
+
+// New builds the processor.
+func New(cfg Config) (*Processor, error) {
+	if cfg.EventsTopic == "" || cfg.NotificationsTopic == "" || cfg.StateTopic == "" {
+		return nil, fmt.Errorf("detect: the events, notifications and state topics are required")
+	}
+	if cfg.Restorer == nil {
+		return nil, fmt.Errorf("detect: no changelog restorer")
+	}
+	if cfg.Rules == nil {
+		cfg.Rules = rules.Default()
+	}
+	if cfg.Encoding == "" {
+		cfg.Encoding = Avro
+	}
+	if cfg.Encoding != Avro && cfg.Encoding != JSON {
+		return nil, fmt.Errorf("detect: unknown encoding %q (avro or json)", cfg.Encoding)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	evs, err := codec.NewEvents()
+	if err != nil {
+		return nil, err
+	}
+	cmds, err := codec.NewCommands()
+	if err != nil {
+		return nil, err
+	}
+	p := &Processor{cfg: cfg, events: evs, cmds: cmds, parts: map[int32]*partition{},
+		byTrigger: map[string]int{}, byType: map[string]int{}}
+	p.sink.p = p
+	return p, nil
+}
+
+// Topics is what the stage consumes.
+func (p *Processor) Topics() []string { return []string{p.cfg.EventsTopic} }
+
+// Partitioner routes each changelog record to the partition of the input
+// it belongs to, whatever partitioner wrote the events topic, and hashes
+// the key for every other topic (so a shipment's commands and events stay
+// in one partition, in order).
+func (p *Processor) Partitioner() kgo.Partitioner {
+	return partitioner{state: p.cfg.StateTopic, manual: kgo.ManualPartitioner(), hash: kgo.StickyKeyPartitioner(nil)}
+}
+
+type partitioner struct {
+	state        string
+	manual, hash kgo.Partitioner
+}
+
+func (x partitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	if topic == x.state {
+		return x.manual.ForTopic(topic)
+	}
+	return x.hash.ForTopic(topic)
+}
+
+func (p *Processor) newEngine() *core.Engine {
+	en := core.New(p.cfg.Rules)
+	en.Journal()
+	if !p.cfg.EventClock {
+		en.UseWallClock()
+	}
+	return en
+}
+
+// Assigned restores the state of newly assigned partitions from the
+// changelog. Until it returns, the stage is not ready and no record of
+// these partitions is read.
+func (p *Processor) Assigned(ctx context.Context, topic string, partitions []int32) error {
+	if topic != p.cfg.EventsTopic {
+		return nil
+	}
+	for _, id := range partitions {
+		start := time.Now()
+		part := &partition{id: id, en: p.newEngine()}
+		n, err := p.cfg.Restorer.Restore(ctx, p.cfg.StateTopic, id, func(key, value []byte) error {
+			return part.en.Restore(string(key), value)
+		})
+		if err != nil {
+			return fmt.Errorf("detect: restore partition %d of %s: %w", id, p.cfg.StateTopic, err)
+		}
+		part.lastSeen = p.cfg.Now()
+		if m := p.cfg.Metrics; m != nil {
+			m.Restored.Add(float64(n))
+		}
+		took := time.Since(start)
+		p.cfg.Logger.Info("restored shipment state", zap.Int32("partition", id), zap.Int("records", n),
+			zap.Int("shipments", part.en.Len()), zap.Duration("took", took),
+			zap.Float64("records_per_second", float64(n)/max(took.Seconds(), 1e-9)))
+		p.mu.Lock()
+		p.parts[id] = part
+		p.mu.Unlock()
+	}
+	p.publishTracked()
+	return nil
+}
+
+// Revoked drops the partitions' state: their new owner restores it from
+// the changelog.
+func (p *Processor) Revoked(topic string, partitions []int32) {
+	if topic != p.cfg.EventsTopic {
+		return
+	}
+	p.mu.Lock()
+	for _, id := range partitions {
+		delete(p.parts, id)
+	}
+	p.mu.Unlock()
+	p.publishTracked()
+}
+
+func (p *Processor) part(id int32) *partition {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.parts[id]
+}
+
+// Process applies one canonical event.
+func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
+	part := p.part(rec.Partition)
+	if part == nil {
+		// Not restored: the assignment callback failed or has not run.
+		// Deciding without the state would repeat notifications, so the
+		// record waits: the stage stops on the failed restore and the
+		// batch is not committed.
+		out.DeadLetter(rec, "no_state", fmt.Sprintf("detect: partition %d has no restored state", rec.Partition))
+		return
+	}
+	if err := p.events.Decode(rec.Value, &p.ev); err != nil {
+		out.DeadLetter(rec, "decode", fmt.Sprintf("detect: %v", err))
+		return
+	}
+	out.Carrier = p.ev.Carrier
+	if p.ev.Source == event.FromPipeline {
+		return // made by this stage, and applied when it was made
+	}
+	p.sink.out, p.sink.part = out, part
+	if !p.cfg.EventClock {
+		now := p.cfg.Now()
+		ts := rec.Timestamp
+		if ts.After(now) || ts.IsZero() {
+			ts = now
+		}
+		part.en.Advance(ts, &p.sink)
+		part.lastTs, part.lastSeen = ts, now
+	}
+	part.en.Apply(&p.ev, &p.sink)
+}
+
+// Due reports whether some partition's next deadline has come.
+func (p *Processor) Due(now time.Time) bool {
+	if p.cfg.EventClock {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, part := range p.parts {
+		if at, ok := part.en.NextDue(); ok && !at.After(p.clock(part, now)) {
+			return true
+		}
+	}
+	return false
+}
+
+// clock is the partition's time: the wall clock once it has read nothing
+// for a while (caught up, or idle), else the timestamp of the last record
+// (catching up: later deadlines wait for the records before them).
+func (p *Processor) clock(part *partition, now time.Time) time.Time {
+	if now.Sub(part.lastSeen) >= time.Second || now.Sub(part.lastTs) < 5*time.Second {
+		return now
+	}
+	return part.lastTs
+}
+
+// Tick fires the deadlines that have come.
+func (p *Processor) Tick(now time.Time, out *pipeline.Output) {
+	p.mu.Lock()
+	parts := make([]*partition, 0, len(p.parts))
+	for _, part := range p.parts {
+		parts = append(parts, part)
+	}
+	p.mu.Unlock()
+	slices.SortFunc(parts, func(a, b *partition) int { return int(a.id - b.id) })
+	for _, part := range parts {
+		p.sink.out, p.sink.part = out, part
+		part.en.Advance(p.clock(part, now), &p.sink)
+	}
+}
+
+// Flush writes the state of every shipment the batch changed to the
+// changelog, in the batch's transaction.
+func (p *Processor) Flush(out *pipeline.Output) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, part := range p.parts {
+		part.en.Changes(func(shipment string, s *core.State) {
+			r := &kgo.Record{Topic: p.cfg.StateTopic, Partition: id, Key: []byte(shipment), Headers: hdrState}
+			if s != nil {
+				r.Value = core.MarshalState(make([]byte, 0, 96), s)
+			}
+			out.Emit(r)
+		})
+	}
+}
+
+// EndBatch keeps or undoes the batch's state changes.
+func (p *Processor) EndBatch(committed bool) {
+	p.mu.Lock()
+	for _, part := range p.parts {
+		if committed {
+			part.en.Commit()
+		} else {
+			part.en.Rollback()
+		}
+	}
+	p.mu.Unlock()
+	if committed && p.cfg.Metrics != nil {
+		for t, n := range p.byTrigger {
+			p.cfg.Metrics.Commands.WithLabelValues(t).Add(float64(n))
+		}
+		for t, n := range p.byType {
+			p.cfg.Metrics.Synthetic.WithLabelValues(t).Add(float64(n))
+		}
+	}
+	clear(p.byTrigger)
+	clear(p.byType)
+	p.publishTracked()
+}
+
+func (p *Processor) publishTracked() {
+	if p.cfg.Metrics == nil {
+		return
+	}
+	p.mu.Lock()
+	n := 0
+	for _, part := range p.parts {
+		n += part.en.Len()
+	}
+	p.mu.Unlock()
+	p.cfg.Metrics.Tracked.Set(float64(n))
+}
+
+// Tracked is the number of shipments held, for tests and the demo.
+func (p *Processor) Tracked() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, part := range p.parts {
+		n += part.en.Len()
+	}
+	return n
+}
+
+// sink turns the engine's decisions into records of the batch.
+type sink struct {
+	p    *Processor
+	out  *pipeline.Output
+	part *partition
+}
+
+func (s *sink) Command(c *core.Command) {
+	var (
+		v   []byte
+		err error
+		hdr = hdrCommandAvro
+	)
+	if s.p.cfg.Encoding == JSON {
+		v, err, hdr = mustJSON(s.p.cmds, c), nil, hdrJSON
+	} else {
+		v, err = s.p.cmds.AppendAvro(make([]byte, 0, 384), c)
+	}
+	if err != nil {
+		// Only a bug can get here (every field is a plain string); fail
+		// loudly instead of dropping a notification.
+		panic(fmt.Sprintf("detect: encoding command %s: %v", c.CommandID, err))
+	}
+	s.out.Emit(&kgo.Record{Topic: s.p.cfg.NotificationsTopic, Key: []byte(c.ShipmentID), Value: v, Headers: hdr})
+	s.p.byTrigger[c.Trigger]++
+}
+
+func mustJSON(cc *codec.Commands, c *core.Command) []byte {
+	v, err := cc.AppendJSON(nil, c)
+	if err != nil {
+		panic(fmt.Sprintf("detect: encoding command %s: %v", c.CommandID, err))
+	}
+	return v
+}
+
+func (s *sink) Event(e *event.Event) {
+	e.Lineage = event.Lineage{Topic: s.p.cfg.EventsTopic, Partition: s.part.id, Offset: -1}
+	var v []byte
+	hdr := hdrEventAvro
+	if s.p.cfg.Encoding == JSON {
+		v, hdr = event.AppendJSON(make([]byte, 0, 512), e), hdrJSON
+	} else {
+		v = s.p.avro.Append(make([]byte, 0, 384), e)
+	}
+	s.out.Emit(&kgo.Record{Topic: s.p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: v, Headers: hdr})
+	s.p.byType[e.Type.Name]++
+}
