@@ -14,10 +14,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/codec"
+	core "github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
+	"github.com/wismo/wismo/pipeline/detect"
 	"github.com/wismo/wismo/pipeline/normalize"
+	"github.com/wismo/wismo/rules"
 	"github.com/wismo/wismo/taxonomy"
 )
 
@@ -36,8 +40,10 @@ var demoSources = []struct {
 }
 
 const (
-	demoEvents     = "shipments.events.v1"
-	demoDeadLetter = "shipments.deadletter.v1"
+	demoEvents        = "shipments.events.v1"
+	demoDeadLetter    = "shipments.deadletter.v1"
+	demoNotifications = "shipments.notifications.v1"
+	demoState         = "shipments.state.v1"
 )
 
 func demoCmd() *cobra.Command {
@@ -136,43 +142,90 @@ func runDemo(ctx context.Context, w io.Writer, samples string) error {
 	if err != nil {
 		return err
 	}
+	if err := runUntil(ctx, w, stage, int64(len(payloads)), "raw records", nil); err != nil {
+		return err
+	}
+	byCarrier, totals := stage.Stats().Snapshot()
+	evs, err := readEvents(ctx, brokers, totals.Produced)
+	if err != nil {
+		return err
+	}
+	if err := printDemoSummary(w, byCarrier, totals, evs); err != nil {
+		return err
+	}
+
+	// Detection: the same stage `wismo run` runs, on the event-time clock
+	// (the samples are years old: on the wall clock every one of them
+	// would be long overdue). When the input ends, the clock moves three
+	// days past each partition's last event, as if the samples had been
+	// taken three days ago, so pending deadlines fire.
+	compact := "compact"
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 3, 1, map[string]*string{"cleanup.policy": &compact}, demoState); err != nil {
+		return fmt.Errorf("demo: create topics: %w", err)
+	}
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 3, 1, nil, demoNotifications); err != nil {
+		return fmt.Errorf("demo: create topics: %w", err)
+	}
+	dproc, err := detect.New(detect.Config{EventsTopic: demoEvents, NotificationsTopic: demoNotifications, StateTopic: demoState,
+		EventClock: true, IdleAdvance: 72 * time.Hour, Restorer: detect.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}})
+	if err != nil {
+		return err
+	}
+	dstage, err := pipeline.NewStage(pipeline.StageConfig{
+		Name: "detect", Brokers: brokers, Group: "wismo-detect", TransactionalID: "wismo-detect-demo-0",
+		Inputs: dproc.Topics(), DeadLetterTopic: demoDeadLetter, TickInterval: 200 * time.Millisecond,
+		ClientOpts: []kgo.Opt{kgo.RecordPartitioner(dproc.Partitioner())},
+	}, dproc)
+	if err != nil {
+		return err
+	}
+	tracked := 0
+	settled := func() bool {
+		tracked = dproc.Tracked() // before the drain hands the partitions back
+		return dproc.Settled()
+	}
+	// It also reads back its own synthetic events, so it reads more
+	// records than normalize wrote.
+	if err := runUntil(ctx, w, dstage, totals.Produced, "events", settled); err != nil {
+		return err
+	}
+	cmds, synthetic, err := readDetections(ctx, brokers)
+	if err != nil {
+		return err
+	}
+	printDetectSummary(w, tracked, cmds, synthetic)
+	return nil
+}
+
+// runUntil runs a stage until it has committed total input records (and
+// done is true, when given), printing progress, then drains it.
+func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int64, what string, done func() bool) error {
 	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- stage.Run(runCtx) }()
-	total := int64(len(payloads))
+	defer stop()
+	finished := make(chan error, 1)
+	go func() { finished <- stage.Run(runCtx) }()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	last := int64(-1)
 	for {
 		_, t := stage.Stats().Snapshot()
 		if t.In != last {
-			fmt.Fprintf(w, "normalize: %d/%d raw records committed\n", t.In, total)
+			fmt.Fprintf(w, "%s: %d/%d %s committed\n", stage.Name(), t.In, total, what)
 			last = t.In
 		}
-		if t.In >= total {
+		if t.In >= total && (done == nil || done()) {
 			break
 		}
 		select {
 		case <-tick.C:
-		case err := <-done:
-			stop()
-			return fmt.Errorf("demo: normalize stage stopped: %v", err)
+		case err := <-finished:
+			return fmt.Errorf("demo: %s stage stopped: %v", stage.Name(), err)
 		case <-ctx.Done():
-			stop()
-			return fmt.Errorf("demo: timed out with %d/%d records processed", t.In, total)
+			return fmt.Errorf("demo: %s timed out with %d/%d %s processed", stage.Name(), t.In, total, what)
 		}
 	}
 	stop()
-	if err := <-done; err != nil {
-		return err
-	}
-	byCarrier, totals := stage.Stats().Snapshot()
-
-	evs, err := readEvents(ctx, brokers, totals.Produced)
-	if err != nil {
-		return err
-	}
-	return printDemoSummary(w, byCarrier, totals, evs)
+	return <-finished
 }
 
 // readEvents reads the events topic as a downstream consumer would:
@@ -266,4 +319,100 @@ func printDemoSummary(w io.Writer, byCarrier map[string]pipeline.Counts, totals 
 		fmt.Fprintf(w, "  %-28s %-40s %s  %s\n", e.ShipmentID(), e.Type.Name, local, strings.TrimSpace(e.Message()))
 	}
 	return nil
+}
+
+// readDetections reads, read_committed, every notification command and
+// the synthetic events (stalls, expiry) the detect stage wrote.
+func readDetections(ctx context.Context, brokers []string) ([]core.Command, []event.Event, error) {
+	cc, err := codec.NewCommands()
+	if err != nil {
+		return nil, nil, err
+	}
+	ec, err := codec.NewEvents()
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(demoNotifications, demoEvents),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer cl.Close()
+	var (
+		cmds []core.Command
+		syn  []event.Event
+	)
+	for {
+		// The stage has committed and stopped: what is there is all.
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		fs := cl.PollFetches(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		if fs.NumRecords() == 0 {
+			return cmds, syn, nil
+		}
+		var derr error
+		fs.EachRecord(func(r *kgo.Record) {
+			if r.Topic == demoNotifications {
+				var c core.Command
+				if err := cc.Decode(r.Value, &c); err != nil {
+					derr = err
+				}
+				cmds = append(cmds, c)
+				return
+			}
+			var e event.Event
+			if err := ec.Decode(r.Value, &e); err != nil {
+				derr = err
+			}
+			if e.Source == event.FromPipeline {
+				syn = append(syn, e)
+			}
+		})
+		if derr != nil {
+			return nil, nil, derr
+		}
+	}
+}
+
+func printDetectSummary(w io.Writer, tracked int, cmds []core.Command, synthetic []event.Event) {
+	fmt.Fprintf(w, "\ndetection: %d shipments tracked, %d notification commands, %d synthetic events\n", tracked, len(cmds), len(synthetic))
+	byType := map[string]int{}
+	for _, e := range synthetic {
+		byType[e.Type.Name]++
+	}
+	fmt.Fprintf(w, "stalls found:\n")
+	for _, t := range []string{"exception.stalled_pre_transit", "exception.stalled_in_transit", "exception.stalled_out_for_delivery", "expired.no_updates_timeout"} {
+		fmt.Fprintf(w, "  %-40s %d\n", t, byType[t])
+	}
+	byTrigger := map[string]int{}
+	for _, c := range cmds {
+		byTrigger[c.Trigger]++
+	}
+	fmt.Fprintf(w, "commands by trigger:\n")
+	for _, t := range rules.Triggers {
+		if byTrigger[t] > 0 {
+			fmt.Fprintf(w, "  %-22s %d\n", t, byTrigger[t])
+		}
+	}
+	// A few samples: the actionable ones first, one per trigger.
+	sort.SliceStable(cmds, func(i, j int) bool { return cmds[i].Priority == "high" && cmds[j].Priority != "high" })
+	fmt.Fprintf(w, "sample commands:\n")
+	seen := map[string]bool{}
+	shown := 0
+	for _, c := range cmds {
+		if seen[c.Trigger] || shown == 5 {
+			continue
+		}
+		seen[c.Trigger] = true
+		shown++
+		fmt.Fprintf(w, "  %-26s %-16s %-6s not_before=%s  %s", c.ShipmentID, c.Trigger, c.Priority,
+			c.NotBefore.UTC().Format(time.RFC3339), c.Message)
+		if c.NextStep != "" {
+			fmt.Fprintf(w, "  Next: %s", c.NextStep)
+		}
+		fmt.Fprintln(w)
+	}
 }

@@ -91,14 +91,20 @@ func TestNormalizeUnknownCarrier(t *testing.T) {
 	}
 }
 
+// The demo runs both stages on the in-process broker over the bundled
+// samples and reports what detection found.
 func TestDemo(t *testing.T) {
 	var out bytes.Buffer
 	if err := runDemo(t.Context(), &out, filepath.Join("..", "..", "testdata", "carriers")); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"carrier", "ups", "accounting:", "sample events:"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("summary lacks %q:\n%s", want, out.String())
+	s := out.String()
+	for _, want := range []string{"carrier", "ups", "accounting:", "sample events:", "detection:", "stalls found:", "commands by trigger:", "sample commands:", "  delivered ", "  shipped "} {
+		if !strings.Contains(s, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, s)
 		}
+	}
+	if strings.Contains(s, "detection: 0 shipments tracked") {
+		t.Errorf("detection tracked no shipment:\n%s", s)
 	}
 }

@@ -54,6 +54,11 @@ type Config struct {
 	// `wismo backtest` does, instead of the wall clock: a run is then
 	// reproducible from its input alone.
 	EventClock bool
+	// IdleAdvance, with EventClock, moves the clock of a partition that
+	// has read nothing for a second to its latest event time plus this:
+	// the end of a finite input (the demo), like backtest's --until. Zero
+	// leaves the clock where the events put it.
+	IdleAdvance time.Duration
 	// Restorer reads a partition of the changelog; required.
 	Restorer Restorer
 	// Now is the wall clock; nil means time.Now.
@@ -93,6 +98,7 @@ type partition struct {
 	en *core.Engine
 	// Kafka timestamp of the last record applied, and when it was applied
 	lastTs, lastSeen time.Time
+	advanced         bool // IdleAdvance done since the last record
 }
 
 var (
@@ -243,7 +249,10 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 		return // made by this stage, and applied when it was made
 	}
 	p.sink.out, p.sink.part = out, part
-	if !p.cfg.EventClock {
+	part.advanced = false
+	if p.cfg.EventClock {
+		part.lastSeen = p.cfg.Now()
+	} else {
 		now := p.cfg.Now()
 		ts := rec.Timestamp
 		if ts.After(now) || ts.IsZero() {
@@ -257,11 +266,16 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 
 // Due reports whether some partition's next deadline has come.
 func (p *Processor) Due(now time.Time) bool {
-	if p.cfg.EventClock {
-		return false
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.cfg.EventClock {
+		for _, part := range p.parts {
+			if p.idleAdvance(part, now) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, part := range p.parts {
 		if at, ok := part.en.NextDue(); ok && !at.After(p.clock(part, now)) {
 			return true
@@ -280,6 +294,10 @@ func (p *Processor) clock(part *partition, now time.Time) time.Time {
 	return part.lastTs
 }
 
+func (p *Processor) idleAdvance(part *partition, now time.Time) bool {
+	return p.cfg.IdleAdvance > 0 && !part.advanced && part.en.Len() > 0 && now.Sub(part.lastSeen) >= time.Second
+}
+
 // Tick fires the deadlines that have come.
 func (p *Processor) Tick(now time.Time, out *pipeline.Output) {
 	p.mu.Lock()
@@ -291,7 +309,13 @@ func (p *Processor) Tick(now time.Time, out *pipeline.Output) {
 	slices.SortFunc(parts, func(a, b *partition) int { return int(a.id - b.id) })
 	for _, part := range parts {
 		p.sink.out, p.sink.part = out, part
-		part.en.Advance(p.clock(part, now), &p.sink)
+		switch {
+		case !p.cfg.EventClock:
+			part.en.Advance(p.clock(part, now), &p.sink)
+		case p.idleAdvance(part, now):
+			part.advanced = true
+			part.en.Advance(part.en.Now().Add(p.cfg.IdleAdvance), &p.sink)
+		}
 	}
 }
 
@@ -346,6 +370,19 @@ func (p *Processor) publishTracked() {
 	}
 	p.mu.Unlock()
 	p.cfg.Metrics.Tracked.Set(float64(n))
+}
+
+// Settled reports whether, with IdleAdvance, every partition has made its
+// end-of-input advance: the demo's signal that detection is complete.
+func (p *Processor) Settled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, part := range p.parts {
+		if p.cfg.IdleAdvance > 0 && !part.advanced && part.en.Len() > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Tracked is the number of shipments held, for tests and the demo.
