@@ -27,9 +27,10 @@ fmt-check:
 
 # Every test, including each fuzz target's seed corpus (go test runs the
 # seeds of Fuzz functions as ordinary tests) and the integration tests
-# against the real Kafka broker, which this starts first (or reuses).
+# against the real Kafka broker and ClickHouse, which this starts first (or
+# reuses).
 test: vet fmt-check
-	scripts/services.sh up kafka
+	scripts/services.sh up kafka clickhouse
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 
 lint: vet fmt-check
@@ -41,8 +42,8 @@ lint: vet fmt-check
 # latency at 10,000 records/s. Figures go to BENCHMARKS.md by hand, with the
 # date and this command.
 bench:
+	scripts/services.sh up kafka clickhouse
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
-	scripts/services.sh up kafka
 	$(GO) run ./cmd/wismo-bench -mode throughput -records 500000
 	$(GO) run ./cmd/wismo-bench -mode latency -rate 10000 -duration 30s
 

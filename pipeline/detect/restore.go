@@ -31,6 +31,9 @@ func (k KafkaRestorer) Restore(ctx context.Context, topic string, partition int3
 		kgo.KeepControlRecords(),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.FetchMaxBytes(64<<20),
+		// One partition is all this client reads: let a fetch bring a
+		// lot of it (the default is 1 MiB per partition per fetch).
+		kgo.FetchMaxPartitionBytes(32<<20),
 	)...)
 	if err != nil {
 		return 0, err
