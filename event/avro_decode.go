@@ -14,11 +14,13 @@ import (
 // schemas/canonical_event.avsc without going through goavro's generic maps:
 // the counterpart of AvroEncoder. The result and the checks are those of
 // AvroCodec.Decode (tests and a fuzz target compare the two), at a fraction of
-// the cost: the datum is first split into sub-slices of the input without
-// allocating, then checked in the order UnmarshalJSON checks, and only then
-// are the strings made, all of them in one allocation except the
-// low-cardinality ones (carrier, service, reason, region, country, raw codes,
-// topic), which come from a small bounded intern table.
+// the cost: the datum is first split into its fields without allocating,
+// then checked in the order UnmarshalJSON checks (with the same messages),
+// and only then are the strings made, all of them in one allocation except
+// the low-cardinality ones (carrier, service, reason, region, country, raw
+// codes, topic), which come from a small bounded intern table. Time stamps in
+// the shapes the encoders write are read without time.Parse. Once the intern
+// table has warmed up, an event costs one allocation.
 //
 // It is stricter than goavro in one corner: an int or long whose varint is
 // longer than 10 bytes or does not fit its type is an error, where goavro
@@ -28,7 +30,10 @@ import (
 // use.
 type AvroDecoder struct {
 	intern map[string]string
-	buf    []byte
+	// last holds each interned field's previous value: consecutive events
+	// mostly repeat them, and comparing is cheaper than hashing.
+	last [avroFieldCount]string
+	buf  []byte
 }
 
 const (
@@ -142,14 +147,18 @@ var (
 	errAvroLength = errors.New("negative length")
 )
 
-// avroDatum is one datum split into its fields: the strings are sub-slices of
-// the input.
+// avroDatum is one datum split into its fields: string field f is
+// data[start[f]:end[f]]. Positions rather than slices, so that filling it
+// needs no write barriers.
 type avroDatum struct {
-	s         [avroFieldCount][]byte
-	version   int32
-	partition int32
-	offset    int64
+	data       []byte
+	start, end [avroFieldCount]int
+	version    int32
+	partition  int32
+	offset     int64
 }
+
+func (r *avroDatum) field(f int) []byte { return r.data[r.start[f]:r.end[f]:r.end[f]] }
 
 // Decode decodes one Avro binary datum into e. On error e is left as it was.
 func (d *AvroDecoder) Decode(data []byte, e *Event) error {
@@ -161,13 +170,19 @@ func (d *AvroDecoder) Decode(data []byte, e *Event) error {
 }
 
 func (r *avroDatum) read(data []byte) error {
+	r.data = data
 	p := 0
 	for f := 0; f < avroFieldCount; f++ {
 		var err error
 		switch avroFieldKinds[f] {
 		case akString:
 			var n uint64
-			n, p, err = avroUvarint(data, p)
+			if p < len(data) && data[p] < 0x80 {
+				n = uint64(data[p])
+				p++
+			} else {
+				n, p, err = avroUvarint(data, p)
+			}
 			if err == nil {
 				size := int64(n>>1) ^ -int64(n&1)
 				switch {
@@ -176,8 +191,9 @@ func (r *avroDatum) read(data []byte) error {
 				case size > int64(len(data)-p):
 					err = errAvroShort
 				default:
-					r.s[f] = data[p : p+int(size) : p+int(size)]
+					r.start[f] = p
 					p += int(size)
+					r.end[f] = p
 				}
 			}
 		case akInt:
@@ -252,7 +268,7 @@ func (d *AvroDecoder) build(r *avroDatum, e *Event) error {
 	if r.version != SchemaVersion {
 		return fmt.Errorf("event: schema_version %d, want %d", r.version, SchemaVersion)
 	}
-	rawID := r.s[afEventID]
+	rawID := r.field(afEventID)
 	var id ID
 	if len(rawID) != len(id)*2 {
 		return fmt.Errorf("event: bad event_id %q", string(rawID))
@@ -260,24 +276,27 @@ func (d *AvroDecoder) build(r *avroDatum, e *Event) error {
 	if _, err := hex.Decode(id[:], rawID); err != nil {
 		return fmt.Errorf("event: bad event_id %q", string(rawID))
 	}
-	t, ok := avroTypes()[string(r.s[afEventType])]
+	t, ok := avroTypes()[string(r.field(afEventType))]
 	if !ok {
-		return fmt.Errorf("event: unknown event_type %q", string(r.s[afEventType]))
+		return fmt.Errorf("event: unknown event_type %q", string(r.field(afEventType)))
 	}
-	if len(r.s[afCarrier]) == 0 || len(r.s[afTrackingNumber]) == 0 {
+	if len(r.field(afCarrier)) == 0 || len(r.field(afTrackingNumber)) == 0 {
 		return fmt.Errorf("event %s: carrier and tracking_number are required", rawID)
 	}
-	at, _, ok := parseRFC3339Fast(r.s[afOccurredAt])
+	unix, _, ok := scanRFC3339(r.field(afOccurredAt))
+	// time.Unix(...).UTC() is what time.Parse(...).UTC() gives, field for
+	// field.
+	at := time.Unix(unix, 0).UTC()
 	if !ok {
-		parsed, err := time.Parse(time.RFC3339, string(r.s[afOccurredAt]))
+		parsed, err := time.Parse(time.RFC3339, string(r.field(afOccurredAt)))
 		if err != nil {
 			return fmt.Errorf("event %s: occurred_at: %w", rawID, err)
 		}
 		at = parsed.UTC()
 	}
 	var offset int32
-	if local := r.s[afOccurredAtLocal]; len(local) != 0 {
-		_, off, ok := parseRFC3339Fast(local)
+	if local := r.field(afOccurredAtLocal); len(local) != 0 {
+		_, off, ok := scanRFC3339(local)
 		if !ok {
 			parsed, err := time.Parse(time.RFC3339, string(local))
 			if err != nil {
@@ -288,11 +307,11 @@ func (d *AvroDecoder) build(r *avroDatum, e *Event) error {
 		offset = int32(off)
 	}
 	source := FromCarrier
-	if string(r.s[afSource]) == "pipeline" {
+	if string(r.field(afSource)) == "pipeline" {
 		source = FromPipeline
 	}
 	tz := TZAssumedUTC
-	switch tzs := r.s[afTZSource]; {
+	switch tzs := r.field(afTZSource); {
 	case string(tzs) == "carrier_offset":
 		tz = TZCarrierOffset
 	case string(tzs) == "location":
@@ -306,12 +325,12 @@ func (d *AvroDecoder) build(r *avroDatum, e *Event) error {
 	var pending uint64
 	buf := d.buf[:0]
 	for _, sf := range avroStored {
-		b := r.s[sf.field]
+		b := r.field(int(sf.field))
 		if len(b) == 0 {
 			continue
 		}
 		if sf.intern {
-			if s, ok := d.interned(b); ok {
+			if s, ok := d.interned(sf.field, b); ok {
 				str[sf.field] = s
 				continue
 			}
@@ -358,36 +377,41 @@ func avroLocation(str *[avroFieldCount]string, f int) Location {
 	}
 }
 
-// interned returns b as a string from the intern table, adding it when the
-// table has room. ok is false when b is too long or the table is full.
-func (d *AvroDecoder) interned(b []byte) (s string, ok bool) {
-	if s, ok := d.intern[string(b)]; ok {
+// interned returns b, the value of field f, as a string from the intern
+// table, adding it when the table has room. ok is false when b is too long
+// or the table is full.
+func (d *AvroDecoder) interned(f uint8, b []byte) (s string, ok bool) {
+	if s := d.last[f]; s == string(b) {
 		return s, true
 	}
-	if len(b) > maxInternLen || len(d.intern) >= maxInterned {
-		return "", false
+	s, ok = d.intern[string(b)]
+	if !ok {
+		if len(b) > maxInternLen || len(d.intern) >= maxInterned {
+			return "", false
+		}
+		if d.intern == nil {
+			d.intern = make(map[string]string, 64)
+		}
+		s = string(b)
+		d.intern[s] = s
 	}
-	if d.intern == nil {
-		d.intern = make(map[string]string, 64)
-	}
-	s = string(b)
-	d.intern[s] = s
+	d.last[f] = s
 	return s, true
 }
 
-// parseRFC3339Fast parses the two shapes the encoders write,
+// scanRFC3339 reads the two shapes the encoders write,
 // "2006-01-02T15:04:05Z" and "2006-01-02T15:04:05-07:00", without
-// allocating. It returns the instant in UTC and the offset in seconds. It
+// allocating: the instant in Unix seconds and the offset in seconds. It
 // accepts only what time.Parse(time.RFC3339, ...) accepts, with the same
 // result; ok is false for anything else (fractions of a second, fields out of
 // range, other shapes), which the caller hands to time.Parse for the result
 // or the error.
-func parseRFC3339Fast(b []byte) (t time.Time, offset int, ok bool) {
+func scanRFC3339(b []byte) (unix int64, offset int, ok bool) {
 	if len(b) != len("2006-01-02T15:04:05Z") && len(b) != len("2006-01-02T15:04:05-07:00") {
-		return time.Time{}, 0, false
+		return 0, 0, false
 	}
 	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
-		return time.Time{}, 0, false
+		return 0, 0, false
 	}
 	hi, ok1 := digits2(b, 0)
 	lo, ok2 := digits2(b, 2)
@@ -397,36 +421,54 @@ func parseRFC3339Fast(b []byte) (t time.Time, offset int, ok bool) {
 	minute, ok6 := digits2(b, 14)
 	sec, ok7 := digits2(b, 17)
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
-		return time.Time{}, 0, false
+		return 0, 0, false
 	}
 	year := hi*100 + lo
 	if month < 1 || month > 12 || day < 1 || day > daysInMonth(month, year) ||
 		hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, 0, false
+		return 0, 0, false
 	}
 	if len(b) == len("2006-01-02T15:04:05Z") {
 		if b[19] != 'Z' {
-			return time.Time{}, 0, false
+			return 0, 0, false
 		}
 	} else {
 		if (b[19] != '+' && b[19] != '-') || b[22] != ':' {
-			return time.Time{}, 0, false
+			return 0, 0, false
 		}
 		oh, ok1 := digits2(b, 20)
 		om, ok2 := digits2(b, 23)
 		if !ok1 || !ok2 || oh > 23 || om > 59 {
-			return time.Time{}, 0, false
+			return 0, 0, false
 		}
 		offset = (oh*60 + om) * 60
 		if b[19] == '-' {
 			offset = -offset
 		}
 	}
-	t = time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
-	if offset != 0 {
-		t = t.Add(-time.Duration(offset) * time.Second)
+	unix = daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
+	return unix, offset, true
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to the given date of
+// the proleptic Gregorian calendar (H. Hinnant's algorithm), for years 0 to
+// 9999.
+func daysFromCivil(year, month, day int) int64 {
+	if month <= 2 {
+		year--
 	}
-	return t, offset, true
+	era := year / 400
+	if year < 0 {
+		era = (year - 399) / 400
+	}
+	yoe := year - era*400
+	mp := month - 3
+	if month <= 2 {
+		mp = month + 9
+	}
+	doy := (153*mp+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 func digits2(b []byte, i int) (int, bool) {
