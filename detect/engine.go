@@ -251,7 +251,18 @@ func (e *Engine) update(s *State, ev *event.Event) {
 func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 	t := ev.Type
 	at := u32(ev.OccurredAt.Unix())
-	late := at < s.CurrentAt // older than what the customer already sees
+	// A scan older than the latest one that showed movement or changed
+	// what the customer sees is late: it is kept for the record (last scan
+	// time) but decides nothing. That covers genuinely late scans and, above
+	// all, resent histories: a carrier poll returns every scan again, far
+	// more than the recent-ids ring holds. Scans of the very latest instant
+	// are told apart by that ring. A synthetic stall's time does not count:
+	// a carrier scan from before it, showing movement, disproves it.
+	threshold := max(s.CurrentAt, s.LastMove)
+	if s.OpenException != nil && s.Flags&flagStalled == 0 {
+		threshold = max(threshold, s.ExceptAt)
+	}
+	late := at < threshold
 
 	if ev.Source == event.FromCarrier && isMovement(t) && !late && at >= s.LastMove {
 		// Movement clears an open exception or stall: a stall when the

@@ -1,0 +1,543 @@
+package gen
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// service is one service of a carrier, with the scans it uses and, when
+// international, its lanes.
+type service struct {
+	raw   string // as the payload names it: UPS service.description, FedEx serviceDetail.type, USPS mailClass, DHL service
+	desc  string // UPS service.code, FedEx serviceDetail.description
+	key   string // the service key the normalizer derives from raw (rules key on it)
+	tn    string // tracking number part: UPS service digits, USPS prefix, DHL prefix
+	speed int    // 0 overnight, 1 two-day or express, 2 ground
+	// wallOnly: the payload gives local times without their UTC offset.
+	wallOnly bool
+	weight   float64
+	vs       *variants
+	lanes    []lane
+}
+
+// carrierSpec is a carrier: its network, services and payload format.
+type carrierSpec struct {
+	name, topic    string
+	minutes        bool // the carrier's times have no seconds
+	hubs, ends     []*place
+	domestic, intl []*service
+	encode         func(dst []byte, p *plan, list []*scan, numericTimes bool, seed uint64) []byte
+	wrong          func(dst []byte, p *plan) []byte
+	track          func(seed, i uint64, s *service) string
+}
+
+var carrierSpecs = []*carrierSpec{
+	{
+		name: "ups", topic: Topic("ups"), hubs: upsHubs, ends: usCities,
+		domestic: []*service{
+			{raw: "UPS Ground", desc: "003", key: "ground", tn: "03", speed: 2, weight: 0.6, vs: upsVariants},
+			{raw: "UPS 2nd Day Air", desc: "002", key: "2nd_day_air", tn: "02", speed: 1, weight: 0.25, vs: upsVariants},
+			{raw: "UPS Next Day Air", desc: "001", key: "next_day_air", tn: "01", speed: 0, weight: 0.15, vs: upsVariants},
+		},
+		intl: []*service{
+			{raw: "UPS Worldwide Express", desc: "007", key: "worldwide_express", tn: "66", speed: 1, weight: 0.5, vs: upsVariants,
+				lanes: []lane{
+					{from: usCities, to: gbCities, out: []*place{gwLouisville}, in: []*place{gwTamworth}},
+					{from: deOrigin, to: usCities, out: []*place{gwKoeln}, in: []*place{gwPhila, gwLouisville}},
+				}},
+			{raw: "UPS Standard", desc: "011", key: "standard", tn: "11", speed: 2, weight: 0.5, vs: upsVariants,
+				lanes: []lane{{from: usCities, to: caCities, out: []*place{gwLouisville}, in: []*place{gwMississa}}}},
+		},
+		encode: encodeUPS, wrong: wrongUPS,
+		track: func(seed, i uint64, s *service) string {
+			shippers := [...]string{"V8A61W", "81WV38", "999AA1", "4E1Y76", "X2883F", "A5R930"}
+			return "1Z" + shippers[mix(seed+i)%uint64(len(shippers))] + s.tn + digits(seed, i, 8)
+		},
+	},
+	{
+		name: "fedex", topic: Topic("fedex"), hubs: fedexHubs, ends: usCities,
+		domestic: []*service{
+			{raw: "FEDEX_GROUND", desc: "FedEx Ground", key: "ground", tn: "FDXG", speed: 2, weight: 0.45, vs: fedexVariants},
+			{raw: "GROUND_HOME_DELIVERY", desc: "FedEx Home Delivery", key: "ground_home_delivery", tn: "FDXG", speed: 2, weight: 0.2, vs: fedexVariants},
+			{raw: "FEDEX_2_DAY", desc: "FedEx 2Day", key: "2_day", tn: "FDXE", speed: 1, weight: 0.2, vs: fedexVariants},
+			{raw: "PRIORITY_OVERNIGHT", desc: "FedEx Priority Overnight", key: "priority_overnight", tn: "FDXE", speed: 0, weight: 0.15, vs: fedexVariants},
+		},
+		intl: []*service{
+			{raw: "INTERNATIONAL_PRIORITY", desc: "FedEx International Priority", key: "international_priority", tn: "FDXE", speed: 1, weight: 1, vs: fedexVariants,
+				lanes: []lane{
+					{from: usCities, to: caCities, out: []*place{gwMemphis}, in: []*place{gwMississa}},
+					{from: cnCities, to: usCities, out: []*place{gwGuangzhou}, in: []*place{gwAnchorage}},
+				}},
+		},
+		encode: encodeFedEx, wrong: wrongFedEx,
+		track: func(seed, i uint64, _ *service) string { return digits(seed, i, 12) },
+	},
+	{
+		name: "usps", topic: Topic("usps"), minutes: true, hubs: uspsHubs, ends: usCities,
+		domestic: []*service{
+			{raw: "USPS Ground Advantage<SUP>&#153;</SUP>", key: "ground_advantage", tn: "9400", speed: 2, weight: 0.55, vs: uspsVariants},
+			{raw: "Priority Mail<SUP>&#174;</SUP>", key: "priority_mail", tn: "9405", speed: 1, weight: 0.35, vs: uspsVariants},
+			{raw: "Priority Mail Express<SUP>&#174;</SUP>", key: "priority_mail_express", tn: "9470", speed: 0, weight: 0.1, vs: uspsVariants},
+		},
+		encode: encodeUSPS, wrong: wrongUSPS,
+		track: func(seed, i uint64, s *service) string { return s.tn + digits(seed, i, 18) },
+	},
+	{
+		name: "dhl", topic: Topic("dhl"), minutes: true, hubs: deHubs, ends: deCities,
+		domestic: []*service{
+			{raw: "parcel-de", key: "parcel_de", tn: "00340434", speed: 2, weight: 1, vs: dhlParcelVariants},
+		},
+		intl: []*service{
+			{raw: "express", key: "express", speed: 1, weight: 1, vs: dhlExpressVariants, wallOnly: true,
+				lanes: []lane{
+					{from: deOrigin, to: usCities, out: []*place{gwLeipzig}, in: []*place{gwCincinnati, gwNewYork}},
+					{from: gbCities, to: usCities, out: []*place{gwEastMid}, in: []*place{gwCincinnati, gwNewYork}},
+					{from: cnCities, to: usCities, out: []*place{gwShenzhen}, in: []*place{gwLosAngeles, gwCincinnati}},
+					{from: hkCities, to: usCities, out: []*place{gwHongKong}, in: []*place{gwLosAngeles}},
+					{from: deOrigin, to: gbCities, out: []*place{gwLeipzig}, in: []*place{gwEastMid}},
+				}},
+		},
+		encode: encodeDHL, wrong: wrongDHL,
+		track: func(seed, i uint64, s *service) string {
+			if s.tn != "" {
+				return s.tn + digits(seed, i, 12)
+			}
+			return digits(seed, i, 10)
+		},
+	},
+}
+
+var carrierByName = func() map[string]*carrierSpec {
+	m := map[string]*carrierSpec{}
+	for _, c := range carrierSpecs {
+		m[c.name] = c
+	}
+	return m
+}()
+
+// digits is a number of n digits, different for every i below 10^n: i
+// times a multiplier prime to 10, plus a seed-dependent offset, modulo 10^n.
+func digits(seed, i uint64, n int) string {
+	mod := uint64(1)
+	for range n {
+		mod *= 10
+	}
+	v := (mix(seed^0xd1b54a32d192ed03)%mod + (i%mod)*104729%mod) % mod
+	s := strconv.FormatUint(v, 10)
+	return strings.Repeat("0", n-len(s)) + s
+}
+
+// newest is the latest scan of a list.
+func newest(list []*scan) *scan {
+	var n *scan
+	for _, s := range list {
+		if n == nil || s.at > n.at {
+			n = s
+		}
+	}
+	return n
+}
+
+func delivered(s *scan) bool { return s != nil && (s.v.k == kDelivered || s.v.k == kCollected) }
+
+// ---- UPS Track API v1 ----
+
+func encodeUPS(dst []byte, p *plan, list []*scan, numeric bool, _ uint64) []byte {
+	dst = append(dst, `{"trackResponse":{"shipment":[{"inquiryNumber":`...)
+	dst = appendStr(dst, p.tracking)
+	dst = append(dst, `,"package":[{"trackingNumber":`...)
+	dst = appendStr(dst, p.tracking)
+	last := newest(list)
+	dst = append(dst, `,"deliveryDate":[`...)
+	if delivered(last) {
+		lt, _ := local(last.at, p.zone())
+		dst = append(dst, `{"type":"DEL","date":"`...)
+		dst = append(lt.AppendFormat(dst, "20060102"), `"}`...)
+	} else if p.edd != "" {
+		dst = append(dst, `{"type":"SDD","date":"`...)
+		dst = append(dst, p.edd[0:4]+p.edd[5:7]+p.edd[8:10]...)
+		dst = append(dst, `"}`...)
+	}
+	dst = append(dst, `],"packageAddress":[{"type":"ORIGIN","address":`...)
+	dst = upsAddress(dst, p.origin, false)
+	dst = append(dst, `},{"type":"DESTINATION","address":`...)
+	dst = upsAddress(dst, p.dest, false)
+	dst = append(dst, `}],"service":{"code":`...)
+	dst = appendStr(dst, p.svc.desc)
+	dst = field(dst, false, "description", p.svc.raw)
+	dst = append(dst, `},"activity":[`...)
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"location":{"address":`...)
+		dst = upsAddress(dst, s.pl, s.v.k == kLabel)
+		if s.pl.facility != "" && s.v.k != kLabel {
+			dst = field(dst, false, "slic", s.pl.facility)
+		}
+		dst = append(dst, `},"status":{"type":`...)
+		dst = appendStr(dst, s.v.sub)
+		dst = field(dst, false, "description", s.v.desc)
+		if s.v.code != "" {
+			dst = field(dst, false, "code", s.v.code)
+		}
+		if s.v.aux != "" {
+			dst = field(dst, false, "statusCode", s.v.aux)
+		}
+		dst = append(dst, '}')
+		lt, off := local(s.at, s.pl.zone)
+		if numeric {
+			dst = append(dst, `,"date":`...)
+			dst = lt.AppendFormat(dst, "20060102")
+			dst = append(dst, `,"time":`...)
+			dst = appendInt(dst, int64(lt.Hour()*10000+lt.Minute()*100+lt.Second()))
+		} else {
+			ut := time.Unix(s.at, 0).UTC()
+			dst = append(dst, `,"date":"`...)
+			dst = lt.AppendFormat(dst, "20060102")
+			dst = append(dst, `","time":"`...)
+			dst = lt.AppendFormat(dst, "150405")
+			dst = append(dst, `","gmtDate":"`...)
+			dst = ut.AppendFormat(dst, "20060102")
+			dst = append(dst, `","gmtOffset":"`...)
+			dst = appendOffset(dst, off)
+			dst = append(dst, `","gmtTime":"`...)
+			dst = ut.AppendFormat(dst, "15:04:05")
+			dst = append(dst, '"')
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, `],"packageCount":1}]}]}}`...)
+}
+
+func upsAddress(dst []byte, pl *place, countryOnly bool) []byte {
+	dst = append(dst, '{')
+	first := true
+	if !countryOnly {
+		dst = field(dst, true, "city", pl.city)
+		first = false
+		if pl.region != "" {
+			dst = field(dst, false, "stateProvince", pl.region)
+		}
+		if pl.postal != "" {
+			dst = field(dst, false, "postalCode", pl.postal)
+		}
+	}
+	dst = field(dst, first, "countryCode", pl.country)
+	dst = field(dst, false, "country", pl.country)
+	return append(dst, '}')
+}
+
+func wrongUPS(dst []byte, p *plan) []byte {
+	dst = append(dst, `{"trackResponse":{"shipment":{"inquiryNumber":`...)
+	dst = appendStr(dst, p.tracking)
+	return append(dst, `,"package":[]}}}`...)
+}
+
+// ---- FedEx Track API v1 ----
+
+var fedexDerived = map[string]string{"IN": "Initiated", "PU": "Picked up", "IT": "In transit", "DL": "Delivered",
+	"DE": "Delivery exception", "HP": "Ready for pickup", "DY": "Delay", "CD": "Clearance delay",
+	"SE": "Shipment exception", "RS": "Return to shipper"}
+
+func encodeFedEx(dst []byte, p *plan, list []*scan, numeric bool, seed uint64) []byte {
+	carrierCode := p.svc.tn
+	dst = append(dst, `{"transactionId":"`...)
+	dst = appendUUID(dst, seed)
+	dst = append(dst, `","output":{"completeTrackResults":[{"trackingNumber":`...)
+	dst = appendStr(dst, p.tracking)
+	dst = append(dst, `,"trackResults":[{"trackingNumberInfo":{"trackingNumber":`...)
+	dst = appendStr(dst, p.tracking)
+	dst = field(dst, false, "trackingNumberUniqueId", "12027~"+p.tracking+"~"+carrierCode)
+	dst = field(dst, false, "carrierCode", carrierCode)
+	dst = append(dst, `},"shipperInformation":{"contact":{},"address":`...)
+	dst = fedexAddress(dst, p.origin, false)
+	dst = append(dst, `},"recipientInformation":{"contact":{},"address":`...)
+	dst = fedexAddress(dst, p.dest, false)
+	dst = append(dst, '}')
+	if last := newest(list); last != nil {
+		dst = append(dst, `,"latestStatusDetail":{"code":`...)
+		dst = appendStr(dst, last.v.code)
+		dst = field(dst, false, "derivedCode", last.v.aux)
+		dst = field(dst, false, "statusByLocale", fedexDerived[last.v.aux])
+		dst = field(dst, false, "description", last.v.desc)
+		dst = append(dst, `,"scanLocation":`...)
+		dst = fedexAddress(dst, last.pl, false)
+		dst = append(dst, '}')
+		dst = append(dst, `,"dateAndTimes":[`...)
+		if delivered(last) {
+			lt, off := local(last.at, last.pl.zone)
+			dst = append(dst, `{"type":"ACTUAL_DELIVERY","dateTime":"`...)
+			dst = appendOffset(appendISO(dst, lt), off)
+			dst = append(dst, `"}`...)
+		} else if p.edd != "" {
+			dst = append(dst, `{"type":"ESTIMATED_DELIVERY","dateTime":"`...)
+			dst = append(dst, p.edd...)
+			dst = append(dst, `T00:00:00"}`...)
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `,"serviceDetail":{"type":`...)
+	dst = appendStr(dst, p.svc.raw)
+	dst = field(dst, false, "description", p.svc.desc)
+	dst = append(dst, `},"scanEvents":[`...)
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		lt, off := local(s.at, s.pl.zone)
+		dst = append(dst, `{"date":`...)
+		if numeric {
+			dst = appendInt(dst, s.at)
+		} else {
+			dst = append(dst, '"')
+			dst = appendOffset(appendISO(dst, lt), off)
+			dst = append(dst, '"')
+		}
+		dst = field(dst, false, "eventType", s.v.code)
+		dst = field(dst, false, "eventDescription", s.v.desc)
+		dst = field(dst, false, "exceptionCode", s.v.sub)
+		dst = field(dst, false, "exceptionDescription", s.v.exc)
+		dst = append(dst, `,"scanLocation":`...)
+		dst = fedexAddress(dst, s.pl, true)
+		if s.pl.facility != "" {
+			dst = field(dst, false, "locationId", s.pl.facility)
+		}
+		dst = field(dst, false, "locationType", "FEDEX_FACILITY")
+		dst = field(dst, false, "derivedStatusCode", s.v.aux)
+		dst = field(dst, false, "derivedStatus", fedexDerived[s.v.aux])
+		dst = append(dst, '}')
+	}
+	return append(dst, `]}]}]}}`...)
+}
+
+func fedexAddress(dst []byte, pl *place, streetLines bool) []byte {
+	dst = append(dst, '{')
+	first := true
+	if streetLines {
+		dst = append(dst, `"streetLines":[""]`...)
+		first = false
+	}
+	dst = field(dst, first, "city", pl.city)
+	if pl.region != "" {
+		dst = field(dst, false, "stateOrProvinceCode", pl.region)
+	}
+	if pl.postal != "" {
+		dst = field(dst, false, "postalCode", pl.postal)
+	}
+	dst = field(dst, false, "countryCode", pl.country)
+	dst = append(dst, `,"residential":false`...)
+	dst = field(dst, false, "countryName", pl.countryName)
+	return append(dst, '}')
+}
+
+// appendUUID writes a version-4-shaped UUID from a seed.
+func appendUUID(dst []byte, seed uint64) []byte {
+	a, b := mix(seed), mix(seed+1)
+	var raw [16]byte
+	for i := range 8 {
+		raw[i], raw[8+i] = byte(a>>(8*i)), byte(b>>(8*i))
+	}
+	raw[6] = raw[6]&0x0f | 0x40
+	raw[8] = raw[8]&0x3f | 0x80
+	for i, c := range raw {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return dst
+}
+
+func wrongFedEx(dst []byte, p *plan) []byte {
+	dst = append(dst, `{"transactionId":"`...)
+	dst = appendUUID(dst, uint64(p.idx))
+	dst = append(dst, `","output":{"completeTrackResults":`...)
+	dst = appendStr(dst, p.tracking)
+	return append(dst, `}}`...)
+}
+
+// ---- USPS Tracking API v3 ----
+
+func encodeUSPS(dst []byte, p *plan, list []*scan, numeric bool, _ uint64) []byte {
+	last := newest(list)
+	dst = append(dst, '{')
+	dst = field(dst, true, "destinationCity", p.dest.city)
+	dst = field(dst, false, "destinationState", p.dest.region)
+	dst = field(dst, false, "destinationZIP", p.dest.postal)
+	dst = append(dst, `,"emailEnabled":"true"`...)
+	if !delivered(last) && p.edd != "" {
+		dst = append(dst, `,"expectedDeliveryTimeStamp":"`...)
+		dst = append(dst, p.edd...)
+		dst = append(dst, `T00:00:00"`...)
+	}
+	dst = field(dst, false, "mailClass", p.svc.raw)
+	dst = append(dst, `,"mailType":"DM"`...)
+	dst = field(dst, false, "originCity", p.origin.city)
+	dst = field(dst, false, "originState", p.origin.region)
+	dst = field(dst, false, "originZIP", p.origin.postal)
+	if last != nil {
+		dst = field(dst, false, "status", last.v.desc)
+		dst = field(dst, false, "statusCategory", uspsCategory(last.v.k))
+	}
+	dst = append(dst, `,"trackingEvents":[`...)
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '{')
+		dst = field(dst, true, "eventType", s.v.desc)
+		lt, off := local(s.at, s.pl.zone)
+		if numeric {
+			dst = append(dst, `,"eventTimestamp":`...)
+			dst = appendInt(dst, s.at)
+		} else {
+			dst = append(dst, `,"eventTimestamp":"`...)
+			dst = appendISO(dst, lt)
+			dst = append(dst, `","GMTTimestamp":"`...)
+			dst = time.Unix(s.at, 0).UTC().AppendFormat(dst, "2006-01-02T15:04:05Z")
+			dst = append(dst, `","GMTOffset":"`...)
+			dst = appendOffset(dst, off)
+			dst = append(dst, '"')
+		}
+		dst = append(dst, `,"eventCountry":null`...)
+		if s.v.k == kLabel {
+			dst = append(dst, `,"eventCity":null,"eventState":null,"eventZIP":null`...)
+		} else {
+			dst = fieldOrNull(dst, false, "eventCity", s.pl.city)
+			dst = fieldOrNull(dst, false, "eventState", s.pl.region)
+			dst = fieldOrNull(dst, false, "eventZIP", s.pl.postal)
+		}
+		dst = append(dst, `,"firm":null,"name":null,"authorizedAgent":"false"`...)
+		dst = field(dst, false, "eventCode", s.v.code)
+		if s.v.sub != "" {
+			dst = field(dst, false, "deliveryAttributeCode", s.v.sub)
+		}
+		dst = append(dst, '}')
+	}
+	dst = append(dst, ']')
+	dst = field(dst, false, "trackingNumber", p.tracking)
+	return append(dst, '}')
+}
+
+func uspsCategory(k kind) string {
+	switch k {
+	case kLabel:
+		return "Pre-Shipment"
+	case kOFD:
+		return "Out for Delivery"
+	case kDelivered, kCollected, kReturned:
+		return "Delivered"
+	case kAttempt, kAddress, kDelay:
+		return "Alert"
+	case kHeld:
+		return "Available for Pickup"
+	}
+	return "Moving Through Network"
+}
+
+func wrongUSPS(dst []byte, p *plan) []byte {
+	dst = field(append(dst, '{'), true, "trackingNumber", p.tracking)
+	return append(dst, `,"trackingEvents":{"eventType":"Delivered","eventCode":"01"}}`...)
+}
+
+// ---- DHL Shipment Tracking - Unified API ----
+
+func encodeDHL(dst []byte, p *plan, list []*scan, numeric bool, _ uint64) []byte {
+	express := p.svc.wallOnly
+	dst = append(dst, `{"shipments":[{"id":`...)
+	dst = appendStr(dst, p.tracking)
+	dst = field(dst, false, "service", p.svc.raw)
+	dst = append(dst, `,"origin":{"address":`...)
+	dst = dhlAddress(dst, p.origin, express)
+	dst = append(dst, `},"destination":{"address":`...)
+	dst = dhlAddress(dst, p.dest, express)
+	dst = append(dst, '}')
+	last := newest(list)
+	if last != nil {
+		dst = append(dst, `,"status":`...)
+		dst = dhlEvent(dst, last, express, numeric)
+	}
+	if !delivered(last) && p.edd != "" {
+		dst = field(dst, false, "estimatedTimeOfDelivery", p.edd+"T00:00:00")
+	}
+	product := "DHL PAKET"
+	if express {
+		product = "EXPRESS WORLDWIDE"
+	}
+	dst = append(dst, `,"details":{"product":{"productName":`...)
+	dst = appendStr(dst, product)
+	dst = append(dst, `},"totalNumberOfPieces":1,"pieceIds":[`...)
+	dst = appendStr(dst, p.tracking)
+	dst = append(dst, `]},"events":[`...)
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = dhlEvent(dst, s, express, numeric)
+	}
+	return append(dst, `]}]}`...)
+}
+
+func dhlEvent(dst []byte, s *scan, express, numeric bool) []byte {
+	lt, off := local(s.at, s.pl.zone)
+	dst = append(dst, `{"timestamp":`...)
+	switch {
+	case numeric:
+		dst = appendInt(dst, s.at)
+	case express:
+		dst = append(dst, '"')
+		dst = append(appendISO(dst, lt), '"')
+	default:
+		dst = append(dst, '"')
+		dst = append(appendOffset(appendISO(dst, lt), off), '"')
+	}
+	if s.v.k != kLabel && s.v.k != kManifest {
+		dst = append(dst, `,"location":{"address":`...)
+		dst = dhlAddress(dst, s.pl, express)
+		dst = append(dst, '}')
+	}
+	dst = field(dst, false, "statusCode", s.v.aux)
+	desc := s.v.desc
+	if express && (strings.HasSuffix(desc, " at") || strings.HasSuffix(desc, " in")) {
+		desc += " " + dhlLocality(s.pl)
+	}
+	switch {
+	case s.v.code != "":
+		dst = field(dst, false, "status", s.v.code)
+	default:
+		dst = field(dst, false, "status", desc)
+	}
+	if s.v.sub != "" {
+		dst = field(dst, false, "statusDetailed", s.v.sub)
+	}
+	dst = field(dst, false, "description", desc)
+	return append(dst, '}')
+}
+
+func dhlLocality(pl *place) string {
+	if pl.region != "" {
+		return pl.city + ", " + pl.region + " - " + dhlCountry[pl.country]
+	}
+	return strings.ToUpper(pl.city) + " - " + dhlCountry[pl.country]
+}
+
+func dhlAddress(dst []byte, pl *place, express bool) []byte {
+	dst = field(append(dst, '{'), true, "countryCode", pl.country)
+	if pl.postal != "" {
+		dst = field(dst, false, "postalCode", pl.postal)
+	}
+	if express {
+		dst = field(dst, false, "addressLocality", dhlLocality(pl))
+	} else {
+		dst = field(dst, false, "addressLocality", pl.city)
+	}
+	return append(dst, '}')
+}
+
+func wrongDHL(dst []byte, p *plan) []byte {
+	dst = append(dst, `{"shipments":{"id":`...)
+	dst = appendStr(dst, p.tracking)
+	return append(dst, `,"service":"parcel-de"}}`...)
+}
