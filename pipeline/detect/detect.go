@@ -21,6 +21,7 @@ package detect
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -188,6 +189,12 @@ func (p *Processor) Assigned(ctx context.Context, topic string, partitions []int
 		start := time.Now()
 		part := &partition{id: id, en: p.newEngine()}
 		n, err := p.cfg.Restorer.Restore(ctx, p.cfg.StateTopic, id, func(key, value []byte) error {
+			if string(key) == clockKey {
+				if len(value) == 8 {
+					part.en.SetClock(time.Unix(int64(binary.BigEndian.Uint64(value)), 0))
+				}
+				return nil
+			}
 			return part.en.Restore(string(key), value)
 		})
 		if err != nil {
@@ -248,7 +255,7 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 	if p.ev.Source == event.FromPipeline {
 		return // made by this stage, and applied when it was made
 	}
-	p.sink.out, p.sink.part = out, part
+	p.sink.out, p.sink.part, p.sink.ts = out, part, rec.Timestamp
 	part.advanced = false
 	if p.cfg.EventClock {
 		part.lastSeen = p.cfg.Now()
@@ -308,7 +315,7 @@ func (p *Processor) Tick(now time.Time, out *pipeline.Output) {
 	p.mu.Unlock()
 	slices.SortFunc(parts, func(a, b *partition) int { return int(a.id - b.id) })
 	for _, part := range parts {
-		p.sink.out, p.sink.part = out, part
+		p.sink.out, p.sink.part, p.sink.ts = out, part, now
 		switch {
 		case !p.cfg.EventClock:
 			part.en.Advance(p.clock(part, now), &p.sink)
@@ -319,19 +326,30 @@ func (p *Processor) Tick(now time.Time, out *pipeline.Output) {
 	}
 }
 
+// clockKey is the changelog key of a partition's event-time clock; no
+// shipment id (carrier:tracking) starts with a NUL byte.
+const clockKey = "\x00clock"
+
 // Flush writes the state of every shipment the batch changed to the
-// changelog, in the batch's transaction.
+// changelog, in the batch's transaction; on the event-time clock, the
+// partition's clock too.
 func (p *Processor) Flush(out *pipeline.Output) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for id, part := range p.parts {
+		changed := false
 		part.en.Changes(func(shipment string, s *core.State) {
+			changed = true
 			r := &kgo.Record{Topic: p.cfg.StateTopic, Partition: id, Key: []byte(shipment), Headers: hdrState}
 			if s != nil {
 				r.Value = core.MarshalState(make([]byte, 0, 96), s)
 			}
 			out.Emit(r)
 		})
+		if changed && p.cfg.EventClock {
+			out.Emit(&kgo.Record{Topic: p.cfg.StateTopic, Partition: id, Key: []byte(clockKey), Headers: hdrState,
+				Value: binary.BigEndian.AppendUint64(nil, uint64(part.en.Now().Unix()))})
+		}
 	}
 }
 
@@ -401,6 +419,9 @@ type sink struct {
 	p    *Processor
 	out  *pipeline.Output
 	part *partition
+	// ts stamps the outputs: the input record's timestamp (when its scan
+	// reached the pipeline), or the time of the tick that fired a deadline
+	ts time.Time
 }
 
 func (s *sink) Command(c *core.Command) {
@@ -419,7 +440,7 @@ func (s *sink) Command(c *core.Command) {
 		// loudly instead of dropping a notification.
 		panic(fmt.Sprintf("detect: encoding command %s: %v", c.CommandID, err))
 	}
-	s.out.Emit(&kgo.Record{Topic: s.p.cfg.NotificationsTopic, Key: []byte(c.ShipmentID), Value: v, Headers: hdr})
+	s.out.Emit(&kgo.Record{Topic: s.p.cfg.NotificationsTopic, Key: []byte(c.ShipmentID), Value: v, Headers: hdr, Timestamp: s.ts})
 	s.p.byTrigger[c.Trigger]++
 }
 
@@ -440,6 +461,6 @@ func (s *sink) Event(e *event.Event) {
 	} else {
 		v = s.p.avro.Append(make([]byte, 0, 384), e)
 	}
-	s.out.Emit(&kgo.Record{Topic: s.p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: v, Headers: hdr})
+	s.out.Emit(&kgo.Record{Topic: s.p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: v, Headers: hdr, Timestamp: s.ts})
 	s.p.byType[e.Type.Name]++
 }

@@ -192,7 +192,10 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 			val = event.AppendJSON(make([]byte, 0, 1024), e)
 			hdr = hdrJSON
 		}
-		out.Emit(&kgo.Record{Topic: p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: val, Headers: hdr})
+		// The raw record's timestamp carries on: downstream, it is when the
+		// scan reached the pipeline (the detect stage's clock while catching
+		// up; end-to-end latency for whoever measures it).
+		out.Emit(&kgo.Record{Topic: p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: val, Headers: hdr, Timestamp: rec.Timestamp})
 	}
 	for _, r := range p.batch.Rejected {
 		out.PartialDeadLetter(rec, string(r.Kind), r.Error())
