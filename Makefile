@@ -30,7 +30,7 @@ fmt-check:
 # against the real Kafka broker and ClickHouse, which this starts first (or
 # reuses).
 test: vet fmt-check
-	scripts/services.sh up kafka clickhouse
+	scripts/services.sh up kafka clickhouse chdb
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 
 lint: vet fmt-check
@@ -42,7 +42,7 @@ lint: vet fmt-check
 # latency at 10,000 records/s. Figures go to BENCHMARKS.md by hand, with the
 # date and this command.
 bench:
-	scripts/services.sh up kafka clickhouse
+	scripts/services.sh up kafka clickhouse chdb
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
 	$(GO) run ./cmd/wismo-bench -mode throughput -records 500000
 	$(GO) run ./cmd/wismo-bench -mode latency -rate 10000 -duration 30s

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -34,6 +35,7 @@ type Config struct {
 	SchemaRegistry SchemaRegistry `yaml:"schema_registry" mapstructure:"schema_registry"`
 	Normalize      Normalize      `yaml:"normalize" mapstructure:"normalize"`
 	Detect         Detect         `yaml:"detect" mapstructure:"detect"`
+	ClickHouse     ClickHouse     `yaml:"clickhouse" mapstructure:"clickhouse"`
 	HTTP           HTTP           `yaml:"http" mapstructure:"http"`
 	Log            Log            `yaml:"log" mapstructure:"log"`
 }
@@ -105,6 +107,23 @@ type Detect struct {
 	MaxPollRecords int    `yaml:"max_poll_records" mapstructure:"max_poll_records"`
 }
 
+// ClickHouse is where the sink stage writes analytics rows.
+type ClickHouse struct {
+	// Addr is host:port of the native protocol, comma-separated for several.
+	Addr     string `yaml:"addr" mapstructure:"addr"`
+	Database string `yaml:"database" mapstructure:"database"`
+	User     string `yaml:"user" mapstructure:"user"`
+	Password string `yaml:"password" mapstructure:"password"`
+	TLS      TLS    `yaml:"tls" mapstructure:"tls"`
+	// BatchRows and BatchAge: a batch is inserted when it has this many
+	// rows or is this old, whichever comes first.
+	BatchRows int           `yaml:"batch_rows" mapstructure:"batch_rows"`
+	BatchAge  time.Duration `yaml:"batch_age" mapstructure:"batch_age"`
+	// Migrate applies the schema (as `wismo migrate` does) before the sink
+	// starts.
+	Migrate bool `yaml:"migrate" mapstructure:"migrate"`
+}
+
 // HTTP serves /metrics, /healthz and /readyz.
 type HTTP struct {
 	Addr string `yaml:"addr" mapstructure:"addr"`
@@ -117,7 +136,7 @@ type Log struct {
 }
 
 // KnownStages are the stages `wismo run` can run.
-var KnownStages = []string{"normalize", "detect"}
+var KnownStages = []string{"normalize", "detect", "sink"}
 
 func defaults(v *viper.Viper) {
 	host, _ := os.Hostname()
@@ -139,6 +158,11 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("normalize.max_payload_bytes", normalizers.DefaultMaxPayload)
 	v.SetDefault("normalize.max_poll_records", 5000)
 	v.SetDefault("detect.clock", "wall")
+	v.SetDefault("clickhouse.addr", "127.0.0.1:9000")
+	v.SetDefault("clickhouse.database", "wismo")
+	v.SetDefault("clickhouse.batch_rows", 10000)
+	v.SetDefault("clickhouse.batch_age", "1s")
+	v.SetDefault("clickhouse.migrate", true)
 	v.SetDefault("detect.max_poll_records", 5000)
 	v.SetDefault("http.addr", ":9464")
 	v.SetDefault("log.level", "info")
@@ -310,6 +334,9 @@ func (c *Config) Validate() error {
 	if c.Encoding != "avro" && c.Encoding != "json" {
 		bad("encoding: %q, want avro or json", c.Encoding)
 	}
+	if contains(c.Stages, "sink") && strings.TrimSpace(c.ClickHouse.Addr) == "" {
+		bad("clickhouse.addr: the sink stage needs a ClickHouse address")
+	}
 	if c.Detect.Clock != "wall" && c.Detect.Clock != "event" {
 		bad("detect.clock: %q, want wall or event", c.Detect.Clock)
 	}
@@ -370,28 +397,38 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// Config builds the TLS client configuration; key names the setting in
+// errors ("kafka.tls").
+func (t TLS) Config(key string) (*tls.Config, error) {
+	tc := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // the user's explicit choice
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s.ca_file: %w", key, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s.ca_file: no certificate in %s", key, t.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s cert_file/key_file: %w", key, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
 // KafkaOpts turns the Kafka settings into franz-go options.
 func (c *Config) KafkaOpts() ([]kgo.Opt, error) {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Kafka.Brokers...), kgo.ClientID(c.Kafka.ClientID)}
-	if t := c.Kafka.TLS; t.Enabled {
-		tc := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // the user's explicit choice
-		if t.CAFile != "" {
-			pem, err := os.ReadFile(t.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("kafka.tls.ca_file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("kafka.tls.ca_file: no certificate in %s", t.CAFile)
-			}
-			tc.RootCAs = pool
-		}
-		if t.CertFile != "" || t.KeyFile != "" {
-			cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-			if err != nil {
-				return nil, fmt.Errorf("kafka.tls cert_file/key_file: %w", err)
-			}
-			tc.Certificates = []tls.Certificate{cert}
+	if c.Kafka.TLS.Enabled {
+		tc, err := c.Kafka.TLS.Config("kafka.tls")
+		if err != nil {
+			return nil, err
 		}
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
@@ -415,6 +452,9 @@ func (c *Config) Print() ([]byte, error) {
 	}
 	if cp.SchemaRegistry.Password != "" {
 		cp.SchemaRegistry.Password = "***"
+	}
+	if cp.ClickHouse.Password != "" {
+		cp.ClickHouse.Password = "***"
 	}
 	return yaml.Marshal(&cp)
 }

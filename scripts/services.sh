@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Development services for wismo's integration tests, on loopback, without Docker:
 #   - Apache Kafka, single node in KRaft mode, run straight from the jars on Maven Central;
-#   - ClickHouse from Debian's clickhouse-server package (18.16).
+#   - ClickHouse from Debian's clickhouse-server package (18.16);
+#   - chdb, a current ClickHouse embedded in Python (the PyPI package chdb), which
+#     the tests use to prove the schema and queries on today's releases.
 #
-# Usage: scripts/services.sh [up|down|status] [kafka|clickhouse]...
+# Usage: scripts/services.sh [up|down|status] [kafka|clickhouse|chdb]...
 #   up      (default) start what is not running; reuse what already answers
 #   down    stop what this script started
 #   status  say whether each service answers; exit 1 if one does not
-# With no service named, the command applies to both.
+# With no service named, the command applies to all three.
 #
 # Settings (environment):
 #   WISMO_SERVICES_DIR   cache, data and logs  (default ~/.cache/wismo-services)
@@ -15,6 +17,7 @@
 #   KAFKA_HEAP_OPTS      -Xmx1g -Xms256m       KAFKA_START_TIMEOUT                 90 (seconds)
 #   CLICKHOUSE_TCP_PORT  9000                  CLICKHOUSE_HTTP_PORT                8123
 #   CLICKHOUSE_INTERSERVER_PORT 9009           CLICKHOUSE_START_TIMEOUT            60 (seconds)
+#   WISMO_PYTHON         python3 (the interpreter that gets chdb; the Go tests use the same)
 set -euo pipefail
 
 SERVICES_DIR=${WISMO_SERVICES_DIR:-$HOME/.cache/wismo-services}
@@ -478,6 +481,51 @@ clickhouse_status() {
 	fi
 }
 
+# ---------------------------------------------------------------- chdb
+
+# chdb is a Python package, not a server: "up" installs it when the interpreter
+# cannot import it, "down" has nothing to stop.
+CHDB_PYTHON=${WISMO_PYTHON:-python3}
+
+chdb_version() {
+	"$CHDB_PYTHON" -c 'import chdb; print(chdb.__version__, "(ClickHouse", chdb.query("SELECT version()", "TSV").bytes().decode().strip() + ")")' 2>/dev/null
+}
+
+chdb_up() {
+	local v
+	if v=$(chdb_version); then
+		say "chdb: ready, $v"
+		return 0
+	fi
+	command -v "$CHDB_PYTHON" >/dev/null || die "chdb: $CHDB_PYTHON not found (set WISMO_PYTHON)"
+	say "chdb: installing the chdb package with pip (first run only)…"
+	local log
+	log=$(mktemp)
+	# An externally managed system Python (PEP 668) refuses a plain install;
+	# fall back to the user's site-packages.
+	if ! "$CHDB_PYTHON" -m pip install --quiet chdb >"$log" 2>&1 &&
+		! "$CHDB_PYTHON" -m pip install --quiet --user --break-system-packages chdb >>"$log" 2>&1; then
+		show_tail "$log"
+		rm -f "$log"
+		die "chdb: pip could not install chdb"
+	fi
+	rm -f "$log"
+	v=$(chdb_version) || die "chdb: pip installed chdb but $CHDB_PYTHON cannot import it"
+	say "chdb: ready, $v"
+}
+
+chdb_down() { say "chdb: nothing to stop (a Python package)"; }
+
+chdb_status() {
+	local v
+	if v=$(chdb_version); then
+		say "chdb: installed for $CHDB_PYTHON, $v"
+	else
+		say "chdb: not installed for $CHDB_PYTHON ('scripts/services.sh up chdb' installs it)"
+		return 1
+	fi
+}
+
 # ---------------------------------------------------------------- main
 
 usage() {
@@ -494,11 +542,11 @@ main() {
 	*) printf 'services.sh: unknown command %q\n\n' "$cmd" >&2 && usage ;;
 	esac
 	local services=("$@") s
-	((${#services[@]} > 0)) || services=(kafka clickhouse)
+	((${#services[@]} > 0)) || services=(kafka clickhouse chdb)
 	for s in "${services[@]}"; do
 		case $s in
-		kafka | clickhouse) ;;
-		*) die "unknown service '$s' (expected kafka or clickhouse)" ;;
+		kafka | clickhouse | chdb) ;;
+		*) die "unknown service '$s' (expected kafka, clickhouse or chdb)" ;;
 		esac
 	done
 

@@ -34,7 +34,7 @@ import (
 func main() {
 	var (
 		brokers    = flag.String("brokers", "127.0.0.1:19092", "Kafka brokers")
-		mode       = flag.String("mode", "throughput", "throughput or latency")
+		mode       = flag.String("mode", "throughput", "throughput or latency (the normalize stage alone), or e2e (every stage, on wismo gen records)")
 		records    = flag.Int("records", 500000, "throughput: records to normalize")
 		rate       = flag.Int("rate", 10000, "latency: records per second")
 		duration   = flag.Duration("duration", 30*time.Second, "latency: how long to produce")
@@ -51,6 +51,8 @@ func main() {
 		err = b.throughput(*records)
 	case "latency":
 		err = b.latency(*rate, *duration, *warmup)
+	case "e2e":
+		err = runE2E(b.brokers, *partitions, *records, *rate, *duration, *warmup)
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
 	}

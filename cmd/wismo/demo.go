@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,11 +19,13 @@ import (
 	"github.com/wismo/wismo/codec"
 	core "github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/gen"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/pipeline/detect"
 	"github.com/wismo/wismo/pipeline/normalize"
 	"github.com/wismo/wismo/rules"
+	chsink "github.com/wismo/wismo/sinks/clickhouse"
 	"github.com/wismo/wismo/taxonomy"
 )
 
@@ -46,21 +50,38 @@ const (
 	demoState         = "shipments.state.v1"
 )
 
+// demoOutput says where the demo's analytics go.
+type demoOutput struct {
+	clickhouse string // native address; "" writes NDJSON files to dir
+	database   string
+	dir        string
+	generated  int // shipments from wismo gen added to the samples
+}
+
 func demoCmd() *cobra.Command {
-	var samples string
+	var (
+		samples string
+		out     demoOutput
+	)
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the pipeline on an in-process Kafka broker with the bundled sample payloads",
 		Long: `Starts an in-process Kafka broker, replays the sample carrier payloads in
 testdata/carriers (plus a few broken records) through every stage, and prints
-a summary. Needs nothing installed.`,
+a summary. Needs nothing installed: the analytics rows go to NDJSON files
+under --out, or, with --clickhouse, into that ClickHouse (migrated first),
+and the demo prints the carrier scorecard from it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 			defer cancel()
-			return runDemo(ctx, cmd.OutOrStdout(), samples)
+			return runDemo(ctx, cmd.OutOrStdout(), samples, out)
 		},
 	}
 	cmd.Flags().StringVar(&samples, "samples", filepath.Join("testdata", "carriers"), "folder of sample payloads, one folder per carrier")
+	cmd.Flags().StringVar(&out.clickhouse, "clickhouse", "", "ClickHouse native address (host:port) to write the analytics to")
+	cmd.Flags().StringVar(&out.database, "database", chsink.DefaultDatabase, "with --clickhouse: the database")
+	cmd.Flags().IntVar(&out.generated, "generated", 400, "recent shipments from `wismo gen` (seed 1) added to the samples, so the analytics have volume; 0 for the samples alone")
+	cmd.Flags().StringVar(&out.dir, "out", filepath.Join(os.TempDir(), "wismo-demo"), "without --clickhouse: folder for the analytics rows as NDJSON")
 	return cmd
 }
 
@@ -70,7 +91,7 @@ type demoPayload struct {
 	value []byte
 }
 
-func runDemo(ctx context.Context, w io.Writer, samples string) error {
+func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) error {
 	var (
 		bindings []normalize.Binding
 		payloads []demoPayload
@@ -96,6 +117,25 @@ func runDemo(ctx context.Context, w io.Writer, samples string) error {
 	}
 	if len(payloads) == 0 {
 		return fmt.Errorf("no sample payloads under %s (run the demo from the repository root, or pass --samples)", samples)
+	}
+	// Generated shipments of the last few weeks (`wismo gen`, seeded), so
+	// the analytics have enough recent shipments per lane and facility to
+	// show percentiles and dwell times.
+	if dst.generated > 0 {
+		start := time.Now().UTC().Add(-21 * 24 * time.Hour).Truncate(24 * time.Hour)
+		_, err := gen.Generate(gen.Options{Seed: 1, Shipments: dst.generated, Start: start, Window: 7 * 24 * time.Hour,
+			International: 0.2, StallRate: 0.1, ExceptionRate: 0.1, NoiseRate: 0.2, ResendRate: 0.2, OutOfOrderRate: 0.05,
+			MalformedRate: 0.01}, func(r *gen.Record) error {
+			if _, bound := perTopic[r.Topic]; !bound {
+				return nil // a carrier whose samples are missing
+			}
+			payloads = append(payloads, demoPayload{topic: r.Topic, key: []byte(r.Key), value: bytes.Clone(r.Value)})
+			perTopic[r.Topic]++
+			return nil
+		}, nil)
+		if err != nil {
+			return fmt.Errorf("demo: generate: %w", err)
+		}
 	}
 	// Broken records show the dead-letter path: nothing is dropped silently.
 	payloads = append(payloads,
@@ -124,10 +164,19 @@ func runDemo(ctx context.Context, w io.Writer, samples string) error {
 	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 3, 1, nil, topics...); err != nil {
 		return fmt.Errorf("demo: create topics: %w", err)
 	}
+	var produceErr atomic.Pointer[error]
 	for _, p := range payloads {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: p.topic, Key: p.key, Value: p.value}).FirstErr(); err != nil {
-			return fmt.Errorf("demo: produce sample: %w", err)
-		}
+		cl.Produce(ctx, &kgo.Record{Topic: p.topic, Key: p.key, Value: p.value}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				produceErr.CompareAndSwap(nil, &err)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		return fmt.Errorf("demo: produce samples: %w", err)
+	}
+	if errp := produceErr.Load(); errp != nil {
+		return fmt.Errorf("demo: produce samples: %w", *errp)
 	}
 	fmt.Fprintf(w, "demo: produced %d raw records to %d topics\n", len(payloads), len(perTopic))
 
@@ -194,6 +243,37 @@ func runDemo(ctx context.Context, w io.Writer, samples string) error {
 		return err
 	}
 	printDetectSummary(w, tracked, cmds, synthetic)
+	return writeAnalytics(ctx, w, dst, append(evs, synthetic...), cmds)
+}
+
+// writeAnalytics writes the rows the sink stage would insert: into
+// ClickHouse, then the scorecard from it, or as NDJSON files.
+func writeAnalytics(ctx context.Context, w io.Writer, dst demoOutput, evs []event.Event, cmds []core.Command) error {
+	if dst.clickhouse == "" {
+		files, err := chsink.WriteNDJSON(dst.dir, evs, cmds)
+		if err != nil {
+			return fmt.Errorf("demo: analytics: %w", err)
+		}
+		fmt.Fprintf(w, "\nanalytics: %d events and %d commands as NDJSON (what the sink inserts into ClickHouse):\n", len(evs), len(cmds))
+		for _, f := range files {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+		fmt.Fprintf(w, "run with --clickhouse 127.0.0.1:9000 to load them and print the carrier scorecard\n")
+		return nil
+	}
+	rows, err := chsink.InsertAndScorecard(ctx, chsink.Options{Addrs: []string{dst.clickhouse}, Database: dst.database}, evs, cmds)
+	if err != nil {
+		return fmt.Errorf("demo: clickhouse %s: %w", dst.clickhouse, err)
+	}
+	fmt.Fprintf(w, "\nanalytics: %d events and %d commands written to ClickHouse %s, database %s\ncarrier scorecard (schemas/clickhouse/queries/carrier_scorecard.sql):\n",
+		len(evs), len(cmds), dst.clickhouse, dst.database)
+	const show = 25
+	if err := chsink.FormatScorecard(w, rows[:min(show, len(rows))]); err != nil {
+		return err
+	}
+	if len(rows) > show {
+		fmt.Fprintf(w, "... %d more rows: clickhouse-client --database %s --multiquery < schemas/clickhouse/queries/carrier_scorecard.sql\n", len(rows)-show, dst.database)
+	}
 	return nil
 }
 

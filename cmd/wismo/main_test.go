@@ -95,7 +95,8 @@ func TestNormalizeUnknownCarrier(t *testing.T) {
 // samples and reports what detection found.
 func TestDemo(t *testing.T) {
 	var out bytes.Buffer
-	if err := runDemo(t.Context(), &out, filepath.Join("..", "..", "testdata", "carriers")); err != nil {
+	dir := t.TempDir()
+	if err := runDemo(t.Context(), &out, filepath.Join("..", "..", "testdata", "carriers"), demoOutput{dir: dir}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	s := out.String()
@@ -106,5 +107,14 @@ func TestDemo(t *testing.T) {
 	}
 	if strings.Contains(s, "detection: 0 shipments tracked") {
 		t.Errorf("detection tracked no shipment:\n%s", s)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.ndjson"))
+	if len(files) < 2 {
+		t.Errorf("analytics NDJSON files: %v, want events and notifications", files)
+	}
+	for _, f := range files {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			t.Errorf("%s is empty", f)
+		}
 	}
 }

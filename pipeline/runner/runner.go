@@ -25,6 +25,7 @@ import (
 	"github.com/wismo/wismo/pipeline/detect"
 	"github.com/wismo/wismo/pipeline/normalize"
 	"github.com/wismo/wismo/rules"
+	chsink "github.com/wismo/wismo/sinks/clickhouse"
 	"go.uber.org/zap"
 )
 
@@ -33,9 +34,19 @@ type Runner struct {
 	cfg     *config.Config
 	log     *zap.Logger
 	metrics *pipeline.Metrics
-	stages  []*pipeline.Stage
+	stages  []*pipeline.Stage // the transactional stages
+	all     []stage           // every stage, the sink included
 	srv     *http.Server
 	ln      net.Listener
+}
+
+// stage is what the runner needs of a stage: the transactional stages and
+// the ClickHouse sink (which commits offsets after its inserts instead)
+// both have it.
+type stage interface {
+	Name() string
+	Ready() bool
+	Run(ctx context.Context) error
 }
 
 // New connects to Kafka, creates missing topics and builds the stages.
@@ -58,15 +69,59 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 				return nil, err
 			}
 			r.stages = append(r.stages, st)
+			r.all = append(r.all, st)
 		case "detect":
 			st, err := r.detectStage(kopts)
 			if err != nil {
 				return nil, err
 			}
 			r.stages = append(r.stages, st)
+			r.all = append(r.all, st)
+		case "sink":
+			st, err := r.sinkStage(ctx, kopts)
+			if err != nil {
+				return nil, err
+			}
+			r.all = append(r.all, st)
 		}
 	}
 	return r, nil
+}
+
+// sinkStage builds the ClickHouse sink, after applying the schema when
+// clickhouse.migrate says so (a fresh database then works at once).
+func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage, error) {
+	c := r.cfg.ClickHouse
+	o := chsink.Options{Database: c.Database, Username: c.User, Password: c.Password,
+		BatchRows: c.BatchRows, BatchAge: c.BatchAge, Logger: r.log.With(zap.String("stage", "sink"))}
+	for _, a := range strings.Split(c.Addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			o.Addrs = append(o.Addrs, a)
+		}
+	}
+	if c.TLS.Enabled {
+		tc, err := c.TLS.Config("clickhouse.tls")
+		if err != nil {
+			return nil, err
+		}
+		o.TLS = tc
+	}
+	if c.Migrate {
+		conn, err := chsink.Open(o)
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse: %w", err)
+		}
+		_, err = chsink.Migrate(ctx, conn, o)
+		conn.Close()
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse: migrate: %w", err)
+		}
+	}
+	return chsink.NewStage(chsink.StageConfig{
+		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: "wismo-sink",
+		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, DeadLetterTopic: r.cfg.Topics.DeadLetter,
+		ClientOpts: kopts, Logger: r.log.With(zap.String("stage", "sink")), Registerer: r.metrics.Registry,
+	})
 }
 
 func (r *Runner) detectStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
@@ -180,7 +235,7 @@ func (r *Runner) Metrics() *pipeline.Metrics { return r.metrics }
 // has not.
 func (r *Runner) Ready() (ok bool, why string) {
 	var waiting []string
-	for _, s := range r.stages {
+	for _, s := range r.all {
 		if !s.Ready() {
 			waiting = append(waiting, s.Name())
 		}
@@ -232,9 +287,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		mu    sync.Mutex
 		first error
 	)
-	for _, s := range r.stages {
+	for _, s := range r.all {
 		wg.Add(1)
-		go func(s *pipeline.Stage) {
+		go func(s stage) {
 			defer wg.Done()
 			if err := s.Run(ctx); err != nil {
 				mu.Lock()

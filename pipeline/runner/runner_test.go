@@ -57,7 +57,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 
 	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 	config.Flags(fs)
-	if err := fs.Parse([]string{"--raw", "raw.ups=ups:json", "--instance-id", "test-1", "--http-addr", "127.0.0.1:0"}); err != nil {
+	if err := fs.Parse([]string{"--raw", "raw.ups=ups:json", "--instance-id", "test-1", "--http-addr", "127.0.0.1:0", "--stages", "normalize,detect"}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(fs, []string{
