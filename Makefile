@@ -11,7 +11,7 @@ FUZZTIME  ?= 30s
 PKGS      := ./...
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build test vet fmt-check lint bench fuzz services services-down clean
+.PHONY: all build test vet fmt-check lint bench fuzz chaos services services-down clean
 
 all: build test
 
@@ -56,6 +56,10 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+chaos: build
+	scripts/services.sh up kafka clickhouse
+	$(GO) run ./cmd/wismo-chaos -wismo bin/wismo
 
 services:
 	scripts/services.sh up

@@ -43,6 +43,9 @@ type Engine struct {
 	// lists what to write to the changelog.
 	journaling bool
 	journal    map[string]journalEntry
+	// committedNow is the clock at the end of the last committed batch:
+	// an aborted batch's input is read again from there.
+	committedNow int64
 }
 
 type journalEntry struct {
@@ -95,7 +98,10 @@ func (e *Engine) Changes(fn func(id string, s *State)) {
 }
 
 // Commit ends the batch: its changes are now durable.
-func (e *Engine) Commit() { clear(e.journal) }
+func (e *Engine) Commit() {
+	clear(e.journal)
+	e.committedNow = e.now
+}
 
 // Rollback undoes every change of the batch in progress: its transaction
 // aborted, its input will be read again, and it must find the state it
@@ -116,6 +122,10 @@ func (e *Engine) Rollback() {
 		e.arm(id, s)
 	}
 	clear(e.journal)
+	// The clock goes back too: on the event-time clock, the batch read
+	// again must meet its deadlines at the same points as the first time
+	// (and decide with the same decided_at).
+	e.now = e.committedNow
 }
 
 // Restore installs a shipment's state read from the changelog; empty data
@@ -162,6 +172,7 @@ func (e *Engine) SetClock(t time.Time) {
 	if u := t.Unix(); u > e.now {
 		e.now = u
 	}
+	e.committedNow = e.now
 }
 
 // triggers' bit positions in State.Notified
@@ -329,7 +340,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 	if n == nil {
 		return
 	}
-	if held && t.Class != taxonomy.Actionable && n.Priority != "high" && t.Milestone != "delivered" {
+	if held && t.Class != taxonomy.Actionable && n.Priority != "high" && t.Milestone != "delivered" && t.Milestone != "expired" {
 		return
 	}
 	if n.Trigger == "delayed" || n.Trigger == "stalled" {
@@ -474,6 +485,14 @@ func (e *Engine) Advance(now time.Time, out Sink) {
 		s.due = 0
 		if e.fire(tm.id, s, at, out) {
 			delete(e.states, tm.id)
+			continue
+		}
+		// A deadline that is still due after firing made no progress (a
+		// bug in the rules' logic, or state the rules did not foresee):
+		// re-arming it would fire it forever. It waits for the next event
+		// instead.
+		if next := e.nextDeadline(tm.id, s); next != 0 && next <= at {
+			s.due = 0
 			continue
 		}
 		e.arm(tm.id, s)

@@ -209,3 +209,67 @@ func FuzzUnmarshalState(f *testing.F) {
 		}
 	})
 }
+
+// An open actionable exception (duties to pay) with no movement for days:
+// the customer was told what to do, so no stall fires, and the deadline
+// logic must not spin (it once re-fired the same overdue stall forever).
+// Only expiry comes, once.
+func TestActionableExceptionSilenceDoesNotLoop(t *testing.T) {
+	en := New(rules.Default())
+	c := &collect{}
+	en.Apply(scan("in_transit.picked_up", "2026-11-16T21:00:00Z", "PU"), c)
+	en.Apply(scan("exception.customs_payment_required", "2026-11-17T10:00:00Z", "CP"), c)
+	done := make(chan struct{})
+	go func() {
+		en.Advance(at("2027-01-30T00:00:00Z"), c)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Advance did not return: a deadline fires forever")
+	}
+	want(t, c, "shipped", "action_required", "expired")
+	if len(c.events) != 1 {
+		t.Errorf("%d synthetic events, want the expiry alone", len(c.events))
+	}
+}
+
+// An aborted batch on the event-time clock puts the clock back too: the
+// batch read again decides the same commands at the same decided_at, and
+// meets the same deadlines.
+func TestRollbackRestoresTheClock(t *testing.T) {
+	en := New(rules.Default())
+	en.Journal()
+	c := &collect{}
+	en.Apply(scan("in_transit.picked_up", "2026-11-16T21:00:00Z", "PU"), c)
+	en.Commit()
+	other := scan("in_transit.picked_up", "2026-11-20T09:00:00Z", "PU")
+	other.TrackingNumber = "T2"
+	batch := []*event.Event{
+		scan("in_transit.arrived_at_facility", "2026-11-17T08:00:00Z", "AF"),
+		other, // moves the clock past T1's 48 h stall deadline
+		scan("out_for_delivery.out_for_delivery", "2026-11-21T08:00:00Z", "WC"),
+	}
+	first := &collect{}
+	for _, e := range batch {
+		en.Apply(e, first)
+	}
+	en.Rollback()
+	if !en.Now().Equal(at("2026-11-16T21:00:00Z")) {
+		t.Fatalf("clock after rollback %v, want the committed 2026-11-16T21:00:00Z", en.Now())
+	}
+	second := &collect{}
+	for _, e := range batch {
+		en.Apply(e, second)
+	}
+	if len(first.cmds) != len(second.cmds) {
+		t.Fatalf("replay decided %v, first run %v", second.triggers(), first.triggers())
+	}
+	for i := range first.cmds {
+		a, b := first.cmds[i], second.cmds[i]
+		if a.CommandID != b.CommandID || !a.DecidedAt.Equal(b.DecidedAt) || !a.NotBefore.Equal(b.NotBefore) {
+			t.Errorf("command %d: %s decided %v, first run %s decided %v", i, b.Trigger, b.DecidedAt, a.Trigger, a.DecidedAt)
+		}
+	}
+}

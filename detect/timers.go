@@ -58,6 +58,12 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 		}
 		return
 	}
+	if s.OpenException != nil && s.OpenException.Class == taxonomy.Actionable {
+		// The shipment waits on the customer (an address to fix, duties to
+		// pay): silence is expected, and the customer was told what to do.
+		// Only expiry still applies.
+		return
+	}
 	m := s.Milestone()
 	if (m == "pending" || m == "info_received") && s.LastMove != 0 {
 		m = "in_transit" // only movement scans so far, all of them noise

@@ -40,17 +40,35 @@ func (k KafkaRestorer) Restore(ctx context.Context, topic string, partition int3
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	ends, err := adm.ListCommittedOffsets(ctx, topic)
-	if err != nil {
-		return 0, fmt.Errorf("list end offsets: %w", err)
-	}
-	starts, err := adm.ListStartOffsets(ctx, topic)
-	if err != nil {
-		return 0, fmt.Errorf("list start offsets: %w", err)
-	}
-	end, ok := ends.Lookup(topic, partition)
-	if !ok || end.Err != nil {
-		return 0, fmt.Errorf("no end offset for %s/%d: %v", topic, partition, end.Err)
+	// A topic created moments ago may not have a leader for every
+	// partition yet: its offsets are then missing for a while. Retry for a
+	// bounded time instead of failing the assignment.
+	var (
+		ends, starts kadm.ListedOffsets
+		end          kadm.ListedOffset
+	)
+	for attempt := 0; ; attempt++ {
+		if ends, err = adm.ListCommittedOffsets(ctx, topic); err == nil {
+			starts, err = adm.ListStartOffsets(ctx, topic)
+		}
+		var ok bool
+		if err == nil {
+			end, ok = ends.Lookup(topic, partition)
+			if !ok || end.Err != nil {
+				err = fmt.Errorf("no end offset for %s/%d (%v)", topic, partition, end.Err)
+			}
+		}
+		if err == nil {
+			break
+		}
+		if attempt == 60 {
+			return 0, fmt.Errorf("list offsets: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 	start, _ := starts.Lookup(topic, partition)
 	if end.Offset <= start.Offset {
