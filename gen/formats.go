@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -341,11 +342,11 @@ func appendUUID(dst []byte, seed uint64) []byte {
 	}
 	raw[6] = raw[6]&0x0f | 0x40
 	raw[8] = raw[8]&0x3f | 0x80
-	for i, c := range raw {
+	for i := range raw {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
 			dst = append(dst, '-')
 		}
-		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
+		dst = hex.AppendEncode(dst, raw[i:i+1])
 	}
 	return dst
 }

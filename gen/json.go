@@ -3,49 +3,17 @@ package gen
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/wismo/wismo/event"
 )
 
 // JSON writing for the payload encoders. Payloads are appended to one
 // buffer per record without reflection: the generator writes millions of
 // them.
 
-const hexDigits = "0123456789abcdef"
-
-// appendStr appends s as a JSON string.
-func appendStr(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendStr appends s as a JSON string, escaped as the canonical event's
+// JSON is.
+func appendStr(dst []byte, s string) []byte { return event.AppendString(dst, s) }
 
 // appendKey appends "key": (after a comma unless first).
 func appendKey(dst []byte, first bool, key string) []byte {

@@ -243,14 +243,19 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 			mu.Unlock()
 		}
 	}
+	// produceAll sends what a hook (tick, flush) put in out; those records
+	// belong to no input record, so they are not in the accounting.
+	produceAll := func() {
+		for _, r := range out.Records {
+			s.sess.Produce(ctx, r, promise)
+		}
+	}
 	if tick {
 		// What time alone brings (deadlines) goes first: it was due
 		// before the records polled now were read.
 		out.reset()
 		s.proc.(Ticker).Tick(time.Now(), out)
-		for _, r := range out.Records {
-			s.sess.Produce(ctx, r, promise)
-		}
+		produceAll()
 	}
 	fetches.EachRecord(func(rec *kgo.Record) {
 		s.polled.Add(1)
@@ -268,9 +273,7 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 	if f, ok := s.proc.(Flusher); ok {
 		out.reset()
 		f.Flush(out)
-		for _, r := range out.Records {
-			s.sess.Produce(ctx, r, promise)
-		}
+		produceAll()
 	}
 	mu.Lock()
 	try := kgo.TryCommit

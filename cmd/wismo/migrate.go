@@ -89,11 +89,7 @@ func (f migrateFlags) options() (chsink.Options, error) {
 	o := chsink.Options{
 		Database: f.database, Username: f.user, Password: f.password, Cluster: f.cluster, UpTo: f.upTo,
 	}
-	for _, a := range strings.Split(f.addr, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			o.Addrs = append(o.Addrs, a)
-		}
-	}
+	o.Addrs = chsink.SplitAddrs(f.addr)
 	if len(o.Addrs) == 0 {
 		return o, errors.New("--clickhouse: no address")
 	}

@@ -116,6 +116,44 @@ func ReadCommitted(t testing.TB, brokers []string, topic string, want int, timeo
 	return out
 }
 
+// Produce writes recs and waits for every acknowledgement.
+func Produce(t testing.TB, brokers []string, recs []*kgo.Record) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ReadAll reads what topic holds now, read_committed: it stops at the first
+// second with nothing new. Use ReadCommitted to wait for an exact count.
+func ReadAll(t testing.TB, brokers []string, topic string) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		recs := fs.Records()
+		if len(recs) == 0 {
+			return out
+		}
+		out = append(out, recs...)
+	}
+}
+
 // WaitFor polls cond every 50 ms until it holds, or fails the test after
 // timeout naming what it waited for.
 func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {

@@ -381,13 +381,7 @@ func (p *Processor) publishTracked() {
 	if p.cfg.Metrics == nil {
 		return
 	}
-	p.mu.Lock()
-	n := 0
-	for _, part := range p.parts {
-		n += part.en.Len()
-	}
-	p.mu.Unlock()
-	p.cfg.Metrics.Tracked.Set(float64(n))
+	p.cfg.Metrics.Tracked.Set(float64(p.Tracked()))
 }
 
 // Settled reports whether, with IdleAdvance, every partition has made its

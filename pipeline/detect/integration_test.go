@@ -44,20 +44,6 @@ func records(topic string, evs []event.Event) []*kgo.Record {
 	return out
 }
 
-func produce(t *testing.T, brokers []string, recs []*kgo.Record) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // countingRestorer counts the changelog records an instance restored.
 type countingRestorer struct {
 	detect.KafkaRestorer
@@ -172,20 +158,20 @@ func TestRealBrokerRestoreNoDuplicateCommands(t *testing.T) {
 		defer cancel()
 		_ = a.stage.Client().Flush(ctx)
 	}
-	produce(t, brokers, records(tp.events, phase1))
+	kafkatest.Produce(t, brokers, records(tp.events, phase1))
 	kafkatest.WaitFor(t, "the first instance to commit phase 1", 60*time.Second, func() bool {
 		_, tot := a.stage.Stats().Snapshot()
 		return tot.In >= int64(len(phase1))
 	})
 	// Phase 1 leaves 20 stalls due: they fire on the clock alone.
 	kafkatest.WaitFor(t, "the overdue stalls to fire with no new event", 30*time.Second, func() bool {
-		n := len(readCommitted(t, brokers, tp.notifications))
+		n := len(kafkatest.ReadAll(t, brokers, tp.notifications))
 		t.Logf("%d commands so far, tracked %d", n, a.proc.Tracked())
 		return n >= happy+2*stalled
 	})
 
 	h.armed.Store(true)
-	produce(t, brokers, records(tp.events, phase2))
+	kafkatest.Produce(t, brokers, records(tp.events, phase2))
 	select {
 	case <-h.reached:
 	case <-time.After(60 * time.Second):
@@ -246,7 +232,7 @@ func TestRealBrokerRestoreNoDuplicateCommands(t *testing.T) {
 	// The stalls' synthetic events went to the events topic, once each.
 	synthetic := 0
 	dec, _ := codec.NewEvents()
-	for _, r := range readCommitted(t, brokers, tp.events) {
+	for _, r := range kafkatest.ReadAll(t, brokers, tp.events) {
 		var e event.Event
 		if err := dec.Decode(r.Value, &e); err != nil {
 			t.Fatal(err)
@@ -257,27 +243,5 @@ func TestRealBrokerRestoreNoDuplicateCommands(t *testing.T) {
 	}
 	if synthetic != stalled {
 		t.Errorf("%d synthetic events, want %d stalls", synthetic, stalled)
-	}
-}
-
-// readCommitted reads what a topic holds now, read_committed.
-func readCommitted(t *testing.T, brokers []string, topic string) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var out []*kgo.Record
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		fs := cl.PollFetches(ctx)
-		cancel()
-		recs := fs.Records()
-		if len(recs) == 0 {
-			return out
-		}
-		out = append(out, recs...)
 	}
 }

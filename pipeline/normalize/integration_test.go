@@ -38,20 +38,6 @@ func upsPayload(tracking string, n int) []byte {
 	return []byte(sb.String())
 }
 
-func produce(t *testing.T, brokers []string, recs []*kgo.Record) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 type instance struct {
 	stage  *pipeline.Stage
 	cancel context.CancelFunc
@@ -115,7 +101,7 @@ func TestRealBrokerAccounting(t *testing.T) {
 		&kgo.Record{Topic: rawAvro, Value: read("avro/ocf-3pl-mixed-carriers.avro")}, // several carriers in one payload
 		&kgo.Record{Topic: rawAvro, Value: []byte{0, 1, 2}},                          // truncated Avro
 	)
-	produce(t, brokers, recs)
+	kafkatest.Produce(t, brokers, recs)
 	bindings := []normalize.Binding{
 		{Topic: rawUPS, Carrier: "ups", Format: normalizers.JSON},
 		{Topic: rawFedEx, Carrier: "fedex", Format: normalizers.JSON},
@@ -214,7 +200,7 @@ func TestRealBrokerNoDuplicatesAfterCrash(t *testing.T) {
 		p := upsPayload(tn, scans)
 		recs = append(recs, &kgo.Record{Topic: raw, Key: []byte(tn), Value: p})
 	}
-	produce(t, brokers, recs)
+	kafkatest.Produce(t, brokers, recs)
 	bindings := []normalize.Binding{{Topic: raw, Carrier: "ups", Format: normalizers.JSON}}
 	h := &hang{n: 10, reached: make(chan struct{}), release: make(chan struct{})}
 	a := start(t, brokers, events+".g", events+".txn", []string{raw}, bindings, events, dlq,
@@ -285,7 +271,7 @@ func TestRealBrokerScaleOut(t *testing.T) {
 		}
 		return recs
 	}
-	produce(t, brokers, batch(0, 300))
+	kafkatest.Produce(t, brokers, batch(0, 300))
 	a := start(t, brokers, events+".g", events+".a", []string{raw}, bindings, events, dlq, nil)
 	b := start(t, brokers, events+".g", events+".b", []string{raw}, bindings, events, dlq, nil)
 	kafkatest.WaitFor(t, "both instances to own partitions", 60*time.Second, func() bool {
@@ -297,7 +283,7 @@ func TestRealBrokerScaleOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.done <- nil
-	produce(t, brokers, batch(300, 300))
+	kafkatest.Produce(t, brokers, batch(300, 300))
 	kafkatest.WaitFor(t, "b to own every partition", 60*time.Second, func() bool { return b.stage.Assigned() == 6 })
 	kafkatest.WaitFor(t, "all 600 records", 60*time.Second, func() bool { return committedIn(a, b) >= 600 })
 	if got := committedIn(a, b); got != 600 {

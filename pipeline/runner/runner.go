@@ -94,11 +94,7 @@ func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage,
 	c := r.cfg.ClickHouse
 	o := chsink.Options{Database: c.Database, Username: c.User, Password: c.Password,
 		BatchRows: c.BatchRows, BatchAge: c.BatchAge, Logger: r.log.With(zap.String("stage", "sink"))}
-	for _, a := range strings.Split(c.Addr, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			o.Addrs = append(o.Addrs, a)
-		}
-	}
+	o.Addrs = chsink.SplitAddrs(c.Addr)
 	if c.TLS.Enabled {
 		tc, err := c.TLS.Config("clickhouse.tls")
 		if err != nil {

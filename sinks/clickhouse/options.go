@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -87,6 +88,18 @@ func (o Options) check() error {
 		return fmt.Errorf("clickhouse: database %q: want letters, digits and underscores", o.Database)
 	}
 	return nil
+}
+
+// SplitAddrs reads a comma-separated list of host:port addresses, as the
+// config file, the environment and the flags give them.
+func SplitAddrs(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Conn is what this package needs of a ClickHouse connection;
