@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -127,6 +128,10 @@ type ClickHouse struct {
 // HTTP serves /metrics, /healthz and /readyz.
 type HTTP struct {
 	Addr string `yaml:"addr" mapstructure:"addr"`
+	// PProf adds Go's profiling endpoints under /debug/pprof/ (off by
+	// default: a CPU profile costs the pipeline while it is taken, and the
+	// heap profile shows payload bytes).
+	PProf bool `yaml:"pprof" mapstructure:"pprof"`
 }
 
 // Log configures zap.
@@ -269,6 +274,13 @@ func load(fs *pflag.FlagSet, env []string) (*Config, error) {
 	return &c, nil
 }
 
+// KnownEnv reports whether the environment variable name (WISMO_...) is
+// one of wismo's settings.
+func KnownEnv(name string) bool {
+	rest, ok := strings.CutPrefix(name, "WISMO_")
+	return ok && envKey(rest) != ""
+}
+
 // envKey maps KAFKA_SASL_MECHANISM to kafka.sasl.mechanism using the known
 // key paths, since key names themselves contain underscores.
 func envKey(s string) string {
@@ -281,16 +293,28 @@ func envKey(s string) string {
 	return ""
 }
 
-var allKeys = []string{
-	"instance_id", "stages", "encoding", "raw",
-	"kafka.brokers", "kafka.client_id",
-	"kafka.tls.enabled", "kafka.tls.ca_file", "kafka.tls.cert_file", "kafka.tls.key_file", "kafka.tls.insecure_skip_verify",
-	"kafka.sasl.mechanism", "kafka.sasl.username", "kafka.sasl.password",
-	"topics.events", "topics.notifications", "topics.state", "topics.deadletter",
-	"topics.create", "topics.partitions", "topics.replication_factor",
-	"schema_registry.url", "schema_registry.username", "schema_registry.password",
-	"normalize.max_payload_bytes", "normalize.max_poll_records",
-	"http.addr", "log.level", "log.format",
+// allKeys are the key paths of every setting, read off Config's
+// mapstructure tags so that a new setting is reachable from the environment
+// without anyone remembering to list it here.
+var allKeys = leafKeys(reflect.TypeOf(Config{}), "")
+
+// leafKeys lists the dotted key paths of t's fields, descending into nested
+// structs; slices (stages, raw) and durations are single values.
+func leafKeys(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
+		if name == "" {
+			continue
+		}
+		if f.Type.Kind() == reflect.Struct {
+			out = append(out, leafKeys(f.Type, prefix+name+".")...)
+			continue
+		}
+		out = append(out, prefix+name)
+	}
+	return out
 }
 
 func splitList(s string) []string {

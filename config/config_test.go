@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 	_ "github.com/wismo/wismo/normalizers/all"
@@ -107,6 +108,41 @@ func TestValidation(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%v: error %q does not say %q", c.args, err, w)
 			}
+		}
+	}
+}
+
+// Every setting can come from the environment, nested ones included (the
+// ClickHouse and detect settings once could not: docker-compose's
+// WISMO_CLICKHOUSE_ADDR was silently ignored).
+func TestEveryKeyFromEnv(t *testing.T) {
+	env := []string{
+		"WISMO_RAW=raw.ups=ups",
+		"WISMO_CLICKHOUSE_ADDR=ch1:9000,ch2:9000", "WISMO_CLICKHOUSE_DATABASE=analytics",
+		"WISMO_CLICKHOUSE_USER=u", "WISMO_CLICKHOUSE_PASSWORD=p", "WISMO_CLICKHOUSE_TLS_ENABLED=true",
+		"WISMO_CLICKHOUSE_BATCH_ROWS=77", "WISMO_CLICKHOUSE_BATCH_AGE=250ms", "WISMO_CLICKHOUSE_MIGRATE=false",
+		"WISMO_DETECT_CLOCK=event", "WISMO_DETECT_RULES_DIR=/etc/wismo/rules", "WISMO_DETECT_MAX_POLL_RECORDS=9",
+		"WISMO_HTTP_PPROF=true", "WISMO_KAFKA_BROKERS=k:9092",
+	}
+	c, err := Load(flags(t), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := c.ClickHouse
+	if ch.Addr != "ch1:9000,ch2:9000" || ch.Database != "analytics" || ch.User != "u" || ch.Password != "p" ||
+		!ch.TLS.Enabled || ch.BatchRows != 77 || ch.BatchAge != 250*time.Millisecond || ch.Migrate {
+		t.Errorf("clickhouse from env: %+v", ch)
+	}
+	if d := c.Detect; d.Clock != "event" || d.RulesDir != "/etc/wismo/rules" || d.MaxPollRecords != 9 {
+		t.Errorf("detect from env: %+v", d)
+	}
+	if !c.HTTP.PProf {
+		t.Error("http.pprof from env: false")
+	}
+	// and every key path has its variable
+	for _, k := range []string{"clickhouse.tls.ca_file", "kafka.sasl.mechanism", "normalize.max_payload_bytes", "topics.replication_factor"} {
+		if got := envKey(strings.ToUpper(strings.ReplaceAll(k, ".", "_"))); got != k {
+			t.Errorf("envKey for %s = %q", k, got)
 		}
 	}
 }

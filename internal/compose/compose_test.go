@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wismo/wismo/config"
+	_ "github.com/wismo/wismo/normalizers/all"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -159,5 +161,39 @@ func TestDockerfile(t *testing.T) {
 		if !strings.Contains(d, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+}
+
+// composeDefault expands ${VAR:-default} to its default, as compose does
+// with nothing set.
+var composeDefault = regexp.MustCompile(`\$\{[A-Z_]+:-([^}]*)\}`)
+
+// The settings compose passes reach wismo's configuration: each variable
+// is one wismo reads, and the defaults arrive where they are meant to (the
+// ClickHouse variables once went nowhere, and the sink dialled localhost).
+func TestEnvironmentReachesConfig(t *testing.T) {
+	c := load(t)
+	for _, name := range []string{"wismo", "migrate"} {
+		for k := range c.Services[name].Environment {
+			if strings.HasPrefix(k, "WISMO_") && !config.KnownEnv(k) {
+				t.Errorf("%s: %s is no wismo setting", name, k)
+			}
+		}
+	}
+	var env []string
+	for k, v := range c.Services["wismo"].Environment {
+		env = append(env, k+"="+composeDefault.ReplaceAllString(v, "$1"))
+	}
+	cfg, err := config.Load(nil, env)
+	if err != nil {
+		t.Fatalf("wismo's compose environment does not load: %v", err)
+	}
+	ch := cfg.ClickHouse
+	if ch.Addr != "clickhouse:9000" || ch.Database != "wismo" || ch.User != "wismo" || ch.Password != "wismo" {
+		t.Errorf("clickhouse settings from compose: %+v", ch)
+	}
+	if len(cfg.Kafka.Brokers) != 1 || cfg.Kafka.Brokers[0] != "kafka:9092" || cfg.InstanceID != "wismo-1" ||
+		cfg.HTTP.Addr != ":9464" || len(cfg.Raw) != 4 {
+		t.Errorf("kafka, instance, http or raw settings from compose: %v %q %q %v", cfg.Kafka.Brokers, cfg.InstanceID, cfg.HTTP.Addr, cfg.Raw)
 	}
 }
