@@ -51,6 +51,9 @@ type Stage struct {
 	// returned; failed is set when one failed (the instance is unhealthy).
 	restoring atomic.Int32
 	failed    atomic.Pointer[error]
+	// revokedSinceEnd is set when partitions were revoked or lost after
+	// the session's last End (see endSession).
+	revokedSinceEnd atomic.Bool
 }
 
 // NewStage connects a stage; Run starts it.
@@ -112,11 +115,13 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 			s.assigned.Add(-int32(count(m)))
 			s.log.Info("partitions revoked", zap.Any("partitions", m))
 			s.revoke(m)
+			s.revokedSinceEnd.Store(true)
 		}),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			s.assigned.Add(-int32(count(m)))
 			s.log.Warn("partitions lost", zap.Any("partitions", m))
 			s.revoke(m)
+			s.revokedSinceEnd.Store(true)
 		}),
 	}
 	opts = append(opts, cfg.ClientOpts...)
@@ -191,14 +196,16 @@ func (s *Stage) Run(ctx context.Context) error {
 	var out Output
 	out.deadLetterTopic = s.cfg.DeadLetterTopic
 	ticker, _ := s.proc.(Ticker)
+	_, keeper := s.proc.(PartitionKeeper)
 	for {
 		if errp := s.failed.Load(); errp != nil {
 			return *errp
 		}
 		pollCtx, cancel := ctx, context.CancelFunc(func() {})
-		if ticker != nil {
+		if ticker != nil || keeper {
 			// Wake up at least every TickInterval: deadlines are due
-			// whether or not records come.
+			// whether or not records come, and a revocation must be
+			// settled while idle (endSession).
 			pollCtx, cancel = context.WithTimeout(ctx, s.cfg.TickInterval)
 		}
 		fetches := s.sess.PollRecords(pollCtx, s.cfg.MaxPollRecords)
@@ -213,6 +220,11 @@ func (s *Stage) Run(ctx context.Context) error {
 		})
 		tick := ticker != nil && ticker.Due(time.Now())
 		if fetches.NumRecords() == 0 && !tick {
+			if keeper && s.revokedSinceEnd.Load() {
+				if err := s.endSession(); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		if err := s.batch(fetches, &out, tick); err != nil {
@@ -282,6 +294,7 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 		s.log.Warn("produce failed; aborting the batch", zap.Error(produceErr))
 	}
 	mu.Unlock()
+	s.revokedSinceEnd.Store(false) // this End settles any revocation so far
 	committed, err := s.sess.End(ctx, try)
 	s.stats.settle(committed, s.cfg.Name, s.cfg.Metrics)
 	if be, ok := s.proc.(BatchEnder); ok {
@@ -302,6 +315,25 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 	if !committed {
 		s.log.Info("batch aborted (rebalance or produce failure); its records will be read again",
 			zap.Int("records", fetches.NumRecords()))
+	}
+	return nil
+}
+
+// endSession runs an empty transaction to settle a revocation while the
+// stage is idle. franz-go's GroupTransactSession remembers a revocation
+// until the next End (so that the transaction in hand aborts), and until
+// then it does not call OnPartitionsRevoked again (v1.22): a stage with no
+// records to process would miss the next revocation and keep state, and
+// fire deadlines, for partitions another instance owns.
+func (s *Stage) endSession() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.sess.Begin(); err != nil {
+		return fmt.Errorf("pipeline: %s: begin transaction: %w", s.cfg.Name, err)
+	}
+	s.revokedSinceEnd.Store(false)
+	if _, err := s.sess.End(ctx, kgo.TryAbort); err != nil {
+		return fmt.Errorf("pipeline: %s: end transaction: %w", s.cfg.Name, err)
 	}
 	return nil
 }
