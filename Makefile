@@ -1,7 +1,7 @@
 # wismo: build, test and measure.
 #
 #   make test    vet, format check and every test (fuzz seed corpora included)
-#   make bench   the hot-path benchmarks, with allocations
+#   make bench   the hot-path benchmarks, then every stage end to end (BENCHMARKS.md)
 #   make fuzz    each fuzz target for FUZZTIME (default 30s)
 #   make lint    gofmt, go vet, staticcheck
 #   make services / services-down   the real Kafka and ClickHouse on loopback
@@ -37,15 +37,17 @@ lint: vet fmt-check
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	$(STATICCHECK) $(PKGS)
 
-# The Go benchmarks (one core, with allocations), then the normalize stage
-# against the real broker: sustained throughput with transactions on, and
-# latency at 10,000 records/s. Figures go to BENCHMARKS.md by hand, with the
-# date and this command.
-bench:
+# The Go benchmarks (one core, with allocations), then the end-to-end
+# benchmark: `wismo run` with every stage against the real broker and
+# ClickHouse, loaded by `wismo gen` (sustained throughput with transactions
+# on, notification latency at 10,000 and 2,000 records/s, heap per tracked
+# shipment, CPU per 100,000 events, ClickHouse rows/s, a CPU profile). It
+# appends a dated table to BENCHMARKS.md; about 10 minutes in all.
+bench: build
 	scripts/services.sh up kafka clickhouse chdb
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
-	$(GO) run ./cmd/wismo-bench -mode throughput -records 500000
-	$(GO) run ./cmd/wismo-bench -mode latency -rate 10000 -duration 30s
+	$(GO) build -o bin/wismo-bench ./cmd/wismo-bench
+	bin/wismo-bench -mode e2e -wismo bin/wismo -records 200000 -rates 10000,2000 -duration 30s -write BENCHMARKS.md
 
 # Runs every fuzz target for FUZZTIME each; go test -fuzz takes one target
 # per package at a time.

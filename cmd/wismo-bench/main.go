@@ -1,5 +1,7 @@
-// Command wismo-bench measures the normalize stage against a real Kafka
-// broker, with transactions on (see BENCHMARKS.md for results):
+// Command wismo-bench measures wismo against a real Kafka broker, with
+// transactions on (see BENCHMARKS.md for results). -mode e2e runs `wismo
+// run` with every stage on load from `wismo gen` (see e2e.go; it is what
+// make bench runs). The other modes measure the normalize stage alone:
 //
 //   - throughput: N single-scan push payloads (about 400 bytes each) are
 //     produced first, then one stage instance normalizes them; the figure is
@@ -37,12 +39,20 @@ func main() {
 		mode       = flag.String("mode", "throughput", "throughput or latency (the normalize stage alone), or e2e (every stage, on wismo gen records)")
 		records    = flag.Int("records", 500000, "throughput: records to normalize")
 		rate       = flag.Int("rate", 10000, "latency: records per second")
+		rates      = flag.String("rates", "", "e2e: latency runs at each of these rates (comma-separated; default -rate)")
 		duration   = flag.Duration("duration", 30*time.Second, "latency: how long to produce")
 		partitions = flag.Int("partitions", 6, "partitions of the benchmark's topics")
 		encoding   = flag.String("encoding", "avro", "avro or json")
 		fetchWait  = flag.Duration("fetch-max-wait", 0, "stage consumer's fetch max wait (0: the stage's default)")
 		warmup     = flag.Duration("warmup", 3*time.Second, "latency: first stretch of sending left out of the figures (group join, first transactions)")
+		ef         e2eFlags
 	)
+	flag.StringVar(&ef.wismo, "wismo", "bin/wismo", "e2e: the wismo binary (make build)")
+	flag.StringVar(&ef.clickhouse, "clickhouse", "127.0.0.1:9000", "e2e: ClickHouse native address")
+	flag.StringVar(&ef.write, "write", "", "e2e: append the dated table to this file (BENCHMARKS.md)")
+	flag.StringVar(&ef.dir, "dir", "", "e2e: folder for the instance logs and the CPU profile (default: a new temporary folder)")
+	flag.BoolVar(&ef.keep, "keep", false, "e2e: keep the run's topics and ClickHouse database")
+	flag.DurationVar(&ef.profile, "profile", 20*time.Second, "e2e: length of the CPU profile taken during the throughput run (0: none)")
 	flag.Parse()
 	b := &bench{metrics: pipeline.NewMetrics(), brokers: strings.Split(*brokers, ","), partitions: int32(*partitions), encoding: normalize.Encoding(*encoding), fetchWait: *fetchWait}
 	var err error
@@ -52,7 +62,19 @@ func main() {
 	case "latency":
 		err = b.latency(*rate, *duration, *warmup)
 	case "e2e":
-		err = runE2E(b.brokers, *partitions, *records, *rate, *duration, *warmup)
+		list := []int{*rate}
+		if *rates != "" {
+			list = nil
+			for _, r := range strings.Split(*rates, ",") {
+				n, perr := strconv.Atoi(strings.TrimSpace(r))
+				if perr != nil || n <= 0 {
+					fmt.Fprintf(os.Stderr, "wismo-bench: -rates: %q is not a rate\n", r)
+					os.Exit(2)
+				}
+				list = append(list, n)
+			}
+		}
+		err = runE2E(b.brokers, *partitions, *records, list, *duration, *warmup, ef)
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
 	}

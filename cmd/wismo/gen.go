@@ -32,6 +32,7 @@ func genCmd() *cobra.Command {
 		outDir, expectedPath  string
 		progressEvery         time.Duration
 		withoutExpectedEvents bool
+		topicPrefix           string
 	)
 	cmd := &cobra.Command{
 		Use:   "gen [--seed N] [--shipments N] (--out DIR | --brokers HOST:PORT) [flags]",
@@ -87,7 +88,7 @@ the default rules. To run a carrier's records through the pipeline offline:
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			run := &genRun{opts: o, errw: cmd.ErrOrStderr(), every: progressEvery, noEvents: withoutExpectedEvents}
+			run := &genRun{opts: o, errw: cmd.ErrOrStderr(), every: progressEvery, noEvents: withoutExpectedEvents, prefix: topicPrefix}
 			brokersSet := cmd.Flags().Changed("brokers")
 			switch {
 			case outDir != "" && brokersSet:
@@ -127,6 +128,7 @@ the default rules. To run a carrier's records through the pipeline offline:
 	f.BoolVar(&withoutExpectedEvents, "expected-without-events", false, "leave the canonical events out of the expected outcomes (smaller file)")
 	f.Float64Var(&rate, "rate", 0, "with Kafka: records per second; 0 means as fast as the broker takes them")
 	f.DurationVar(&progressEvery, "progress", time.Second, "how often to report progress on stderr")
+	f.StringVar(&topicPrefix, "topic-prefix", "", "put this before every raw topic name (and --out file name): bench.1.raw.ups")
 	return cmd
 }
 
@@ -135,6 +137,7 @@ type genRun struct {
 	errw     io.Writer
 	every    time.Duration
 	noEvents bool
+	prefix   string // of every raw topic name
 
 	start    time.Time
 	last     time.Time
@@ -229,7 +232,7 @@ func (r *genRun) toFiles(ctx context.Context, dir, expectedPath string) (err err
 		if w <= 0 {
 			continue
 		}
-		topic := gen.Topic(name)
+		topic := r.prefix + gen.Topic(name)
 		f, err := os.Create(filepath.Join(dir, topic+".ndjson"))
 		if err != nil {
 			return err
@@ -239,7 +242,7 @@ func (r *genRun) toFiles(ctx context.Context, dir, expectedPath string) (err err
 	r.start, r.last = time.Now(), time.Now()
 	var line []byte
 	st, err := gen.Generate(r.opts, func(rec *gen.Record) error {
-		tf := files[rec.Topic]
+		tf := files[r.prefix+rec.Topic]
 		line = append(line[:0], `{"time":"`...)
 		line = rec.Time.AppendFormat(line, time.RFC3339)
 		line = append(line, `","key":"`...)
@@ -278,7 +281,7 @@ func (r *genRun) summary(st gen.Stats, where, expectedPath string) {
 	el := time.Since(r.start)
 	var topics []string
 	for t, n := range st.ByTopic {
-		topics = append(topics, fmt.Sprintf("%s=%d", t, n))
+		topics = append(topics, fmt.Sprintf("%s%s=%d", r.prefix, t, n))
 	}
 	sort.Strings(topics)
 	fmt.Fprintf(r.errw, "gen: %d shipments, %d records (%d malformed; %s), %.1f MB of payloads %s in %s (%.0f records/s)\n",
@@ -303,7 +306,7 @@ func (r *genRun) toKafka(ctx context.Context, cfg *config.Config, expectedPath s
 	var topics []string
 	for name, w := range r.opts.Carriers {
 		if w > 0 {
-			topics = append(topics, gen.Topic(name))
+			topics = append(topics, r.prefix+gen.Topic(name))
 		}
 	}
 	sort.Strings(topics)
@@ -316,6 +319,9 @@ func (r *genRun) toKafka(ctx context.Context, cfg *config.Config, expectedPath s
 		if t.Err != nil && !errors.Is(t.Err, kerr.TopicAlreadyExists) {
 			return fmt.Errorf("gen: create %s: %w", t.Topic, t.Err)
 		}
+	}
+	if err := topicsReady(ctx, kadm.NewClient(cl), topics); err != nil {
+		return err
 	}
 	ef, err := r.openExpected(expectedPath)
 	if err != nil {
@@ -362,7 +368,7 @@ func (r *genRun) toKafka(ctx context.Context, cfg *config.Config, expectedPath s
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		kr := &kgo.Record{Topic: rec.Topic, Key: []byte(rec.Key), Value: append([]byte(nil), rec.Value...),
+		kr := &kgo.Record{Topic: r.prefix + rec.Topic, Key: []byte(rec.Key), Value: append([]byte(nil), rec.Value...),
 			Headers: []kgo.RecordHeader{{Key: "wismo-gen-time", Value: []byte(rec.Time.Format(time.RFC3339))}}}
 		cl.Produce(ctx, kr, func(_ *kgo.Record, err error) { acked <- err })
 		sent++
@@ -391,4 +397,43 @@ func (r *genRun) toKafka(ctx context.Context, cfg *config.Config, expectedPath s
 	}
 	r.summary(st, "produced to "+strings.Join(topics, ", "), expectedPath)
 	return nil
+}
+
+// topicsReady waits until every topic has a leader for each partition: a
+// just-created topic is not at once known to every broker, and the
+// producer gives up on a topic it is told is unknown a few times.
+func topicsReady(ctx context.Context, adm *kadm.Client, topics []string) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		td, err := adm.ListTopics(ctx, topics...)
+		missing := ""
+		if err != nil {
+			missing = err.Error()
+		}
+		for _, t := range topics {
+			d, ok := td[t]
+			switch {
+			case missing != "":
+			case !ok || d.Err != nil || len(d.Partitions) == 0:
+				missing = t
+			default:
+				for _, p := range d.Partitions {
+					if p.Leader < 0 || p.Err != nil {
+						missing = t
+					}
+				}
+			}
+		}
+		if missing == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("gen: topic %s has no leader a minute after it was created", missing)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -196,7 +196,7 @@ func TestGenToKafka(t *testing.T) {
 	defer cluster.Close()
 	expected := filepath.Join(t.TempDir(), "expected.ndjson")
 	stderr, err := runGen(t, "--brokers", strings.Join(cluster.ListenAddrs(), ","), "--shipments", "60",
-		"--expected", expected, "--rate", "5000", "--malformed-rate", "0.3")
+		"--expected", expected, "--rate", "5000", "--malformed-rate", "0.3", "--topic-prefix", "t1.")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -215,7 +215,7 @@ func TestGenToKafka(t *testing.T) {
 		want += e.Records
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...),
-		kgo.ConsumeTopics("raw.ups", "raw.fedex", "raw.usps", "raw.dhl"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		kgo.ConsumeTopics("t1.raw.ups", "t1.raw.fedex", "t1.raw.usps", "t1.raw.dhl"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +234,8 @@ func TestGenToKafka(t *testing.T) {
 	}
 	if got != want {
 		t.Errorf("%d records on the raw topics, expected.ndjson accounts for %d", got, want)
+	}
+	if !strings.Contains(stderr, "t1.raw.ups=") {
+		t.Errorf("summary does not name the prefixed topics:\n%s", stderr)
 	}
 }
