@@ -95,6 +95,10 @@ type SchemaRegistry struct {
 type Normalize struct {
 	MaxPayloadBytes int `yaml:"max_payload_bytes" mapstructure:"max_payload_bytes"`
 	MaxPollRecords  int `yaml:"max_poll_records" mapstructure:"max_poll_records"`
+	// RememberScans is how many event ids the stage remembers of what it
+	// sent, so that the scans a poller resends with every poll go out once
+	// (about 40 bytes each; 0 sends every scan of every payload).
+	RememberScans int `yaml:"remember_scans" mapstructure:"remember_scans"`
 }
 
 // Detect tunes the detect stage.
@@ -162,6 +166,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("encoding", "avro")
 	v.SetDefault("normalize.max_payload_bytes", normalizers.DefaultMaxPayload)
 	v.SetDefault("normalize.max_poll_records", 5000)
+	v.SetDefault("normalize.remember_scans", 1_000_000)
 	v.SetDefault("detect.clock", "wall")
 	v.SetDefault("clickhouse.addr", "127.0.0.1:9000")
 	v.SetDefault("clickhouse.database", "wismo")

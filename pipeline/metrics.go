@@ -23,6 +23,7 @@ type Metrics struct {
 	// detect stage
 	Commands  *prometheus.CounterVec // notification commands, by trigger
 	Synthetic *prometheus.CounterVec // pipeline events (stalls, expiry), by type
+	Resent    *prometheus.CounterVec // scans left out because an earlier record sent them, by carrier
 	Tracked   prometheus.Gauge       // shipments in this instance's state
 	Restored  prometheus.Counter     // changelog records read on assignment
 }
@@ -55,6 +56,7 @@ func NewMetrics() *Metrics {
 			Help: "Input partitions this instance owns."}, []string{"stage"}),
 		Commands:  f("notification_commands_total", "Notification commands in committed transactions, by trigger.", "trigger"),
 		Synthetic: f("synthetic_events_total", "Events the detect stage made (stalls, expiry) in committed transactions, by type.", "event_type"),
+		Resent:    f("resent_scans_total", "Scans the normalize stage left out because an earlier raw record already sent them (pollers resend whole histories).", "carrier"),
 		Tracked: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "wismo", Name: "tracked_shipments",
 			Help: "Shipments whose state this instance holds."}),
 		Restored: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "wismo", Name: "state_restored_records_total",

@@ -14,6 +14,8 @@ import (
 	"github.com/wismo/wismo/codec"
 	core "github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/normalizers"
+	_ "github.com/wismo/wismo/normalizers/all"
 	"github.com/wismo/wismo/rules"
 )
 
@@ -311,10 +313,28 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	res := &results{stageDead: map[string]int{}, chSkip: r.chSkip, notDrained: r.notDrained}
 	brokers := r.o.brokers
 
-	// Raw records.
+	// Raw records, and the scans each holds (normalized here, on its own,
+	// as the stage would): the stage sends a scan that a poller resends
+	// only once, so "every raw record has an event" alone would not show a
+	// scan that never went out.
 	rawKeys := map[lineage]string{}
+	scans := map[event.ID]lineage{} // every scan, at the first record that holds it
+	batch := normalizers.NewBatch()
 	err := readTopics(ctx, brokers, adm, r.topics.rawSorted, func(rec *kgo.Record) error {
-		rawKeys[lineage{rec.Topic, rec.Partition, rec.Offset}] = string(rec.Key)
+		l := lineage{rec.Topic, rec.Partition, rec.Offset}
+		rawKeys[l] = string(rec.Key)
+		n, err := normalizers.Lookup(r.topics.raw[rec.Topic], normalizers.JSON)
+		if err != nil {
+			return err
+		}
+		in := normalizers.Input{Payload: rec.Value, Format: normalizers.JSON, TrackingHint: string(rec.Key), Now: time.Now()}
+		if normalizers.Normalize(n, &in, batch, normalizers.DefaultMaxPayload) == nil {
+			for i := range batch.Events {
+				if _, ok := scans[batch.Events[i].ID]; !ok {
+					scans[batch.Events[i].ID] = l
+				}
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -385,6 +405,11 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	}
 	if decodeErrs > 0 {
 		logf("%d events could not be decoded", decodeErrs)
+	}
+	for id, l := range scans {
+		if !allEventIDs[id.String()] {
+			res.lost = append(res.lost, fmt.Sprintf("scan %s of %s key %s never went out", id, l, rawKeys[l]))
+		}
 	}
 	for _, p := range sortedKeys32(looped) {
 		res.engineLoops = append(res.engineLoops, looped[p])

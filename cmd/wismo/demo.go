@@ -180,7 +180,8 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	}
 	fmt.Fprintf(w, "demo: produced %d raw records to %d topics\n", len(payloads), len(perTopic))
 
-	proc, err := normalize.New(normalize.Config{Bindings: bindings, EventsTopic: demoEvents, Encoding: normalize.Avro})
+	// As `wismo run` does by default: resent scans go out once.
+	proc, err := normalize.New(normalize.Config{Bindings: bindings, EventsTopic: demoEvents, Encoding: normalize.Avro, RememberScans: 1_000_000})
 	if err != nil {
 		return err
 	}

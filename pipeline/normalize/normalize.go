@@ -48,6 +48,12 @@ type Config struct {
 	// Registry, when set, frames Avro records in the Confluent wire format
 	// with the schema id it registered.
 	Registry *SchemaRegistry
+	// RememberScans, when positive, is how many event ids the processor
+	// remembers of what went out in committed transactions, so that a
+	// scan a poller sends again in every poll (the whole history each
+	// time) goes out once and not once per poll; see resent. 0 sends
+	// every scan of every payload.
+	RememberScans int
 }
 
 // Processor normalizes raw records. It is not safe for concurrent use; a
@@ -62,6 +68,9 @@ type Processor struct {
 	// counts of the batch in progress, published when it commits
 	unmapped   map[codeKey]int
 	assumedUTC map[string]int
+	resentN    map[string]int
+
+	resent *resent // nil when RememberScans is 0
 }
 
 type codeKey struct{ carrier, code string }
@@ -87,7 +96,10 @@ func New(cfg Config) (*Processor, error) {
 		cfg.Now = time.Now
 	}
 	p := &Processor{cfg: cfg, bindings: map[string]bound{}, batch: normalizers.NewBatch(),
-		unmapped: map[codeKey]int{}, assumedUTC: map[string]int{}}
+		unmapped: map[codeKey]int{}, assumedUTC: map[string]int{}, resentN: map[string]int{}}
+	if cfg.RememberScans > 0 {
+		p.resent = newResent(cfg.RememberScans)
+	}
 	// Events are encoded as soon as they are made and never kept, so the
 	// batch may reuse their string memory from record to record.
 	p.batch.ReuseStrings = true
@@ -128,7 +140,13 @@ func New(cfg Config) (*Processor, error) {
 // EndBatch implements pipeline.BatchEnder: data-quality counts are
 // published only for committed batches, like the record counts.
 func (p *Processor) EndBatch(committed bool) {
+	if p.resent != nil {
+		p.resent.end(committed)
+	}
 	if committed && p.cfg.Metrics != nil {
+		for c, n := range p.resentN {
+			p.cfg.Metrics.Resent.WithLabelValues(c).Add(float64(n))
+		}
 		for k, n := range p.unmapped {
 			p.cfg.Metrics.Unmapped.WithLabelValues(k.carrier, k.code).Add(float64(n))
 		}
@@ -138,6 +156,7 @@ func (p *Processor) EndBatch(committed bool) {
 	}
 	clear(p.unmapped)
 	clear(p.assumedUTC)
+	clear(p.resentN)
 }
 
 // Topics lists the bound raw topics.
@@ -173,8 +192,20 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 		out.DeadLetter(rec, string(normalizers.KindOf(err)), err.Error())
 		return
 	}
-	for i := range p.batch.Events {
-		e := &p.batch.Events[i]
+	events := p.batch.Events
+	// The newest scan goes out even when it was sent before, so that every
+	// raw record shows in the events topic (the accounting: records in =
+	// records out + dead letters). Normalizers give the oldest scan first.
+	keepLast := p.resent != nil && p.resent.allSent(events)
+	for i := range events {
+		e := &events[i]
+		if p.resent != nil {
+			if p.resent.sent(e.ID) && !(keepLast && i == len(events)-1) {
+				p.resentN[out.Carrier]++
+				continue
+			}
+			p.resent.add(e.ID)
+		}
 		var (
 			val []byte
 			hdr []kgo.RecordHeader

@@ -158,7 +158,7 @@ func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	}
 	ncfg := normalize.Config{
 		Bindings: bindings, EventsTopic: r.cfg.Topics.Events, Encoding: normalize.Encoding(r.cfg.Encoding),
-		MaxPayload: r.cfg.Normalize.MaxPayloadBytes, Metrics: r.metrics,
+		MaxPayload: r.cfg.Normalize.MaxPayloadBytes, Metrics: r.metrics, RememberScans: r.cfg.Normalize.RememberScans,
 	}
 	if sr := r.cfg.SchemaRegistry; sr.URL != "" {
 		ncfg.Registry = &normalize.SchemaRegistry{URL: sr.URL, Username: sr.Username, Password: sr.Password}
