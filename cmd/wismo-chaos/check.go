@@ -406,11 +406,14 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	if decodeErrs > 0 {
 		logf("%d events could not be decoded", decodeErrs)
 	}
+	missing := 0
 	for id, l := range scans {
 		if !allEventIDs[id.String()] {
+			missing++
 			res.lost = append(res.lost, fmt.Sprintf("scan %s of %s key %s never went out", id, l, rawKeys[l]))
 		}
 	}
+	logf("%d distinct scans in the raw records, %d of them not in the events topic", len(scans), missing)
 	for _, p := range sortedKeys32(looped) {
 		res.engineLoops = append(res.engineLoops, looped[p])
 	}
