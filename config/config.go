@@ -45,8 +45,14 @@ type Config struct {
 type Kafka struct {
 	Brokers  []string `yaml:"brokers" mapstructure:"brokers"`
 	ClientID string   `yaml:"client_id" mapstructure:"client_id"`
-	TLS      TLS      `yaml:"tls" mapstructure:"tls"`
-	SASL     SASL     `yaml:"sasl" mapstructure:"sasl"`
+	// GroupPrefix names the stages' consumer groups (PREFIX-normalize,
+	// PREFIX-detect, PREFIX-sink) and transactional ids
+	// (PREFIX-normalize-INSTANCE_ID): two deployments on one cluster need
+	// different prefixes, or they rebalance together and fence each
+	// other's transactions.
+	GroupPrefix string `yaml:"group_prefix" mapstructure:"group_prefix"`
+	TLS         TLS    `yaml:"tls" mapstructure:"tls"`
+	SASL        SASL   `yaml:"sasl" mapstructure:"sasl"`
 }
 
 // TLS for Kafka.
@@ -156,6 +162,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("stages", KnownStages)
 	v.SetDefault("kafka.brokers", []string{"127.0.0.1:9092"})
 	v.SetDefault("kafka.client_id", "wismo")
+	v.SetDefault("kafka.group_prefix", "wismo")
 	v.SetDefault("topics.events", "shipments.events.v1")
 	v.SetDefault("topics.notifications", "shipments.notifications.v1")
 	v.SetDefault("topics.state", "shipments.state.v1")
@@ -354,6 +361,9 @@ func (c *Config) Validate() error {
 	}
 	if c.InstanceID == "" {
 		bad("instance_id: must not be empty (it makes the transactional ids stable)")
+	}
+	if c.Kafka.GroupPrefix == "" {
+		bad("kafka.group_prefix: must not be empty (it names the consumer groups)")
 	}
 	for _, s := range c.Stages {
 		if !contains(KnownStages, s) {

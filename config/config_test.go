@@ -98,6 +98,7 @@ func TestValidation(t *testing.T) {
 		{[]string{"--raw", "raw.x=ups", "--encoding", "xml"}, nil, []string{"encoding"}},
 		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_KAFKA_SASL_MECHANISM=GSSAPI"}, []string{"kafka.sasl.mechanism"}},
 		{[]string{"--raw", "raw.x=ups", "--raw", "raw.x=ups"}, nil, []string{"bound twice"}},
+		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_KAFKA_GROUP_PREFIX="}, []string{"kafka.group_prefix"}},
 	} {
 		_, err := Load(flags(t, c.args...), c.env)
 		if err == nil {

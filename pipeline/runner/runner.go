@@ -115,7 +115,7 @@ func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage,
 		}
 	}
 	return chsink.NewStage(chsink.StageConfig{
-		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: "wismo-sink",
+		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: r.cfg.Kafka.GroupPrefix + "-sink",
 		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, DeadLetterTopic: r.cfg.Topics.DeadLetter,
 		ClientOpts: kopts, Logger: r.log.With(zap.String("stage", "sink")), Registerer: r.metrics.Registry,
 	})
@@ -140,8 +140,8 @@ func (r *Runner) detectStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	return pipeline.NewStage(pipeline.StageConfig{
 		Name:            "detect",
 		Brokers:         r.cfg.Kafka.Brokers,
-		Group:           "wismo-detect",
-		TransactionalID: "wismo-detect-" + r.cfg.InstanceID,
+		Group:           r.cfg.Kafka.GroupPrefix + "-detect",
+		TransactionalID: r.cfg.Kafka.GroupPrefix + "-detect-" + r.cfg.InstanceID,
 		Inputs:          proc.Topics(),
 		DeadLetterTopic: r.cfg.Topics.DeadLetter,
 		MaxPollRecords:  r.cfg.Detect.MaxPollRecords,
@@ -170,10 +170,10 @@ func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	return pipeline.NewStage(pipeline.StageConfig{
 		Name:    "normalize",
 		Brokers: r.cfg.Kafka.Brokers,
-		Group:   "wismo-normalize",
+		Group:   r.cfg.Kafka.GroupPrefix + "-normalize",
 		// Stable per instance: a restarted instance fences its predecessor's
 		// open transaction instead of racing it.
-		TransactionalID: "wismo-normalize-" + r.cfg.InstanceID,
+		TransactionalID: r.cfg.Kafka.GroupPrefix + "-normalize-" + r.cfg.InstanceID,
 		Inputs:          proc.Topics(),
 		DeadLetterTopic: r.cfg.Topics.DeadLetter,
 		MaxPollRecords:  r.cfg.Normalize.MaxPollRecords,

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/spf13/pflag"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/config"
@@ -65,6 +67,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 		"WISMO_SCHEMA_REGISTRY_URL=" + registry.URL,
 		"WISMO_TOPICS_PARTITIONS=2",
 		"WISMO_TOPICS_REPLICATION_FACTOR=1",
+		"WISMO_KAFKA_GROUP_PREFIX=acme-wismo",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +136,14 @@ func TestRunnerEndToEnd(t *testing.T) {
 			strings.Contains(m, `wismo_records_produced_total{carrier="ups",stage="normalize"} 10`) &&
 			strings.Contains(m, `wismo_transaction_seconds_count{outcome="committed",stage="normalize"}`)
 	})
+	// The groups carry the deployment's prefix.
+	groups, err := kadm.NewClient(cl).ListGroups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := groups.Groups(); !slices.Contains(names, "acme-wismo-normalize") || !slices.Contains(names, "acme-wismo-detect") {
+		t.Errorf("groups %v, want acme-wismo-normalize and acme-wismo-detect", names)
+	}
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
