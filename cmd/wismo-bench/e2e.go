@@ -52,6 +52,7 @@ type e2e struct {
 	dir        string // logs, profile
 	keep       bool
 	profile    time.Duration
+	set        []string
 
 	adm *kadm.Client
 	cl  *kgo.Client
@@ -59,6 +60,7 @@ type e2e struct {
 
 type e2eFlags struct {
 	wismo, clickhouse, write, dir string
+	set                           []string // more WISMO_ settings for wismo run
 	keep                          bool
 	profile                       time.Duration
 }
@@ -85,7 +87,7 @@ func runE2E(brokers []string, partitions, n int, rates []int, dur, warmup time.D
 	}
 	defer cl.Close()
 	e := &e2e{wismo: f.wismo, brokers: brokers, clickhouse: f.clickhouse, partitions: partitions,
-		dir: f.dir, keep: f.keep, profile: f.profile, adm: kadm.NewClient(cl), cl: cl}
+		dir: f.dir, keep: f.keep, profile: f.profile, set: f.set, adm: kadm.NewClient(cl), cl: cl}
 	logf("e2e: logs and profile in %s", f.dir)
 	thr, err := e.throughput(n)
 	if err != nil {
@@ -147,7 +149,7 @@ func (e *e2e) table(thr thrResult, lats []latResult) string {
 	row("raw records/s sustained, transactions on (normalize, with detect and sink running)", fmt.Sprintf("%.0f", thr.normalizeRate), "100,000")
 	row("raw records/s through every stage (load start to the last ClickHouse insert)", fmt.Sprintf("%.0f", thr.pipelineRate), "—")
 	row("canonical events/s sustained (detect)", fmt.Sprintf("%.0f", thr.detectRate), "—")
-	row("ClickHouse rows/s sustained (sink)", fmt.Sprintf("%.0f", thr.rowsRate), "—")
+	row("ClickHouse rows/s sustained (sink, as fast as the stages before it feed it)", fmt.Sprintf("%.0f", thr.rowsRate), "—")
 	for _, lat := range lats {
 		target := "—"
 		if lat.rate == 10_000 {
@@ -155,8 +157,13 @@ func (e *e2e) table(thr thrResult, lats []latResult) string {
 		}
 		row(fmt.Sprintf("notification latency p50 / p99 at %d raw records/s (%.0f/s achieved)", lat.rate, lat.achieved),
 			lat.p50.String()+" / "+lat.p99.String(), target)
+		row(fmt.Sprintf("canonical event latency p50 / p99 at %d raw records/s (normalize alone)", lat.rate),
+			lat.evP50.String()+" / "+lat.evP99.String(), "—")
 	}
 	row("heap per tracked shipment (instance heap after GC / tracked shipments)", fmt.Sprintf("%.0f B", thr.heapPerShipment), "—")
+	if slope, ok := heapSlope(thr, lats); ok {
+		row("heap per additional tracked shipment (slope over the runs: fixed buffers left out)", fmt.Sprintf("%.0f B", slope), "—")
+	}
 	row("CPU per 100,000 canonical events, wismo (all stages)", fmt.Sprintf("%.2f s", thr.cpuPer100k), "—")
 	row("CPU per 100,000 canonical events, whole machine (broker and ClickHouse too)", fmt.Sprintf("%.2f s", thr.machineCPUPer100k), "—")
 	fmt.Fprintf(&b, "\nThroughput run: %d raw records of %d shipments (%d canonical events, %d ClickHouse rows, %d shipments tracked at the end); "+
@@ -174,6 +181,7 @@ type instance struct {
 	cmd      *exec.Cmd
 	httpAddr string
 	notify   string // its notifications topic
+	events   string // its events topic
 	topics   []string
 	database string
 	exited   chan error
@@ -231,7 +239,7 @@ func (e *e2e) start(ctx context.Context, prefix, logName string, ready bool) (*i
 		return nil, err
 	}
 	db := "wismo_" + strings.NewReplacer(".", "_", "-", "_").Replace(strings.TrimSuffix(prefix, "."))
-	in := &instance{httpAddr: addr, notify: prefix + "notifications", database: db, exited: make(chan error, 1)}
+	in := &instance{httpAddr: addr, notify: prefix + "notifications", events: prefix + "events", database: db, exited: make(chan error, 1)}
 	var raw []string
 	for _, c := range []string{"ups", "fedex", "usps", "dhl"} {
 		raw = append(raw, prefix+"raw."+c+"="+c+":json")
@@ -247,6 +255,7 @@ func (e *e2e) start(ctx context.Context, prefix, logName string, ready bool) (*i
 		"WISMO_DETECT_CLOCK=event", "WISMO_CLICKHOUSE_ADDR=" + e.clickhouse, "WISMO_CLICKHOUSE_DATABASE=" + db,
 		"WISMO_HTTP_ADDR=" + addr, "WISMO_HTTP_PPROF=true", "WISMO_LOG_LEVEL=info",
 	}
+	settings = append(settings, e.set...)
 	logf("e2e: %s run, with\n  %s", e.wismo, strings.Join(settings, "\n  "))
 	logFile, err := os.Create(filepath.Join(e.dir, logName))
 	if err != nil {
@@ -395,8 +404,10 @@ func (in *instance) sample(ctx context.Context) (sample, error) {
 	return s, sc.Err()
 }
 
-// machineCPU is the busy CPU time of the whole machine so far, in seconds
-// (user, nice, system, irq, softirq and steal of /proc/stat's cpu line).
+// machineCPU is the busy CPU time of the whole machine so far, in seconds:
+// user, system, irq, softirq and steal of /proc/stat's cpu line. Niced
+// processes' time (nice) is left out, so that a fuzz run left going at
+// nice 19 does not count as the pipeline's.
 func machineCPU() float64 {
 	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
@@ -406,7 +417,7 @@ func machineCPU() float64 {
 	f := strings.Fields(string(line))
 	var busy float64
 	for i, v := range f[1:] {
-		if i == 3 || i == 4 { // idle, iowait
+		if i == 1 || i == 3 || i == 4 { // nice, idle, iowait
 			continue
 		}
 		if i >= 8 { // guest times are already in user
@@ -444,6 +455,7 @@ type thrResult struct {
 	events, rows                            int64
 	normalizeRate, pipelineRate, detectRate float64
 	rowsRate, heapPerShipment               float64
+	heap                                    float64 // after GC, at the end
 	cpuPer100k, machineCPUPer100k           float64
 	profilePath, profileTop                 string
 }
@@ -530,7 +542,7 @@ func (e *e2e) throughput(n int) (thrResult, error) {
 	// The heap after a forced collection (the heap profile's gc=1).
 	httpGet(ctx, "http://"+in.httpAddr+"/debug/pprof/heap?gc=1")
 	if s, err := in.sample(ctx); err == nil && s.tracked > 0 {
-		res.tracked = int(s.tracked)
+		res.tracked, res.heap = int(s.tracked), s.heap
 		res.heapPerShipment = s.heap / s.tracked
 	}
 	if profDone != nil {
@@ -547,6 +559,9 @@ func (e *e2e) throughput(n int) (thrResult, error) {
 
 type latResult struct {
 	p50, p99, warmup time.Duration
+	evP50, evP99     time.Duration // canonical events (normalize alone)
+	tracked          int
+	heap             float64 // after GC, at the end
 	rate, sent, n    int
 	achieved         float64 // raw records/s gen managed
 }
@@ -565,7 +580,7 @@ func (e *e2e) latency(rate int, dur, warmup time.Duration) (latResult, error) {
 			logf("e2e: %v", err)
 		}
 	}()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(in.notify),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(in.notify, in.events),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(50*time.Millisecond))
 	if err != nil {
@@ -584,7 +599,7 @@ func (e *e2e) latency(rate int, dur, warmup time.Duration) (latResult, error) {
 		n, err := e.gen(ctx, prefix, shipments, rate, "gen-latency.log")
 		genDone <- genResult{n, err}
 	}()
-	var lats []time.Duration
+	var lats, evLats []time.Duration // notification commands; canonical events
 	sent, finishing := false, false
 	for {
 		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
@@ -592,8 +607,13 @@ func (e *e2e) latency(rate int, dur, warmup time.Duration) (latResult, error) {
 		pcancel()
 		seen := time.Now()
 		fs.EachRecord(func(rec *kgo.Record) {
-			if rec.Timestamp.Sub(start) >= warmup {
+			if rec.Timestamp.Sub(start) < warmup {
+				return
+			}
+			if rec.Topic == in.notify {
 				lats = append(lats, seen.Sub(rec.Timestamp))
+			} else {
+				evLats = append(evLats, seen.Sub(rec.Timestamp))
 			}
 		})
 		if !sent {
@@ -631,9 +651,44 @@ func (e *e2e) latency(rate int, dur, warmup time.Duration) (latResult, error) {
 	if len(lats) == 0 {
 		return res, errors.New("no notification command seen")
 	}
-	slices.Sort(lats)
 	res.n = len(lats)
-	res.p50 = lats[len(lats)/2].Round(time.Millisecond)
-	res.p99 = lats[len(lats)*99/100].Round(time.Millisecond)
+	res.p50, res.p99 = percentiles(lats)
+	httpGet(ctx, "http://"+in.httpAddr+"/debug/pprof/heap?gc=1")
+	if st, err := in.sample(ctx); err == nil {
+		res.tracked, res.heap = int(st.tracked), st.heap
+	}
+	if len(evLats) > 0 {
+		res.evP50, res.evP99 = percentiles(evLats)
+	}
 	return res, nil
+}
+
+func percentiles(d []time.Duration) (p50, p99 time.Duration) {
+	slices.Sort(d)
+	return d[len(d)/2].Round(time.Millisecond), d[len(d)*99/100].Round(time.Millisecond)
+}
+
+// heapSlope fits heap = a + b*tracked over the runs' end points (each a
+// fresh instance after a forced collection) and returns b: what one more
+// tracked shipment costs the instance (its detect state, and the scan ids
+// normalize remembers for it), without the buffers every instance has.
+func heapSlope(thr thrResult, lats []latResult) (float64, bool) {
+	xs, ys := []float64{float64(thr.tracked)}, []float64{thr.heap}
+	for _, l := range lats {
+		xs, ys = append(xs, float64(l.tracked)), append(ys, l.heap)
+	}
+	var mx, my float64
+	for i := range xs {
+		mx, my = mx+xs[i], my+ys[i]
+	}
+	mx, my = mx/float64(len(xs)), my/float64(len(xs))
+	var sxy, sxx float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	if len(xs) < 2 || sxx == 0 {
+		return 0, false
+	}
+	return sxy / sxx, true
 }

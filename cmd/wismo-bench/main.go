@@ -52,6 +52,13 @@ func main() {
 	flag.StringVar(&ef.write, "write", "", "e2e: append the dated table to this file (BENCHMARKS.md)")
 	flag.StringVar(&ef.dir, "dir", "", "e2e: folder for the instance logs and the CPU profile (default: a new temporary folder)")
 	flag.BoolVar(&ef.keep, "keep", false, "e2e: keep the run's topics and ClickHouse database")
+	flag.Func("set", "e2e: one more setting for wismo run, WISMO_KEY=VALUE (repeatable)", func(v string) error {
+		if !strings.HasPrefix(v, "WISMO_") || !strings.Contains(v, "=") {
+			return fmt.Errorf("want WISMO_KEY=VALUE")
+		}
+		ef.set = append(ef.set, v)
+		return nil
+	})
 	flag.DurationVar(&ef.profile, "profile", 20*time.Second, "e2e: length of the CPU profile taken during the throughput run (0: none)")
 	flag.Parse()
 	b := &bench{metrics: pipeline.NewMetrics(), brokers: strings.Split(*brokers, ","), partitions: int32(*partitions), encoding: normalize.Encoding(*encoding), fetchWait: *fetchWait}
