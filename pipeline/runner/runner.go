@@ -57,6 +57,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 	if err != nil {
 		return nil, err
 	}
+	kopts = append(kopts, kgo.WithLogger(kafkaLogger{log.Named("kafka")}))
 	if cfg.Topics.Create {
 		if err := r.createTopics(ctx, kopts); err != nil {
 			return nil, err
