@@ -53,6 +53,7 @@ type e2e struct {
 	keep       bool
 	profile    time.Duration
 	set        []string
+	made       []*instance // stopped runs, removed at the end
 
 	adm *kadm.Client
 	cl  *kgo.Client
@@ -88,6 +89,7 @@ func runE2E(brokers []string, partitions, n int, rates []int, dur, warmup time.D
 	defer cl.Close()
 	e := &e2e{wismo: f.wismo, brokers: brokers, clickhouse: f.clickhouse, partitions: partitions,
 		dir: f.dir, keep: f.keep, profile: f.profile, set: f.set, adm: kadm.NewClient(cl), cl: cl}
+	defer e.removeAll()
 	logf("e2e: logs and profile in %s", f.dir)
 	thr, err := e.throughput(n)
 	if err != nil {
@@ -290,9 +292,11 @@ func (e *e2e) start(ctx context.Context, prefix, logName string, ready bool) (*i
 	}
 }
 
-// stop asks the instance to finish (SIGTERM: it drains and commits) and
-// removes what the run made, unless -keep.
-func (e *e2e) stop(ctx context.Context, in *instance) error {
+// stop asks the instance to finish (SIGTERM: it drains and commits). What
+// the run made is removed at the very end (removeAll): Kafka deletes a
+// topic's files a minute after the topic, and that disk work would land in
+// the next run's measurements.
+func (e *e2e) stop(in *instance) error {
 	_ = in.cmd.Process.Signal(syscall.SIGTERM)
 	var err error
 	select {
@@ -301,20 +305,29 @@ func (e *e2e) stop(ctx context.Context, in *instance) error {
 		_ = in.cmd.Process.Kill()
 		err = fmt.Errorf("wismo run did not stop within a minute of SIGTERM")
 	}
-	if e.keep {
-		logf("e2e: kept topics %s and database %s", strings.Join(in.topics, " "), in.database)
-		return err
-	}
-	if _, derr := e.adm.DeleteTopics(ctx, in.topics...); derr != nil {
-		logf("e2e: delete topics: %v", derr)
-	}
-	if conn, cerr := chsink.Open(chsink.Options{Addrs: chsink.SplitAddrs(e.clickhouse)}); cerr == nil {
-		if derr := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+in.database); derr != nil {
-			logf("e2e: drop database %s: %v", in.database, derr)
-		}
-		conn.Close()
-	}
+	e.made = append(e.made, in)
 	return err
+}
+
+// removeAll deletes the topics and databases of every run, unless -keep.
+func (e *e2e) removeAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, in := range e.made {
+		if e.keep {
+			logf("e2e: kept topics %s and database %s", strings.Join(in.topics, " "), in.database)
+			continue
+		}
+		if _, err := e.adm.DeleteTopics(ctx, in.topics...); err != nil {
+			logf("e2e: delete topics: %v", err)
+		}
+		if conn, err := chsink.Open(chsink.Options{Addrs: chsink.SplitAddrs(e.clickhouse)}); err == nil {
+			if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+in.database); err != nil {
+				logf("e2e: drop database %s: %v", in.database, err)
+			}
+			conn.Close()
+		}
+	}
 }
 
 func httpGet(ctx context.Context, url string) (int, []byte) {
@@ -477,7 +490,7 @@ func (e *e2e) throughput(n int) (thrResult, error) {
 		return res, err
 	}
 	defer func() {
-		if err := e.stop(context.Background(), in); err != nil {
+		if err := e.stop(in); err != nil {
 			logf("e2e: %v", err)
 		}
 	}()
@@ -576,7 +589,7 @@ func (e *e2e) latency(rate int, dur, warmup time.Duration) (latResult, error) {
 		return res, err
 	}
 	defer func() {
-		if err := e.stop(context.Background(), in); err != nil {
+		if err := e.stop(in); err != nil {
 			logf("e2e: %v", err)
 		}
 	}()
@@ -600,6 +613,11 @@ func (e *e2e) latency(rate int, dur, warmup time.Duration) (latResult, error) {
 		genDone <- genResult{n, err}
 	}()
 	var lats, evLats []time.Duration // notification commands; canonical events
+	type stamped struct {
+		at  time.Time
+		lat time.Duration
+	}
+	var dump []stamped
 	sent, finishing := false, false
 	for {
 		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
@@ -612,6 +630,7 @@ func (e *e2e) latency(rate int, dur, warmup time.Duration) (latResult, error) {
 			}
 			if rec.Topic == in.notify {
 				lats = append(lats, seen.Sub(rec.Timestamp))
+				dump = append(dump, stamped{rec.Timestamp, seen.Sub(rec.Timestamp)})
 			} else {
 				evLats = append(evLats, seen.Sub(rec.Timestamp))
 			}
@@ -650,6 +669,15 @@ func (e *e2e) latency(rate int, dur, warmup time.Duration) (latResult, error) {
 	}
 	if len(lats) == 0 {
 		return res, errors.New("no notification command seen")
+	}
+	if path := os.Getenv("BENCH_LATENCY_DUMP"); path != "" {
+		// the raw timestamp (seconds into the run) and latency of each
+		// notification command, to find where a tail comes from
+		var b strings.Builder
+		for _, l := range dump {
+			fmt.Fprintf(&b, "%.3f %d\n", l.at.Sub(start).Seconds(), l.lat.Milliseconds())
+		}
+		_ = os.WriteFile(fmt.Sprintf("%s.%d", path, rate), []byte(b.String()), 0o644)
 	}
 	res.n = len(lats)
 	res.p50, res.p99 = percentiles(lats)
