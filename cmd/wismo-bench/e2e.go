@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/internal/wismoproc"
 	chsink "github.com/wismo/wismo/sinks/clickhouse"
 )
 
@@ -189,32 +189,12 @@ type instance struct {
 	exited   chan error
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// env is this process's environment without WISMO_ settings, plus kv.
-func env(kv ...string) []string {
-	var out []string
-	for _, s := range os.Environ() {
-		if !strings.HasPrefix(s, "WISMO_") {
-			out = append(out, s)
-		}
-	}
-	return append(out, kv...)
-}
-
 func (e *e2e) gen(ctx context.Context, prefix string, shipments int, rate int, logName string) (records int, err error) {
 	args := []string{"gen", "--seed", "1", "--shipments", strconv.Itoa(shipments), "--topic-prefix", prefix,
 		"--progress", "5s", "--rate", strconv.Itoa(rate)}
 	logf("e2e: %s %s", e.wismo, strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, e.wismo, args...)
-	cmd.Env = env("WISMO_KAFKA_BROKERS="+strings.Join(e.brokers, ","), fmt.Sprintf("WISMO_TOPICS_PARTITIONS=%d", e.partitions),
+	cmd.Env = wismoproc.Env("WISMO_KAFKA_BROKERS="+strings.Join(e.brokers, ","), fmt.Sprintf("WISMO_TOPICS_PARTITIONS=%d", e.partitions),
 		"WISMO_TOPICS_REPLICATION_FACTOR=1")
 	var out bytes.Buffer
 	w := io.MultiWriter(&out, os.Stderr)
@@ -236,7 +216,7 @@ func (e *e2e) gen(ctx context.Context, prefix string, shipments int, rate int, l
 // endpoints: the throughput run watches it join and restore). Its settings
 // all come from the environment.
 func (e *e2e) start(ctx context.Context, prefix, logName string, ready bool) (*instance, error) {
-	addr, err := freeAddr()
+	addr, err := wismoproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +244,7 @@ func (e *e2e) start(ctx context.Context, prefix, logName string, ready bool) (*i
 		return nil, err
 	}
 	in.cmd = exec.Command(e.wismo, "run")
-	in.cmd.Env = env(settings...)
+	in.cmd.Env = wismoproc.Env(settings...)
 	in.cmd.Stdout, in.cmd.Stderr = logFile, logFile
 	if err := in.cmd.Start(); err != nil {
 		logFile.Close()

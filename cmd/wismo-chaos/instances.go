@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wismo/wismo/internal/wismoproc"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -87,15 +87,6 @@ type wismoConfig struct {
 	Log        map[string]string `yaml:"log"`
 }
 
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 // stagesKnown asks the binary which stages `wismo run` knows (the --stages
 // help line: "stages to run, of normalize, detect").
 func (r *runner) stagesKnown(ctx context.Context) ([]string, error) {
@@ -144,7 +135,7 @@ func (r *runner) setupSink(ctx context.Context) {
 	mctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(mctx, r.o.wismo, "migrate", "--clickhouse", r.o.clickhouse, "--database", r.chDB)
-	cmd.Env = cleanEnv()
+	cmd.Env = wismoproc.Env()
 	out, err := cmd.CombinedOutput()
 	_ = os.WriteFile(filepath.Join(r.o.runDir, "migrate.log"), out, 0o644)
 	if err != nil {
@@ -165,18 +156,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// cleanEnv is this process's environment without WISMO_ variables, which
-// would override the run's configuration file.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WISMO_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 func (r *runner) startInstances(ctx context.Context) error {
 	o := r.o
 	stages := []string{"normalize", "detect"}
@@ -195,14 +174,14 @@ func (r *runner) startInstances(ctx context.Context) error {
 		raw = append(raw, map[string]any{"topic": t, "carrier": r.topics.raw[t], "format": "json"})
 	}
 	for i := 0; i < o.instances; i++ {
-		addr, err := freePort()
+		addr, err := wismoproc.FreeAddr()
 		if err != nil {
 			return err
 		}
 		in := &instance{r: r, idx: i + 1, id: fmt.Sprintf("chaos-%d-%d", r.unix, i+1), httpAddr: addr,
 			cfgPath: filepath.Join(o.runDir, fmt.Sprintf("instance-%d.yaml", i+1)),
 			logPath: filepath.Join(o.runDir, fmt.Sprintf("instance-%d.log", i+1)),
-			env:     cleanEnv(), done: make(chan struct{})}
+			env:     wismoproc.Env(), done: make(chan struct{})}
 		cfg := wismoConfig{
 			InstanceID: in.id, Stages: stages,
 			Kafka: map[string]any{"brokers": o.brokers, "client_id": "wismo-" + in.id},

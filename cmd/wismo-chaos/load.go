@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/gen"
+	"github.com/wismo/wismo/internal/wismoproc"
 )
 
 var genCarriers = gen.CarrierNames()
@@ -42,7 +42,7 @@ func (r *runner) generate(ctx context.Context) ([]rawRecord, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.o.wismo, "gen", "--out", dir, "--seed", strconv.FormatUint(r.o.seed, 10),
 		"--shipments", strconv.Itoa(r.o.shipments), "--expected-without-events", "--progress", "1h")
-	cmd.Env = cleanEnv()
+	cmd.Env = wismoproc.Env()
 	out, err := cmd.CombinedOutput()
 	_ = os.WriteFile(filepath.Join(r.o.runDir, "gen.log"), out, 0o644)
 	if err != nil {
@@ -65,22 +65,15 @@ func (r *runner) generate(ctx context.Context) ([]rawRecord, error) {
 		line := 0
 		for sc.Scan() {
 			line++
-			var l struct {
-				Time        time.Time       `json:"time"`
-				Key         string          `json:"key"`
-				Value       json.RawMessage `json:"value"`
-				ValueBase64 string          `json:"value_base64"`
-			}
+			var l gen.FileLine
 			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 				f.Close()
 				return nil, fmt.Errorf("%s:%d: %v", path, line, err)
 			}
-			v := []byte(l.Value)
-			if l.ValueBase64 != "" {
-				if v, err = base64.StdEncoding.DecodeString(l.ValueBase64); err != nil {
-					f.Close()
-					return nil, fmt.Errorf("%s:%d: value_base64: %v", path, line, err)
-				}
+			v, err := l.Payload()
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("%s:%d: %v", path, line, err)
 			}
 			recs = append(recs, rawRecord{topic: topic, key: []byte(l.Key), value: v, time: l.Time})
 		}

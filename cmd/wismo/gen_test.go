@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/gen"
 )
 
 func runGen(t *testing.T, args ...string) (stderr string, err error) {
@@ -75,22 +75,17 @@ func TestGenFilesAndDeterminism(t *testing.T) {
 		n := 0
 		for sc.Scan() {
 			n++
-			var line struct {
-				Time        time.Time       `json:"time"`
-				Key         string          `json:"key"`
-				Value       json.RawMessage `json:"value"`
-				ValueBase64 string          `json:"value_base64"`
-			}
+			var line gen.FileLine
 			if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 				t.Fatalf("%s:%d: %v", name, n, err)
 			}
 			if line.Time.IsZero() || line.Key == "" || (len(line.Value) == 0) == (line.ValueBase64 == "") {
 				t.Fatalf("%s:%d: incomplete record %s", name, n, sc.Bytes()[:min(200, len(sc.Bytes()))])
 			}
+			if _, err := line.Payload(); err != nil {
+				t.Fatalf("%s:%d: %v", name, n, err)
+			}
 			if line.ValueBase64 != "" {
-				if _, err := base64.StdEncoding.DecodeString(line.ValueBase64); err != nil {
-					t.Fatalf("%s:%d: %v", name, n, err)
-				}
 				bad++
 			}
 			records[line.Key]++
