@@ -116,7 +116,7 @@ func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage,
 		}
 	}
 	return chsink.NewStage(chsink.StageConfig{
-		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: r.cfg.Kafka.GroupPrefix + "-sink",
+		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: r.group("sink"),
 		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, DeadLetterTopic: r.cfg.Topics.DeadLetter,
 		ClientOpts: kopts, Logger: r.log.With(zap.String("stage", "sink")), Registerer: r.metrics.Registry,
 	})
@@ -138,18 +138,8 @@ func (r *Runner) detectStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.NewStage(pipeline.StageConfig{
-		Name:            "detect",
-		Brokers:         r.cfg.Kafka.Brokers,
-		Group:           r.cfg.Kafka.GroupPrefix + "-detect",
-		TransactionalID: r.cfg.Kafka.GroupPrefix + "-detect-" + r.cfg.InstanceID,
-		Inputs:          proc.Topics(),
-		DeadLetterTopic: r.cfg.Topics.DeadLetter,
-		MaxPollRecords:  r.cfg.Detect.MaxPollRecords,
-		ClientOpts:      append(slices.Clone(kopts), kgo.RecordPartitioner(proc.Partitioner())),
-		Logger:          r.log,
-		Metrics:         r.metrics,
-	}, proc)
+	return pipeline.NewStage(r.stageConfig("detect", proc.Topics(), r.cfg.Detect.MaxPollRecords,
+		append(slices.Clone(kopts), kgo.RecordPartitioner(proc.Partitioner()))), proc)
 }
 
 func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
@@ -168,21 +158,29 @@ func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.NewStage(pipeline.StageConfig{
-		Name:    "normalize",
+	return pipeline.NewStage(r.stageConfig("normalize", proc.Topics(), r.cfg.Normalize.MaxPollRecords, kopts), proc)
+}
+
+// stageConfig is what every transactional stage of the instance shares.
+func (r *Runner) stageConfig(name string, inputs []string, maxPollRecords int, kopts []kgo.Opt) pipeline.StageConfig {
+	return pipeline.StageConfig{
+		Name:    name,
 		Brokers: r.cfg.Kafka.Brokers,
-		Group:   r.cfg.Kafka.GroupPrefix + "-normalize",
+		Group:   r.group(name),
 		// Stable per instance: a restarted instance fences its predecessor's
 		// open transaction instead of racing it.
-		TransactionalID: r.cfg.Kafka.GroupPrefix + "-normalize-" + r.cfg.InstanceID,
-		Inputs:          proc.Topics(),
+		TransactionalID: r.group(name) + "-" + r.cfg.InstanceID,
+		Inputs:          inputs,
 		DeadLetterTopic: r.cfg.Topics.DeadLetter,
-		MaxPollRecords:  r.cfg.Normalize.MaxPollRecords,
+		MaxPollRecords:  maxPollRecords,
 		ClientOpts:      kopts,
 		Logger:          r.log,
 		Metrics:         r.metrics,
-	}, proc)
+	}
 }
+
+// group names a stage's consumer group: PREFIX-stage (kafka.group_prefix).
+func (r *Runner) group(stage string) string { return r.cfg.Kafka.GroupPrefix + "-" + stage }
 
 // createTopics creates the pipeline's topics and the bound raw topics when
 // they are missing. Existing topics are left as they are.
