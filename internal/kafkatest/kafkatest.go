@@ -99,11 +99,7 @@ func TopicsWithConfig(t testing.TB, brokers []string, partitions int32, configs 
 // fails if extra records show up, so that "exactly want" is checked.
 func ReadCommitted(t testing.TB, brokers []string, topic string, want int, timeout time.Duration) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := committedReader(t, brokers, topic)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -145,11 +141,7 @@ func Produce(t testing.TB, brokers []string, recs []*kgo.Record) {
 // second with nothing new. Use ReadCommitted to wait for an exact count.
 func ReadAll(t testing.TB, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := committedReader(t, brokers, topic)
 	defer cl.Close()
 	var out []*kgo.Record
 	for {
@@ -175,4 +167,15 @@ func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// committedReader consumes topic from the start, read_committed.
+func committedReader(t testing.TB, brokers []string, topic string) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
 }
