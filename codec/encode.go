@@ -19,7 +19,8 @@ import (
 // record kind and every stage, so that a topic never mixes encodings.
 type Options struct {
 	// Encoding is Avro (the default) or JSON. With a Registry, Avro is
-	// written in the Confluent wire format.
+	// written in the Confluent wire format (Confluent says the same, and
+	// needs the Registry).
 	Encoding Encoding
 	// Registry, when set, has each encoder register its schema under its
 	// topic's subject (Subject) and frame every Avro value with that id.
@@ -72,8 +73,12 @@ func newFraming(ctx context.Context, topic string, o Options, s *schema, avroSiz
 		f.size = jsonSize
 		return f, nil
 	case Avro:
+	case Confluent:
+		if o.Registry == nil {
+			return framing{}, fmt.Errorf("codec: Confluent framing needs a schema registry (schema_registry.url)")
+		}
 	default:
-		return framing{}, fmt.Errorf("codec: encoding %s: want avro or json (Confluent framing comes with a registry)", o.Encoding)
+		return framing{}, fmt.Errorf("codec: encoding %s: want avro or json", o.Encoding)
 	}
 	// Plain Avro names its schema in a header; Confluent-framed records
 	// keep the header too, for consumers that read headers only.

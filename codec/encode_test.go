@@ -60,7 +60,7 @@ func TestEncoders(t *testing.T) {
 	events, _ := NewEvents()
 	commands, _ := NewCommands()
 	for _, o := range []Options{{Encoding: Avro}, {Encoding: JSON}, {Encoding: Avro, Registry: &Registry{URL: reg.URL}},
-		{Encoding: JSON, Registry: &Registry{URL: reg.URL}}} {
+		{Encoding: Confluent, Registry: &Registry{URL: reg.URL}}, {Encoding: JSON, Registry: &Registry{URL: reg.URL}}} {
 		ee, err := NewEventEncoder(ctx, "ev", o)
 		if err != nil {
 			t.Fatal(err)
@@ -70,7 +70,7 @@ func TestEncoders(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := o.Encoding
-		if o.Encoding == Avro && o.Registry != nil {
+		if o.Registry != nil && o.Encoding != JSON {
 			want = Confluent
 		}
 		e, c := sampleEvent(), sampleCommand()
@@ -202,8 +202,8 @@ func TestEncoderSettingErrors(t *testing.T) {
 	if _, err := NewEventEncoder(ctx, "", Options{}); err == nil {
 		t.Error("an encoder without a topic")
 	}
-	if _, err := NewEventEncoder(ctx, "ev", Options{Encoding: Confluent}); err == nil {
-		t.Error("Confluent framing without a registry")
+	if _, err := NewEventEncoder(ctx, "ev", Options{Encoding: Confluent}); err == nil || !strings.Contains(err.Error(), "schema_registry.url") {
+		t.Errorf("Confluent framing without a registry: %v", err)
 	}
 
 	reg := registrytest.New(t)
