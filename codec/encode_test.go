@@ -26,7 +26,7 @@ func encoder(t testing.TB, enc Encoding, r *Registry) *CommandEncoder {
 }
 
 func sampleEvent() event.Event {
-	e := event.Event{Carrier: "ups", TrackingNumber: "1Z999AA10123456784", Type: taxonomy.MustLookup("attempt_failed.business_closed"),
+	e := event.Event{Carrier: "ups", CarrierName: "UPS", TrackingNumber: "1Z999AA10123456784", Type: taxonomy.MustLookup("attempt_failed.business_closed"),
 		OccurredAt: time.Date(2026, 11, 21, 15, 4, 5, 0, time.UTC), LocalOffset: -5 * 3600, TZSource: event.TZCarrierOffset,
 		Location: event.Location{City: "LOUISVILLE", Region: "KY", Country: "US"}, Source: event.FromCarrier}
 	e.ID[0] = 7
