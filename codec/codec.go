@@ -1,7 +1,9 @@
 // Package codec reads and writes the records of wismo's own topics: canonical
 // events (shipments.events.v1) and notification commands
-// (shipments.notifications.v1). Every stage that consumes them decodes with
-// this package, so one record format change is one change.
+// (shipments.notifications.v1). Every stage that writes them encodes with
+// this package (EventEncoder, CommandEncoder: one per kind, configured once
+// per instance by Options) and every stage that consumes them decodes with
+// it, so one record format change is one change.
 //
 // A value is one of three encodings, told apart by its first byte, so a
 // consumer needs no configuration and a topic may even mix them during a
@@ -74,7 +76,7 @@ func (d *Events) Decode(v []byte, e *event.Event) error {
 	return d.avro.Decode(payload, e)
 }
 
-// Commands encodes and decodes notification commands.
+// Commands decodes notification commands; CommandEncoder writes them.
 type Commands struct{ avro *goavro.Codec }
 
 // NewCommands returns a command codec.
@@ -84,27 +86,6 @@ func NewCommands() (*Commands, error) {
 		return nil, fmt.Errorf("codec: command schema: %w", err)
 	}
 	return &Commands{avro: c}, nil
-}
-
-// AvroSchemaName is the "avro.schema" header of plain Avro command records.
-const AvroSchemaName = "io.wismo.v1.NotificationCommand"
-
-// AppendAvro appends c as plain Avro binary.
-func (cc *Commands) AppendAvro(dst []byte, c *detect.Command) ([]byte, error) {
-	return cc.avro.BinaryFromNative(dst, map[string]any{
-		"schema_version": int32(1), "command_id": c.CommandID, "shipment_id": c.ShipmentID,
-		"carrier": c.Carrier, "tracking_number": c.TrackingNumber, "trigger": c.Trigger,
-		"event_type": c.EventType, "event_id": c.EventID, "priority": c.Priority,
-		"message": c.Message, "next_step": c.NextStep,
-		"occurred_at": stamp(c.OccurredAt), "decided_at": stamp(c.DecidedAt), "not_before": stamp(c.NotBefore),
-		"supersedes": c.Supersedes, "episode": int32(c.Episode),
-	})
-}
-
-// AppendJSON appends c as contract JSON.
-func (cc *Commands) AppendJSON(dst []byte, c *detect.Command) ([]byte, error) {
-	b, err := json.Marshal(c)
-	return append(dst, b...), err
 }
 
 // Decode decodes one record value into c.

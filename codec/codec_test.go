@@ -19,8 +19,10 @@ func TestCommandRoundTrip(t *testing.T) {
 		Trigger: "attempt_failed", EventType: "attempt_failed.business_closed", EventID: "e1", Priority: "high",
 		Message: "m", NextStep: "n", OccurredAt: at, DecidedAt: at.Add(time.Second), NotBefore: at.Add(time.Hour), Episode: 3}
 	for name, enc := range map[string]func([]byte, *detect.Command) ([]byte, error){
-		"avro": cc.AppendAvro, "json": cc.AppendJSON,
-		"confluent": func(d []byte, c *detect.Command) ([]byte, error) { return cc.AppendAvro(append(d, 0, 0, 0, 0, 7), c) },
+		"avro": encoder(t, Avro, nil).Append, "json": encoder(t, JSON, nil).Append,
+		"confluent": func(d []byte, c *detect.Command) ([]byte, error) {
+			return encoder(t, Avro, nil).Append(append(d, 0, 0, 0, 0, 7), c)
+		},
 	} {
 		b, err := enc(nil, &in)
 		if err != nil {

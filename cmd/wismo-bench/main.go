@@ -27,6 +27,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/normalizers"
 	_ "github.com/wismo/wismo/normalizers/all"
 	"github.com/wismo/wismo/pipeline"
@@ -61,8 +62,12 @@ func main() {
 	})
 	flag.DurationVar(&ef.profile, "profile", 20*time.Second, "e2e: length of the CPU profile taken during the throughput run (0: none)")
 	flag.Parse()
-	b := &bench{metrics: pipeline.NewMetrics(), brokers: strings.Split(*brokers, ","), partitions: int32(*partitions), encoding: normalize.Encoding(*encoding), fetchWait: *fetchWait}
+	b := &bench{metrics: pipeline.NewMetrics(), brokers: strings.Split(*brokers, ","), partitions: int32(*partitions), fetchWait: *fetchWait}
 	var err error
+	if b.encoding, err = codec.ParseEncoding(*encoding); err != nil {
+		fmt.Fprintln(os.Stderr, "wismo-bench: -"+err.Error())
+		os.Exit(2)
+	}
 	switch *mode {
 	case "throughput":
 		err = b.throughput(*records)
@@ -94,7 +99,7 @@ func main() {
 type bench struct {
 	brokers          []string
 	partitions       int32
-	encoding         normalize.Encoding
+	encoding         codec.Encoding
 	fetchWait        time.Duration
 	metrics          *pipeline.Metrics
 	seen             *[]time.Duration // raw timestamp to processing, when probing
@@ -146,9 +151,13 @@ func (b *bench) stage() (*pipeline.Stage, error) {
 	if os.Getenv("BENCH_FAST_RETRY") != "" {
 		opts = append(opts, kgo.RetryBackoffFn(func(tries int) time.Duration { return time.Duration(tries) * 10 * time.Millisecond }))
 	}
+	events, err := codec.NewEventEncoder(context.Background(), b.events, codec.Options{Encoding: b.encoding})
+	if err != nil {
+		return nil, err
+	}
 	proc, err := normalize.New(normalize.Config{
-		Bindings:    []normalize.Binding{{Topic: b.raw, Carrier: "ups", Format: normalizers.JSON}},
-		EventsTopic: b.events, Encoding: b.encoding,
+		Bindings: []normalize.Binding{{Topic: b.raw, Carrier: "ups", Format: normalizers.JSON}},
+		Events:   events,
 	})
 	if err != nil {
 		return nil, err

@@ -180,8 +180,18 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	}
 	fmt.Fprintf(w, "demo: produced %d raw records to %d topics\n", len(payloads), len(perTopic))
 
+	// One writer per topic, shared by the stages, as `wismo run` has
+	// them (plain Avro: the demo has no schema registry).
+	events, err := codec.NewEventEncoder(ctx, demoEvents, codec.Options{})
+	if err != nil {
+		return err
+	}
+	commands, err := codec.NewCommandEncoder(ctx, demoNotifications, codec.Options{})
+	if err != nil {
+		return err
+	}
 	// As `wismo run` does by default: resent scans go out once.
-	proc, err := normalize.New(normalize.Config{Bindings: bindings, EventsTopic: demoEvents, Encoding: normalize.Avro, RememberScans: 1_000_000})
+	proc, err := normalize.New(normalize.Config{Bindings: bindings, Events: events, RememberScans: 1_000_000})
 	if err != nil {
 		return err
 	}
@@ -216,7 +226,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 3, 1, nil, demoNotifications); err != nil {
 		return fmt.Errorf("demo: create topics: %w", err)
 	}
-	dproc, err := detect.New(detect.Config{EventsTopic: demoEvents, NotificationsTopic: demoNotifications, StateTopic: demoState,
+	dproc, err := detect.New(detect.Config{Events: events, Commands: commands, StateTopic: demoState,
 		EventClock: true, IdleAdvance: 72 * time.Hour, Restorer: detect.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}})
 	if err != nil {
 		return err
@@ -312,7 +322,7 @@ func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int
 // readEvents reads the events topic as a downstream consumer would:
 // read_committed, so only what the transactions committed.
 func readEvents(ctx context.Context, brokers []string, want int64) ([]event.Event, error) {
-	codec, err := event.NewAvroCodec()
+	dec, err := codec.NewEvents()
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +341,7 @@ func readEvents(ctx context.Context, brokers []string, want int64) ([]event.Even
 		var decodeErr error
 		fs.EachRecord(func(r *kgo.Record) {
 			var e event.Event
-			if err := codec.Decode(r.Value, &e); err != nil && decodeErr == nil {
+			if err := dec.Decode(r.Value, &e); err != nil && decodeErr == nil {
 				decodeErr = err
 			}
 			out = append(out, e)

@@ -36,21 +36,16 @@ import (
 	"go.uber.org/zap"
 )
 
-// Encoding is how commands and synthetic events are written.
-type Encoding string
-
-const (
-	Avro Encoding = "avro" // plain Avro; the schema's full name in the "avro.schema" header
-	JSON Encoding = "json"
-)
-
 // Config configures the processor.
 type Config struct {
-	EventsTopic        string
-	NotificationsTopic string
-	StateTopic         string
-	Encoding           Encoding
-	Rules              *rules.Rules
+	// Events writes the synthetic events to the events topic, which is
+	// also the stage's input (the stage skips the events it made); Commands
+	// writes the notifications topic. Both required, and configured like
+	// the normalize stage's, so that each topic has one framing.
+	Events     *codec.EventEncoder
+	Commands   *codec.CommandEncoder
+	StateTopic string
+	Rules      *rules.Rules
 	// EventClock runs every partition on the event-time clock, as
 	// `wismo backtest` does, instead of the wall clock: a run is then
 	// reproducible from its input alone.
@@ -80,8 +75,6 @@ type Restorer interface {
 type Processor struct {
 	cfg    Config
 	events *codec.Events
-	cmds   *codec.Commands
-	avro   event.AvroEncoder
 
 	mu    sync.Mutex
 	parts map[int32]*partition
@@ -102,29 +95,18 @@ type partition struct {
 	advanced         bool // IdleAdvance done since the last record
 }
 
-var (
-	hdrEventAvro   = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/avro")}, {Key: "avro.schema", Value: []byte("io.wismo.v1.ShipmentEvent")}}
-	hdrCommandAvro = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/avro")}, {Key: "avro.schema", Value: []byte(codec.AvroSchemaName)}}
-	hdrJSON        = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/json")}}
-	hdrState       = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/vnd.wismo.state.v1")}}
-)
+var hdrState = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/vnd.wismo.state.v1")}}
 
 // New builds the processor.
 func New(cfg Config) (*Processor, error) {
-	if cfg.EventsTopic == "" || cfg.NotificationsTopic == "" || cfg.StateTopic == "" {
-		return nil, fmt.Errorf("detect: the events, notifications and state topics are required")
+	if cfg.Events == nil || cfg.Commands == nil || cfg.StateTopic == "" {
+		return nil, fmt.Errorf("detect: the events and commands encoders and the state topic are required")
 	}
 	if cfg.Restorer == nil {
 		return nil, fmt.Errorf("detect: no changelog restorer")
 	}
 	if cfg.Rules == nil {
 		cfg.Rules = rules.Default()
-	}
-	if cfg.Encoding == "" {
-		cfg.Encoding = Avro
-	}
-	if cfg.Encoding != Avro && cfg.Encoding != JSON {
-		return nil, fmt.Errorf("detect: unknown encoding %q (avro or json)", cfg.Encoding)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -136,18 +118,14 @@ func New(cfg Config) (*Processor, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmds, err := codec.NewCommands()
-	if err != nil {
-		return nil, err
-	}
-	p := &Processor{cfg: cfg, events: evs, cmds: cmds, parts: map[int32]*partition{},
+	p := &Processor{cfg: cfg, events: evs, parts: map[int32]*partition{},
 		byTrigger: map[string]int{}, byType: map[string]int{}}
 	p.sink.p = p
 	return p, nil
 }
 
 // Topics is what the stage consumes.
-func (p *Processor) Topics() []string { return []string{p.cfg.EventsTopic} }
+func (p *Processor) Topics() []string { return []string{p.cfg.Events.Topic()} }
 
 // Partitioner routes each changelog record to the partition of the input
 // it belongs to, whatever partitioner wrote the events topic, and hashes
@@ -182,7 +160,7 @@ func (p *Processor) newEngine() *core.Engine {
 // changelog. Until it returns, the stage is not ready and no record of
 // these partitions is read.
 func (p *Processor) Assigned(ctx context.Context, topic string, partitions []int32) error {
-	if topic != p.cfg.EventsTopic {
+	if topic != p.cfg.Events.Topic() {
 		return nil
 	}
 	for _, id := range partitions {
@@ -219,7 +197,7 @@ func (p *Processor) Assigned(ctx context.Context, topic string, partitions []int
 // Revoked drops the partitions' state: their new owner restores it from
 // the changelog.
 func (p *Processor) Revoked(topic string, partitions []int32) {
-	if topic != p.cfg.EventsTopic {
+	if topic != p.cfg.Events.Topic() {
 		return
 	}
 	p.mu.Lock()
@@ -419,42 +397,18 @@ type sink struct {
 }
 
 func (s *sink) Command(c *core.Command) {
-	var (
-		v   []byte
-		err error
-		hdr = hdrCommandAvro
-	)
-	if s.p.cfg.Encoding == JSON {
-		v, err, hdr = mustJSON(s.p.cmds, c), nil, hdrJSON
-	} else {
-		v, err = s.p.cmds.AppendAvro(make([]byte, 0, 384), c)
-	}
+	r, err := s.p.cfg.Commands.Record(c, s.ts)
 	if err != nil {
 		// Only a bug can get here (every field is a plain string); fail
 		// loudly instead of dropping a notification.
-		panic(fmt.Sprintf("detect: encoding command %s: %v", c.CommandID, err))
+		panic(fmt.Sprintf("detect: %v", err))
 	}
-	s.out.Emit(&kgo.Record{Topic: s.p.cfg.NotificationsTopic, Key: []byte(c.ShipmentID), Value: v, Headers: hdr, Timestamp: s.ts})
+	s.out.Emit(r)
 	s.p.byTrigger[c.Trigger]++
 }
 
-func mustJSON(cc *codec.Commands, c *core.Command) []byte {
-	v, err := cc.AppendJSON(nil, c)
-	if err != nil {
-		panic(fmt.Sprintf("detect: encoding command %s: %v", c.CommandID, err))
-	}
-	return v
-}
-
 func (s *sink) Event(e *event.Event) {
-	e.Lineage = event.Lineage{Topic: s.p.cfg.EventsTopic, Partition: s.part.id, Offset: -1}
-	var v []byte
-	hdr := hdrEventAvro
-	if s.p.cfg.Encoding == JSON {
-		v, hdr = event.AppendJSON(make([]byte, 0, 512), e), hdrJSON
-	} else {
-		v = s.p.avro.Append(make([]byte, 0, 384), e)
-	}
-	s.out.Emit(&kgo.Record{Topic: s.p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: v, Headers: hdr, Timestamp: s.ts})
+	e.Lineage = event.Lineage{Topic: s.p.cfg.Events.Topic(), Partition: s.part.id, Offset: -1}
+	s.out.Emit(s.p.cfg.Events.Record(e, s.ts))
 	s.p.byType[e.Type.Name]++
 }

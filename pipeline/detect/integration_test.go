@@ -68,8 +68,15 @@ type topics struct{ events, notifications, state, dlq string }
 func start(t *testing.T, brokers []string, tp topics, txnID string, wrap func(*detect.Processor) pipeline.Processor) *instance {
 	t.Helper()
 	rs := &countingRestorer{KafkaRestorer: detect.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}}
-	proc, err := detect.New(detect.Config{EventsTopic: tp.events, NotificationsTopic: tp.notifications,
-		StateTopic: tp.state, Restorer: rs})
+	events, err := codec.NewEventEncoder(context.Background(), tp.events, codec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands, err := codec.NewCommandEncoder(context.Background(), tp.notifications, codec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc, err := detect.New(detect.Config{Events: events, Commands: commands, StateTopic: tp.state, Restorer: rs})
 	if err != nil {
 		t.Fatal(err)
 	}

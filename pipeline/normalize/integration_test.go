@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/internal/kafkatest"
 	"github.com/wismo/wismo/normalizers"
@@ -46,7 +47,7 @@ type instance struct {
 
 func start(t *testing.T, brokers []string, group, txnID string, inputs []string, bindings []normalize.Binding, events, dlq string, wrap func(pipeline.Processor) pipeline.Processor) *instance {
 	t.Helper()
-	proc, err := normalize.New(normalize.Config{Bindings: bindings, EventsTopic: events, Encoding: normalize.JSON})
+	proc, err := normalize.New(normalize.Config{Bindings: bindings, Events: encoder(t, events, codec.JSON)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestRealBrokerAccounting(t *testing.T) {
 		{Topic: rawFedEx, Carrier: "fedex", Format: normalizers.JSON},
 		{Topic: rawAvro, Carrier: normalizers.GenericCarrier, Format: normalizers.Avro},
 	}
-	proc, err := normalize.New(normalize.Config{Bindings: bindings, EventsTopic: events, Encoding: normalize.JSON, MaxPayload: 512 << 10})
+	proc, err := normalize.New(normalize.Config{Bindings: bindings, Events: encoder(t, events, codec.JSON), MaxPayload: 512 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
@@ -23,31 +24,18 @@ type Binding struct {
 	Format  normalizers.Format
 }
 
-// Encoding is how events are written to the events topic.
-type Encoding string
-
-const (
-	// Avro is plain Avro binary; the schema's full name is in the
-	// "avro.schema" header (or Confluent framing when a registry is set).
-	Avro Encoding = "avro"
-	// JSON is the contract's JSON, one event per record.
-	JSON Encoding = "json"
-)
-
 // Config configures the stage's processor.
 type Config struct {
-	Bindings    []Binding
-	EventsTopic string
-	Encoding    Encoding
+	Bindings []Binding
+	// Events writes the events topic (its topic, encoding and framing);
+	// required.
+	Events *codec.EventEncoder
 	// MaxPayload rejects larger raw records as too_large.
 	MaxPayload int
 	// Now is the processing clock; nil means time.Now.
 	Now func() time.Time
 	// Metrics, when set, receives the unmapped-code and assumed-UTC counts.
 	Metrics *pipeline.Metrics
-	// Registry, when set, frames Avro records in the Confluent wire format
-	// with the schema id it registered.
-	Registry *SchemaRegistry
 	// RememberScans, when positive, is how many event ids the processor
 	// remembers of what went out in committed transactions, so that a
 	// scan a poller sends again in every poll (the whole history each
@@ -62,8 +50,6 @@ type Processor struct {
 	cfg      Config
 	bindings map[string]bound
 	batch    *normalizers.Batch
-	avro     *event.AvroEncoder // nil when the encoding is JSON
-	prefix   []byte             // Confluent framing: magic byte and schema id
 
 	// counts of the batch in progress, published when it commits
 	unmapped   map[codeKey]int
@@ -83,14 +69,8 @@ type bound struct {
 // New checks the bindings (an unknown carrier or format is a config error
 // that names the binding and the known carriers) and builds the processor.
 func New(cfg Config) (*Processor, error) {
-	if cfg.EventsTopic == "" {
-		return nil, fmt.Errorf("normalize: no events topic")
-	}
-	if cfg.Encoding == "" {
-		cfg.Encoding = Avro
-	}
-	if cfg.Encoding != Avro && cfg.Encoding != JSON {
-		return nil, fmt.Errorf("normalize: unknown encoding %q (want avro or json)", cfg.Encoding)
+	if cfg.Events == nil {
+		return nil, fmt.Errorf("normalize: no events encoder")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -119,20 +99,6 @@ func New(cfg Config) (*Processor, error) {
 	}
 	if len(p.bindings) == 0 {
 		return nil, fmt.Errorf("normalize: no raw topic bindings")
-	}
-	if cfg.Encoding == Avro {
-		c, err := event.NewAvroCodec() // for the schema text the registry needs
-		if err != nil {
-			return nil, err
-		}
-		p.avro = &event.AvroEncoder{}
-		if cfg.Registry != nil {
-			id, err := cfg.Registry.Register(cfg.EventsTopic+"-value", c.Schema())
-			if err != nil {
-				return nil, err
-			}
-			p.prefix = ConfluentPrefix(id)
-		}
 	}
 	return p, nil
 }
@@ -168,11 +134,6 @@ func (p *Processor) Topics() []string {
 	return out
 }
 
-var (
-	hdrAvro = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/avro")}, {Key: "avro.schema", Value: []byte("io.wismo.v1.ShipmentEvent")}}
-	hdrJSON = []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/json")}}
-)
-
 // Process implements pipeline.Processor.
 func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 	b, ok := p.bindings[rec.Topic]
@@ -206,27 +167,17 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 			}
 			p.resent.add(e.ID)
 		}
-		var (
-			val []byte
-			hdr []kgo.RecordHeader
-		)
 		// Keys are cloned: the event's strings are reused by the next record.
 		if e.Type == taxonomy.Unmapped {
 			p.unmapped[codeKey{strings.Clone(e.Carrier), strings.Clone(e.Raw.Code)}]++
 		} else if e.TZSource == event.TZAssumedUTC && e.Type != taxonomy.Pending {
 			p.assumedUTC[strings.Clone(e.Carrier)]++
 		}
-		if p.avro != nil {
-			val = p.avro.Append(append(make([]byte, 0, 640), p.prefix...), e)
-			hdr = hdrAvro
-		} else {
-			val = event.AppendJSON(make([]byte, 0, 1024), e)
-			hdr = hdrJSON
-		}
 		// The raw record's timestamp carries on: downstream, it is when the
 		// scan reached the pipeline (the detect stage's clock while catching
-		// up; end-to-end latency for whoever measures it).
-		out.Emit(&kgo.Record{Topic: p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: val, Headers: hdr, Timestamp: rec.Timestamp})
+		// up; end-to-end latency for whoever measures it). The record holds
+		// copies: the event's strings are reused by the next record.
+		out.Emit(p.cfg.Events.Record(e, rec.Timestamp))
 	}
 	for _, r := range p.batch.Rejected {
 		out.PartialDeadLetter(rec, string(r.Kind), r.Error())

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 	_ "github.com/wismo/wismo/normalizers/ups"
@@ -28,7 +29,7 @@ func fixture(t *testing.T, name string) []byte {
 }
 
 func TestBindingsAreValidated(t *testing.T) {
-	_, err := normalize.New(normalize.Config{EventsTopic: "e", Bindings: []normalize.Binding{{Topic: "raw.x", Carrier: "pony-express"}}})
+	_, err := normalize.New(normalize.Config{Events: encoder(t, "e", codec.Avro), Bindings: []normalize.Binding{{Topic: "raw.x", Carrier: "pony-express"}}})
 	if err == nil {
 		t.Fatal("unknown carrier accepted")
 	}
@@ -72,9 +73,9 @@ func TestStageAccounting(t *testing.T) {
 		}
 	}
 	proc, err := normalize.New(normalize.Config{
-		Bindings:    []normalize.Binding{{Topic: "raw.ups", Carrier: "ups", Format: normalizers.JSON}},
-		EventsTopic: "events", Encoding: normalize.Avro,
-		Now: func() time.Time { return time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) },
+		Bindings: []normalize.Binding{{Topic: "raw.ups", Carrier: "ups", Format: normalizers.JSON}},
+		Events:   encoder(t, "events", codec.Avro),
+		Now:      func() time.Time { return time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -170,4 +171,13 @@ func TestStageAccounting(t *testing.T) {
 	if !kinds["decode"] || !kinds["invalid_tracking_number"] {
 		t.Errorf("dead-letter kinds %v, want decode and invalid_tracking_number", kinds)
 	}
+}
+
+func encoder(t testing.TB, topic string, enc codec.Encoding) *codec.EventEncoder {
+	t.Helper()
+	e, err := codec.NewEventEncoder(context.Background(), topic, codec.Options{Encoding: enc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/pipeline/normalize"
 )
@@ -44,7 +45,7 @@ func times(t *testing.T, out *pipeline.Output) []string {
 // record shows in the events topic), and the scans of an aborted batch
 // were never sent, so they go out when the batch is read again.
 func TestResentScansGoOutOnce(t *testing.T) {
-	p, err := normalize.New(normalize.Config{EventsTopic: "events", Encoding: normalize.JSON, RememberScans: 100,
+	p, err := normalize.New(normalize.Config{Events: encoder(t, "events", codec.JSON), RememberScans: 100,
 		Bindings: []normalize.Binding{{Topic: "raw.ups", Carrier: "ups"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func TestResentScansGoOutOnce(t *testing.T) {
 
 // With RememberScans 0 every scan of every payload goes out.
 func TestRememberScansOff(t *testing.T) {
-	p, err := normalize.New(normalize.Config{EventsTopic: "events", Encoding: normalize.JSON,
+	p, err := normalize.New(normalize.Config{Events: encoder(t, "events", codec.JSON),
 		Bindings: []normalize.Binding{{Topic: "raw.ups", Carrier: "ups"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +104,7 @@ func TestRememberScansOff(t *testing.T) {
 // A full memory starts over: forgotten scans go out again (consumers drop
 // them by event id), none is held back.
 func TestResentMemoryStartsOver(t *testing.T) {
-	p, err := normalize.New(normalize.Config{EventsTopic: "events", Encoding: normalize.JSON, RememberScans: 2,
+	p, err := normalize.New(normalize.Config{Events: encoder(t, "events", codec.JSON), RememberScans: 2,
 		Bindings: []normalize.Binding{{Topic: "raw.ups", Carrier: "ups"}}})
 	if err != nil {
 		t.Fatal(err)

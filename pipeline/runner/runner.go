@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/config"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
@@ -37,8 +38,12 @@ type Runner struct {
 	metrics *pipeline.Metrics
 	stages  []*pipeline.Stage // the transactional stages
 	all     []stage           // every stage, the sink included
-	srv     *http.Server
-	ln      net.Listener
+	// The writers of the events and notifications topics, built once and
+	// shared by every stage that writes them, so a topic has one framing.
+	events   *codec.EventEncoder
+	commands *codec.CommandEncoder
+	srv      *http.Server
+	ln       net.Listener
 }
 
 // stage is what the runner needs of a stage: the transactional stages and
@@ -62,6 +67,9 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 		if err := r.createTopics(ctx, kopts); err != nil {
 			return nil, err
 		}
+	}
+	if err := r.encoders(ctx); err != nil {
+		return nil, err
 	}
 	for _, name := range cfg.Stages {
 		switch name {
@@ -88,6 +96,32 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 		}
 	}
 	return r, nil
+}
+
+// encoders builds the writers the configured stages need: events for
+// normalize and detect (its synthetic events), commands for detect. With
+// schema_registry.url set, each registers its schema under its topic's
+// subject first, and writes the Confluent wire format.
+func (r *Runner) encoders(ctx context.Context) error {
+	enc, err := codec.ParseEncoding(r.cfg.Encoding)
+	if err != nil {
+		return err
+	}
+	o := codec.Options{Encoding: enc}
+	if sr := r.cfg.SchemaRegistry; sr.URL != "" {
+		o.Registry = &codec.Registry{URL: sr.URL, Username: sr.Username, Password: sr.Password}
+	}
+	if slices.Contains(r.cfg.Stages, "normalize") || slices.Contains(r.cfg.Stages, "detect") {
+		if r.events, err = codec.NewEventEncoder(ctx, r.cfg.Topics.Events, o); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(r.cfg.Stages, "detect") {
+		if r.commands, err = codec.NewCommandEncoder(ctx, r.cfg.Topics.Notifications, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sinkStage builds the ClickHouse sink, after applying the schema when
@@ -131,8 +165,7 @@ func (r *Runner) detectStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 		}
 	}
 	proc, err := detect.New(detect.Config{
-		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, StateTopic: r.cfg.Topics.State,
-		Encoding: detect.Encoding(r.cfg.Encoding), Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
+		Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
 		Restorer: detect.KafkaRestorer{Opts: kopts}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
 	})
 	if err != nil {
@@ -148,11 +181,8 @@ func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 		bindings = append(bindings, normalize.Binding{Topic: b.Topic, Carrier: b.Carrier, Format: normalizers.Format(b.Format)})
 	}
 	ncfg := normalize.Config{
-		Bindings: bindings, EventsTopic: r.cfg.Topics.Events, Encoding: normalize.Encoding(r.cfg.Encoding),
+		Bindings: bindings, Events: r.events,
 		MaxPayload: r.cfg.Normalize.MaxPayloadBytes, Metrics: r.metrics, RememberScans: r.cfg.Normalize.RememberScans,
-	}
-	if sr := r.cfg.SchemaRegistry; sr.URL != "" {
-		ncfg.Registry = &normalize.SchemaRegistry{URL: sr.URL, Username: sr.Username, Password: sr.Password}
 	}
 	proc, err := normalize.New(ncfg)
 	if err != nil {

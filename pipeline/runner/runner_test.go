@@ -3,23 +3,20 @@ package runner_test
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/wismo/wismo/config"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/internal/kafkatest"
+	"github.com/wismo/wismo/internal/registrytest"
 	_ "github.com/wismo/wismo/normalizers/all"
 	"github.com/wismo/wismo/pipeline/runner"
 	"go.uber.org/zap"
@@ -45,41 +42,24 @@ func TestRunnerEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	var registered string
-	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		registered = r.URL.Path
-		var body map[string]string
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || !strings.Contains(body["schema"], "ShipmentEvent") {
-			http.Error(w, "bad schema", http.StatusUnprocessableEntity)
-			return
-		}
-		_, _ = w.Write([]byte(`{"id":42}`))
-	}))
-	defer registry.Close()
+	registry := registrytest.New(t)
 
-	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
-	config.Flags(fs)
-	if err := fs.Parse([]string{"--raw", "raw.ups=ups:json", "--instance-id", "test-1", "--http-addr", "127.0.0.1:0", "--stages", "normalize,detect"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(fs, []string{
+	cfg := runConfig(t, []string{"--raw", "raw.ups=ups:json", "--instance-id", "test-1", "--http-addr", "127.0.0.1:0", "--stages", "normalize,detect"}, []string{
 		"WISMO_KAFKA_BROKERS=" + strings.Join(cluster.ListenAddrs(), ","),
 		"WISMO_SCHEMA_REGISTRY_URL=" + registry.URL,
 		"WISMO_TOPICS_PARTITIONS=2",
 		"WISMO_TOPICS_REPLICATION_FACTOR=1",
 		"WISMO_KAFKA_GROUP_PREFIX=acme-wismo",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	r, err := runner.New(ctx, cfg, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if registered != "/subjects/shipments.events.v1-value/versions" {
-		t.Errorf("registered under %q", registered)
+	id, _ := registry.ID("shipments.events.v1-value")
+	if got := strings.Join(registry.Subjects(), ","); got != "shipments.events.v1-value,shipments.notifications.v1-value" {
+		t.Errorf("registered %s", got)
 	}
 	addr, err := r.Serve()
 	if err != nil {
@@ -120,8 +100,8 @@ func TestRunnerEndToEnd(t *testing.T) {
 	}
 	codec, _ := event.NewAvroCodec()
 	for _, rec := range got {
-		if len(rec.Value) < 5 || rec.Value[0] != 0 || binary.BigEndian.Uint32(rec.Value[1:5]) != 42 {
-			t.Fatalf("record is not in the Confluent wire format with schema id 42: % x", rec.Value[:5])
+		if len(rec.Value) < 5 || rec.Value[0] != 0 || int32(binary.BigEndian.Uint32(rec.Value[1:5])) != id {
+			t.Fatalf("record is not in the Confluent wire format with schema id %d: % x", id, rec.Value[:5])
 		}
 		var e event.Event
 		if err := codec.Decode(rec.Value[5:], &e); err != nil {

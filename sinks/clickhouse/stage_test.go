@@ -102,7 +102,11 @@ func produceFixture(t *testing.T, brokers []string, eventsTopic, notesTopic stri
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	cc, err := codec.NewCommands()
+	avroCmds, err := codec.NewCommandEncoder(context.Background(), notesTopic, codec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonCmds, err := codec.NewCommandEncoder(context.Background(), notesTopic, codec.Options{Encoding: codec.JSON})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,17 +124,15 @@ func produceFixture(t *testing.T, brokers []string, eventsTopic, notesTopic stri
 	}
 	if cmds {
 		for i := range f.cmds {
-			c := &f.cmds[i]
-			var v []byte
-			if i%2 == 0 {
-				v, err = cc.AppendAvro(nil, c)
-			} else {
-				v, err = cc.AppendJSON(nil, c)
+			cc := avroCmds
+			if i%2 == 1 {
+				cc = jsonCmds
 			}
+			r, err := cc.Record(&f.cmds[i], time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs = append(recs, &kgo.Record{Topic: notesTopic, Key: []byte(c.ShipmentID), Value: v})
+			recs = append(recs, r)
 		}
 	}
 	if junk {
