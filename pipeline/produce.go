@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -140,8 +141,11 @@ func (s *Stage) poison(fs []inputFailure) error {
 		clear(s.poisoned)
 	}
 	levels := len(s.cfg.Limits.DeadLetterCaps())
+	// A broker refuses a whole batch: a hook's record may have shared one
+	// with an input's. Only when no input's record failed is it the hook's.
+	inputFailed := slices.ContainsFunc(fs, func(f inputFailure) bool { return f.input != nil && permanent(f.err) })
 	for _, f := range fs {
-		if !permanent(f.err) {
+		if !permanent(f.err) || f.input == nil && inputFailed {
 			continue
 		}
 		if f.input == nil {

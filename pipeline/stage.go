@@ -284,9 +284,10 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 	for _, sk := range skips {
 		out.reset()
 		s.deadLetterSkipped(sk, out)
-		w.inputs = append(w.inputs, srcKey{sk.Topic, sk.Partition, sk.Offset})
+		// No record of it will come again to be dead-lettered another
+		// way: if even this placeholder is refused, the stage stops.
 		for _, r := range out.Records {
-			w.produce(ctx, s.sess, r, len(w.inputs)-1)
+			w.produce(ctx, s.sess, r, -1)
 		}
 		s.stats.record(out, 0)
 	}
