@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -48,6 +47,14 @@ type PartitionKeeper interface {
 	Revoked(topic string, partitions []int32)
 }
 
+// TopicCarrier is implemented by processors that know the carrier of an
+// input topic's records without reading them (normalize: a raw topic is
+// bound to one carrier). The stage labels the dead letters it makes itself
+// with it.
+type TopicCarrier interface {
+	CarrierOf(topic string) string
+}
+
 // Output collects what one input record becomes.
 type Output struct {
 	Records []*kgo.Record
@@ -60,6 +67,7 @@ type Output struct {
 	Partial int
 
 	deadLetterTopic string
+	maxValue        int // dead letters keep at most this much of a value; 0: all
 	deadKind        string
 	partialKinds    []string
 }
@@ -73,7 +81,8 @@ func (o *Output) Emit(r *kgo.Record) { o.Records = append(o.Records, r) }
 func (o *Output) DeadLetter(src *kgo.Record, kind, msg string) {
 	o.Dead = true
 	o.deadKind = kind
-	o.Records = append(o.Records, o.deadLetter(src, kind, msg, false))
+	d := FromRecord(src, kind, msg, o.Carrier)
+	o.Records = append(o.Records, d.Record(o.deadLetterTopic, o.valueCap()))
 }
 
 // PartialDeadLetter records that part of src was rejected while the rest of
@@ -81,36 +90,18 @@ func (o *Output) DeadLetter(src *kgo.Record, kind, msg string) {
 func (o *Output) PartialDeadLetter(src *kgo.Record, kind, msg string) {
 	o.Partial++
 	o.partialKinds = append(o.partialKinds, kind)
-	o.Records = append(o.Records, o.deadLetter(src, kind, msg, true))
+	d := FromRecord(src, kind, msg, o.Carrier)
+	d.Partial = true
+	o.Records = append(o.Records, d.Record(o.deadLetterTopic, o.valueCap()))
 }
 
-func (o *Output) deadLetter(src *kgo.Record, kind, msg string, partial bool) *kgo.Record {
-	h := []kgo.RecordHeader{
-		{Key: "error", Value: []byte(oneLine(msg))},
-		{Key: "error_kind", Value: []byte(kind)},
-		{Key: "source_topic", Value: []byte(src.Topic)},
-		{Key: "source_partition", Value: strconv.AppendInt(nil, int64(src.Partition), 10)},
-		{Key: "source_offset", Value: strconv.AppendInt(nil, src.Offset, 10)},
-		{Key: "carrier", Value: []byte(o.Carrier)},
+// valueCap is how much of a source value a dead letter keeps: what the
+// stage's limits allow, or everything outside a stage (maxValue unset).
+func (o *Output) valueCap() int {
+	if o.maxValue <= 0 {
+		return -1
 	}
-	if partial {
-		h = append(h, kgo.RecordHeader{Key: "partial", Value: []byte("true")})
-	}
-	return &kgo.Record{Topic: o.deadLetterTopic, Key: src.Key, Value: src.Value, Headers: h}
-}
-
-// oneLine keeps the error header to one line, as the contract says.
-func oneLine(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c == '\n' || c == '\r' {
-			b[i] = ' '
-		}
-	}
-	if len(b) > 1000 {
-		b = append(b[:997], "..."...)
-	}
-	return string(b)
+	return o.maxValue
 }
 
 func (o *Output) reset() {

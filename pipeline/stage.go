@@ -35,6 +35,9 @@ type StageConfig struct {
 	// TickInterval is how often a Ticker processor is asked whether time
 	// brought work; 0 means 1 s.
 	TickInterval time.Duration
+	// Limits size the producer, the decompression bound and the dead
+	// letters after normalize.max_payload_bytes.
+	Limits Limits
 }
 
 // Stage is a running consume-transform-produce loop.
@@ -54,6 +57,13 @@ type Stage struct {
 	// revokedSinceEnd is set when partitions were revoked or lost after
 	// the session's last End (see endSession).
 	revokedSinceEnd atomic.Bool
+	// poisoned are inputs whose outputs could not be produced (produce.go);
+	// only the stage's goroutine touches it.
+	poisoned map[srcKey]poisoned
+	// skips are batches too large to decompress, waiting to be
+	// dead-lettered and skipped (skip.go).
+	skipMu sync.Mutex
+	skips  map[topicPartition]skip
 }
 
 // NewStage connects a stage; Run starts it.
@@ -70,7 +80,8 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 	if cfg.TickInterval <= 0 {
 		cfg.TickInterval = time.Second
 	}
-	s := &Stage{cfg: cfg, proc: proc, stats: newStats(), log: cfg.Logger.With(zap.String("stage", cfg.Name))}
+	s := &Stage{cfg: cfg, proc: proc, stats: newStats(), log: cfg.Logger.With(zap.String("stage", cfg.Name)),
+		poisoned: map[srcKey]poisoned{}, skips: map[topicPartition]skip{}}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumerGroup(cfg.Group),
@@ -114,17 +125,20 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			s.assigned.Add(-int32(count(m)))
 			s.log.Info("partitions revoked", zap.Any("partitions", m))
+			s.dropSkips(m)
 			s.revoke(m)
 			s.revokedSinceEnd.Store(true)
 		}),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			s.assigned.Add(-int32(count(m)))
 			s.log.Warn("partitions lost", zap.Any("partitions", m))
+			s.dropSkips(m)
 			s.revoke(m)
 			s.revokedSinceEnd.Store(true)
 		}),
 	}
-	opts = append(opts, cfg.ClientOpts...)
+	// The limits first, so that ClientOpts may override them.
+	opts = append(append(cfg.Limits.ClientOpts(), opts...), cfg.ClientOpts...)
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %s: %w", cfg.Name, err)
@@ -195,6 +209,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	}
 	var out Output
 	out.deadLetterTopic = s.cfg.DeadLetterTopic
+	out.maxValue = s.cfg.Limits.Payload()
 	ticker, _ := s.proc.(Ticker)
 	_, keeper := s.proc.(PartitionKeeper)
 	for {
@@ -202,7 +217,7 @@ func (s *Stage) Run(ctx context.Context) error {
 			return *errp
 		}
 		pollCtx, cancel := ctx, context.CancelFunc(func() {})
-		if ticker != nil || keeper {
+		if ticker != nil || keeper || s.hasSkips() {
 			// Wake up at least every TickInterval: deadlines are due
 			// whether or not records come, and a revocation must be
 			// settled while idle (endSession).
@@ -218,8 +233,9 @@ func (s *Stage) Run(ctx context.Context) error {
 				s.log.Warn("fetch error", zap.String("topic", topic), zap.Int32("partition", p), zap.Error(err))
 			}
 		})
+		s.noteSkips(fetches)
 		tick := ticker != nil && ticker.Due(time.Now())
-		if fetches.NumRecords() == 0 && !tick {
+		if fetches.NumRecords() == 0 && !tick && !s.hasSkips() {
 			if keeper && s.revokedSinceEnd.Load() {
 				if err := s.endSession(); err != nil {
 					return err
@@ -235,6 +251,13 @@ func (s *Stage) Run(ctx context.Context) error {
 
 // batch runs one transaction. Its context is not the caller's: a batch in
 // hand when shutdown starts is finished and committed, not abandoned.
+//
+// It commits only when every record it produced was written: it flushes,
+// waits for every promise, and aborts on any failure (the batch is then
+// read again). An input whose outputs failed for good (too large for the
+// topic) is remembered and becomes a dead letter the next time it is read,
+// with less of its value at each further failure, so a record that cannot
+// be written never holds its partition.
 func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -242,24 +265,12 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 	if err := s.sess.Begin(); err != nil {
 		return fmt.Errorf("pipeline: %s: begin transaction: %w", s.cfg.Name, err)
 	}
-	var (
-		produceErr error
-		mu         sync.Mutex
-	)
-	promise := func(r *kgo.Record, err error) {
-		if err != nil {
-			mu.Lock()
-			if produceErr == nil {
-				produceErr = err
-			}
-			mu.Unlock()
-		}
-	}
+	w := newTxnWatch()
 	// produceAll sends what a hook (tick, flush) put in out; those records
 	// belong to no input record, so they are not in the accounting.
 	produceAll := func() {
 		for _, r := range out.Records {
-			s.sess.Produce(ctx, r, promise)
+			w.produce(ctx, s.sess, r, -1)
 		}
 	}
 	if tick {
@@ -269,34 +280,81 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 		s.proc.(Ticker).Tick(time.Now(), out)
 		produceAll()
 	}
+	skips := s.pendingSkips()
+	for _, sk := range skips {
+		out.reset()
+		s.deadLetterSkipped(sk, out)
+		// No record of it will come again to be dead-lettered another
+		// way: if even this placeholder is refused, the stage stops.
+		for _, r := range out.Records {
+			w.produce(ctx, s.sess, r, -1)
+		}
+		s.stats.record(out, 0)
+	}
 	fetches.EachRecord(func(rec *kgo.Record) {
 		s.polled.Add(1)
 		out.reset()
-		s.proc.Process(rec, out)
+		key := srcKey{rec.Topic, rec.Partition, rec.Offset}
+		p, poisoned := s.poisoned[key]
+		if poisoned {
+			// Alone in its batches: what came before goes out first.
+			_ = s.sess.Client().Flush(ctx)
+		}
+		if poisoned && p.level >= 0 {
+			s.deadLetterPoisoned(rec, p, out)
+		} else {
+			s.proc.Process(rec, out)
+		}
+		w.inputs = append(w.inputs, key)
 		produced := int64(0)
 		for _, r := range out.Records {
 			if r.Topic != s.cfg.DeadLetterTopic {
 				produced++
 			}
-			s.sess.Produce(ctx, r, promise)
+			w.produce(ctx, s.sess, r, len(w.inputs)-1)
 		}
 		s.stats.record(out, produced)
+		if poisoned {
+			_ = s.sess.Client().Flush(ctx)
+		}
 	})
 	if f, ok := s.proc.(Flusher); ok {
 		out.reset()
 		f.Flush(out)
 		produceAll()
 	}
-	mu.Lock()
 	try := kgo.TryCommit
-	if produceErr != nil {
-		try = kgo.TryAbort
-		s.log.Warn("produce failed; aborting the batch", zap.Error(produceErr))
+	var fatal error // the batch aborts, then the stage stops
+	err := s.sess.Client().Flush(ctx)
+	if err == nil {
+		err = w.wait(ctx)
 	}
-	mu.Unlock()
+	if err != nil {
+		try = kgo.TryAbort
+		s.log.Warn("flushing the batch did not finish; aborting it", zap.Error(err))
+		cancel()
+		ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+	} else if fs := w.failures(); len(fs) > 0 {
+		try = kgo.TryAbort
+		s.log.Warn("produce failed; aborting the batch", zap.Int("failed", len(fs)), zap.Error(fs[0].err))
+		fatal = s.poison(fs)
+	}
 	s.revokedSinceEnd.Store(false) // this End settles any revocation so far
-	committed, err := s.sess.End(ctx, try)
+	endCtx := ctx
+	var before map[string]map[int32]kgo.EpochOffset
+	if len(skips) > 0 {
+		before = s.sess.Client().UncommittedOffsets()
+		endCtx = kgo.PreTxnCommitFnContext(ctx, commitPast(skips))
+	}
+	committed, err := s.sess.End(endCtx, try)
 	s.stats.settle(committed, s.cfg.Name, s.cfg.Metrics)
+	s.settleSkips(skips, committed, before)
+	if committed {
+		for _, k := range w.inputs {
+			delete(s.poisoned, k)
+		}
+	}
 	if be, ok := s.proc.(BatchEnder); ok {
 		be.EndBatch(committed)
 	}
@@ -309,6 +367,9 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 	}
 	if err != nil {
 		return fmt.Errorf("pipeline: %s: end transaction: %w", s.cfg.Name, err)
+	}
+	if fatal != nil {
+		return fatal
 	}
 	s.log.Debug("batch", zap.Int("records", fetches.NumRecords()), zap.Bool("committed", committed),
 		zap.Duration("took", time.Since(start)))

@@ -137,6 +137,27 @@ func Produce(t testing.TB, brokers []string, recs []*kgo.Record) {
 	}
 }
 
+// ProduceCompressed writes recs one at a time, each in a zstd batch of its
+// own and up to 96 MiB before compression: a payload far over a topic's
+// max.message.bytes still reaches it when it compresses well, as an
+// attacker's would.
+func ProduceCompressed(t testing.TB, brokers []string, recs []*kgo.Record) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerBatchCompression(kgo.ZstdCompression()),
+		kgo.ProducerBatchMaxBytes(96<<20), kgo.MaxBufferedBytes(256<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, r := range recs {
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatalf("produce %d bytes to %s: %v", len(r.Value), r.Topic, err)
+		}
+	}
+}
+
 // ReadAll reads what topic holds now, read_committed: it stops at the first
 // second with nothing new. Use ReadCommitted to wait for an exact count.
 func ReadAll(t testing.TB, brokers []string, topic string) []*kgo.Record {

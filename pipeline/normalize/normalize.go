@@ -125,6 +125,15 @@ func (p *Processor) EndBatch(committed bool) {
 	clear(p.resentN)
 }
 
+// CarrierOf implements pipeline.TopicCarrier: a raw topic is bound to one
+// carrier ("" for a topic not bound).
+func (p *Processor) CarrierOf(topic string) string {
+	if b, ok := p.bindings[topic]; ok {
+		return b.n.Carrier()
+	}
+	return ""
+}
+
 // Topics lists the bound raw topics.
 func (p *Processor) Topics() []string {
 	out := make([]string, 0, len(p.bindings))

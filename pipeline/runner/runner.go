@@ -153,6 +153,7 @@ func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage,
 		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: r.group("sink"),
 		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, DeadLetterTopic: r.cfg.Topics.DeadLetter,
 		ClientOpts: kopts, Logger: r.log.With(zap.String("stage", "sink")), Registerer: r.metrics.Registry,
+		Limits: r.limits(),
 	})
 }
 
@@ -166,7 +167,7 @@ func (r *Runner) detectStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	}
 	proc, err := detect.New(detect.Config{
 		Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
-		Restorer: detect.KafkaRestorer{Opts: kopts}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
+		Restorer: detect.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
 	})
 	if err != nil {
 		return nil, err
@@ -206,7 +207,13 @@ func (r *Runner) stageConfig(name string, inputs []string, maxPollRecords int, k
 		ClientOpts:      kopts,
 		Logger:          r.log,
 		Metrics:         r.metrics,
+		Limits:          r.limits(),
 	}
+}
+
+// limits are the record sizes of every stage, from normalize.max_payload_bytes.
+func (r *Runner) limits() pipeline.Limits {
+	return pipeline.Limits{MaxPayload: r.cfg.Normalize.MaxPayloadBytes}
 }
 
 // group names a stage's consumer group: PREFIX-stage (kafka.group_prefix).
@@ -244,11 +251,15 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 		}
 		return nil
 	}
-	if err := create(plain, nil); err != nil {
+	// Every topic takes the largest record wismo writes (a dead letter of
+	// a payload at the limit), and raw topics the largest payload it reads.
+	configs := r.limits().TopicConfig()
+	if err := create(plain, configs); err != nil {
 		return err
 	}
 	compact := "compact"
-	return create([]string{t.State}, map[string]*string{"cleanup.policy": &compact})
+	configs["cleanup.policy"] = &compact
+	return create([]string{t.State}, configs)
 }
 
 // Stages returns the stages, for tests.

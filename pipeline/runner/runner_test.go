@@ -61,6 +61,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 	if got := strings.Join(registry.Subjects(), ","); got != "shipments.events.v1-value,shipments.notifications.v1-value" {
 		t.Errorf("registered %s", got)
 	}
+	checkTopicConfigs(t, ctx, cluster.ListenAddrs())
 	addr, err := r.Serve()
 	if err != nil {
 		t.Fatal(err)
@@ -127,5 +128,33 @@ func TestRunnerEndToEnd(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The topics the runner creates take the largest record wismo writes
+// (a dead letter of a payload at normalize.max_payload_bytes, 4 MiB, plus
+// 64 KiB for key and headers), not the broker's 1 MiB default.
+func checkTopicConfigs(t *testing.T, ctx context.Context, brokers []string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	topics := []string{"raw.ups", "shipments.events.v1", "shipments.deadletter.v1", "shipments.notifications.v1", "shipments.state.v1"}
+	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, topics...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rc := range rcs {
+		got := map[string]string{}
+		for _, c := range rc.Configs {
+			if c.Value != nil {
+				got[c.Key] = *c.Value
+			}
+		}
+		if got["max.message.bytes"] != "4259840" || rc.Name == "shipments.state.v1" && got["cleanup.policy"] != "compact" {
+			t.Errorf("topic %s: max.message.bytes %q, cleanup.policy %q", rc.Name, got["max.message.bytes"], got["cleanup.policy"])
+		}
 	}
 }

@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/pipeline"
 	"go.uber.org/zap"
 )
 
@@ -44,6 +47,9 @@ type StageConfig struct {
 	// Conn, when set, is used instead of connecting with ClickHouse's
 	// options (tests; custom dialing). The stage does not close it.
 	Conn Conn
+	// Limits size the dead letters, the producer and the decompression
+	// bound, as for the other stages.
+	Limits pipeline.Limits
 }
 
 // Stage consumes the events and notifications topics and inserts them into
@@ -74,7 +80,8 @@ type Stage struct {
 	evDec   *codec.Events
 	cmdDec  *codec.Commands
 
-	dead  []*kgo.Record // dead letters of the batch in hand
+	dead  []deadLetter    // dead letters of the batch in hand
+	skips []pipeline.Skip // batches too large to decompress, dead-lettered in dead
 	tally map[string]*[2]int
 
 	joined   atomic.Bool
@@ -159,7 +166,8 @@ func NewStage(cfg StageConfig) (*Stage, error) {
 			s.log.Warn("partitions lost", zap.Any("partitions", m))
 		}),
 	}
-	opts = append(opts, cfg.ClientOpts...)
+	// The limits first, so that ClientOpts may override them.
+	opts = append(append(cfg.Limits.ClientOpts(), opts...), cfg.ClientOpts...)
 	if s.cl, err = kgo.NewClient(opts...); err != nil {
 		if s.ownConn {
 			_ = s.conn.Close()
@@ -221,6 +229,9 @@ func (s *Stage) Run(ctx context.Context) error {
 					s.log.Warn("fetch error", zap.String("topic", topic), zap.Int32("partition", p), zap.Error(err))
 				}
 			})
+			for _, sk := range pipeline.TooLargeBatches(fetches, s.cfg.Limits, s.log) {
+				s.skipped(sk)
+			}
 			fetches.EachRecord(s.add)
 			s.m.Buffered.Set(float64(s.w.Len()))
 		}
@@ -281,27 +292,33 @@ func (s *Stage) count(topic string, outcome int) {
 	t[outcome]++
 }
 
+// deadLetter is a dead letter of the batch in hand; level counts the times
+// the topic refused it (each keeps less of the value).
+type deadLetter struct {
+	d     pipeline.DeadLetter
+	level int
+}
+
 // deadLetter keeps the record, unchanged, for the dead-letter topic, with the
 // contract's headers.
 func (s *Stage) deadLetter(rec *kgo.Record, kind string, err error) {
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	carrier, _, _ := strings.Cut(string(rec.Key), ":")
-	s.dead = append(s.dead, &kgo.Record{
-		Topic: s.cfg.DeadLetterTopic,
-		Key:   rec.Key,
-		Value: rec.Value,
-		Headers: []kgo.RecordHeader{
-			{Key: "error", Value: []byte(msg)},
-			{Key: "error_kind", Value: []byte(kind)},
-			{Key: "source_topic", Value: []byte(rec.Topic)},
-			{Key: "source_partition", Value: []byte(strconv.Itoa(int(rec.Partition)))},
-			{Key: "source_offset", Value: []byte(strconv.FormatInt(rec.Offset, 10))},
-			{Key: "carrier", Value: []byte(carrier)},
-		},
-	})
+	s.dead = append(s.dead, deadLetter{d: pipeline.FromRecord(rec, kind, err.Error(), carrier)})
 	s.count(rec.Topic, 1)
 	s.log.Warn("record dead-lettered", zap.String("topic", rec.Topic), zap.Int32("partition", rec.Partition),
 		zap.Int64("offset", rec.Offset), zap.String("error_kind", kind), zap.Error(err))
+}
+
+// skipped dead-letters a batch too large to decompress; commit moves past it.
+func (s *Stage) skipped(sk pipeline.Skip) {
+	for _, have := range s.skips {
+		if have.Topic == sk.Topic && have.Partition == sk.Partition && have.Offset == sk.Offset {
+			return
+		}
+	}
+	s.skips = append(s.skips, sk)
+	s.dead = append(s.dead, deadLetter{d: sk.DeadLetter("", s.cfg.Limits)})
+	s.count(sk.Topic, 1)
 }
 
 // store inserts the batch in hand and produces its dead letters, retrying
@@ -344,9 +361,23 @@ func (s *Stage) storeOnce() error {
 		s.m.Buffered.Set(0)
 	}
 	if len(s.dead) > 0 {
-		if err := s.cl.ProduceSync(ctx, s.dead...).FirstErr(); err != nil {
+		caps := s.cfg.Limits.DeadLetterCaps()
+		recs := make([]*kgo.Record, len(s.dead))
+		for i := range s.dead {
+			recs[i] = s.dead[i].d.Record(s.cfg.DeadLetterTopic, caps[min(s.dead[i].level, len(caps)-1)])
+		}
+		// ProduceSync waits for every record's result.
+		res := s.cl.ProduceSync(ctx, recs...)
+		if err := res.FirstErr(); err != nil {
 			s.m.DeadLetterErrs.Inc()
-			return fmt.Errorf("clickhouse sink: dead letters: %w", err)
+			for _, r := range res {
+				if errors.Is(r.Err, kerr.MessageTooLarge) || errors.Is(r.Err, kerr.RecordListTooLarge) {
+					// The topic takes less than the limits say: the
+					// next try keeps less of the value.
+					s.dead[slices.Index(recs, r.Record)].level++
+				}
+			}
+			return fmt.Errorf("clickhouse sink: dead letters to %s: %w", s.cfg.DeadLetterTopic, err)
 		}
 		clear(s.dead)
 		s.dead = s.dead[:0]
@@ -360,7 +391,23 @@ func (s *Stage) storeOnce() error {
 func (s *Stage) commit() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.cl.CommitUncommittedOffsets(ctx); err != nil {
+	err := s.cl.CommitUncommittedOffsets(ctx)
+	if err == nil && len(s.skips) > 0 {
+		// franz-go commits only offsets of records it returned: the
+		// skipped batches' are committed, then consumed past, here.
+		var res *kmsg.OffsetCommitResponse
+		s.cl.CommitOffsetsSync(ctx, pipeline.CommitOffsets(s.skips), func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, r *kmsg.OffsetCommitResponse, e error) {
+			res, err = r, e
+		})
+		if err == nil {
+			err = commitErr(res)
+		}
+		if err == nil {
+			pipeline.ResumePast(s.cl, s.skips, s.log)
+		}
+	}
+	s.skips = s.skips[:0]
+	if err != nil {
 		s.m.CommitErrors.Inc()
 		s.log.Warn("offset commit failed; the batch is stored and will be read again", zap.Error(err))
 	} else {
@@ -372,6 +419,21 @@ func (s *Stage) commit() {
 	}
 	clear(s.tally)
 	s.cl.AllowRebalance()
+}
+
+// commitErr is the first partition error of an offset commit.
+func commitErr(r *kmsg.OffsetCommitResponse) error {
+	if r == nil {
+		return nil
+	}
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return fmt.Errorf("topic %s partition %d: %w", t.Topic, p.Partition, err)
+			}
+		}
+	}
+	return nil
 }
 
 // drain stores the batch in hand on shutdown, for at most DrainTimeout.
