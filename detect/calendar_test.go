@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +125,47 @@ func TestEveryZoneEveryDayDeadlines(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An event of year 9999 made the engine loop: its time clamped to the end
+// of uint32, its deadlines too, and a deadline clamped to the time it fired
+// at was due again at once. Events outside the supported range change
+// nothing and are reported; the engine goes on with the others.
+func TestEventsOutsideTheSupportedRange(t *testing.T) {
+	testbound.Within(t, 30*time.Second, func() {
+		en := New(rules.Default())
+		c := &collect{}
+		for _, at := range []string{"9999-01-01T00:00:00Z", "9999-06-01T00:00:00Z", "1900-01-01T00:00:00Z", "2100-01-01T00:00:00Z"} {
+			e := scan("in_transit.picked_up", at, "PU")
+			if err := en.Apply(e, c); err == nil || !strings.Contains(err.Error(), "outside the supported range") {
+				t.Errorf("%s: Apply error %v, want the supported range", at, err)
+			}
+		}
+		if en.Len() != 0 || len(c.cmds) != 0 || !en.Now().Equal(time.Unix(0, 0).UTC()) {
+			t.Errorf("refused events changed the engine: %d shipments, %d commands, clock %s", en.Len(), len(c.cmds), en.Now())
+		}
+		if err := en.Apply(scan("in_transit.picked_up", "2026-11-16T21:00:00Z", "PU"), c); err != nil {
+			t.Fatal(err)
+		}
+		en.Advance(time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC), c)
+		want(t, c, "shipped", "stalled", "stalled", "expired")
+	})
+}
+
+// A changelog record with a time before the supported range is refused on
+// restore, as one past uint32 is.
+func TestUnmarshalStateRefusesTimesOutsideRange(t *testing.T) {
+	for _, v := range []uint32{5, uint32(event.MinTime.Unix() - 1)} {
+		s := State{LastScan: v}
+		var back State
+		if err := unmarshalState(MarshalState(nil, &s), &back, func(b []byte) string { return string(b) }); err == nil ||
+			!strings.Contains(err.Error(), "outside the supported range") {
+			t.Errorf("LastScan %d: %v", v, err)
+		}
+	}
+	s := State{LastScan: uint32(event.MinTime.Unix()), LastMove: math.MaxUint32}
+	var back State
+	if err := unmarshalState(MarshalState(nil, &s), &back, func(b []byte) string { return string(b) }); err != nil || back != s {
+		t.Errorf("times at the edges: %v %+v", err, back)
+	}
 }

@@ -220,8 +220,13 @@ var rank = map[string]int{
 
 // Apply takes one canonical event. The clock first advances to the event's
 // time (firing what was due before it), then the event updates the state
-// and may notify.
-func (e *Engine) Apply(ev *event.Event, out Sink) {
+// and may notify. An event dated outside the supported range
+// (event.CheckTime) changes nothing and is reported: the state's 32-bit
+// times cannot hold it. The decoders refuse such events already.
+func (e *Engine) Apply(ev *event.Event, out Sink) error {
+	if err := event.CheckTime(ev.OccurredAt); err != nil {
+		return fmt.Errorf("detect: event %s of %s: occurred_at %w", ev.ID, ev.ShipmentID(), err)
+	}
 	at := ev.OccurredAt.Unix()
 	if at > e.now && !e.wallClock {
 		e.Advance(ev.OccurredAt, out)
@@ -229,7 +234,7 @@ func (e *Engine) Apply(ev *event.Event, out Sink) {
 	id := ev.ShipmentID()
 	s := e.states[id]
 	if s != nil && s.seenBefore(ev.ID) {
-		return // a resent scan: already counted and told
+		return nil // a resent scan: already counted and told
 	}
 	e.touch(id, s)
 	if s == nil {
@@ -240,6 +245,7 @@ func (e *Engine) Apply(ev *event.Event, out Sink) {
 	e.update(s, ev)
 	e.decide(id, s, ev, out)
 	e.arm(id, s)
+	return nil
 }
 
 func (e *Engine) update(s *State, ev *event.Event) {

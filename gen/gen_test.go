@@ -423,3 +423,15 @@ func TestDeterministic(t *testing.T) {
 		t.Error("different seeds, same output")
 	}
 }
+
+// A start outside the supported range of event times is refused up front,
+// with the range in the error, instead of generating scans nothing accepts.
+func TestStartOutsideTheSupportedRange(t *testing.T) {
+	for _, start := range []time.Time{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2099, 12, 1, 0, 0, 0, 0, time.UTC)} {
+		err := gen.Options{Shipments: 1, Start: start}.Validate()
+		if err == nil || !strings.Contains(err.Error(), "outside the supported range") {
+			t.Errorf("start %s: %v", start, err)
+		}
+	}
+}

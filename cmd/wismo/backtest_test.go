@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +52,36 @@ func TestBacktestCubaFridayPickupFinishes(t *testing.T) {
 	}
 	if n := strings.Count(out, `"decided_at":"2026-03-12T19:00:00Z"`); n != 3 {
 		t.Errorf("%d stalls decided on Thursday 2026-03-12 15:00 in Havana, want 3:\n%s", n, out)
+	}
+}
+
+// Events of year 9999 hung `wismo backtest` (the detector's 32-bit times
+// wrapped); events of 1900 were taken. Each is now reported with its line
+// number and skipped, the other lines are run, and the exit status says
+// something was rejected.
+func TestBacktestRefusesDatesOutsideTheSupportedRange(t *testing.T) {
+	us := event.Location{City: "Chicago", Region: "IL", Country: "US"}
+	in := eventLine("dhl", "in_transit.picked_up", time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), us) +
+		eventLine("ups", "in_transit.picked_up", time.Date(9999, 3, 1, 0, 0, 0, 0, time.UTC), us) +
+		eventLine("fedex", "in_transit.picked_up", time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), us) +
+		eventLine("usps", "in_transit.picked_up", time.Date(2026, 11, 16, 21, 0, 0, 0, time.UTC), us)
+	out, errs, err := runBacktest(t, in)
+	if !errors.Is(err, errRejected) {
+		t.Errorf("err = %v, want errRejected", err)
+	}
+	for _, want := range []string{"stdin:1: ", "stdin:2: ", "stdin:3: "} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if n := strings.Count(errs, "outside the supported range 2000-01-01 .. 2099-12-31"); n != 3 {
+		t.Errorf("%d lines name the supported range, want 3:\n%s", n, errs)
+	}
+	if strings.Contains(errs, "stdin:4:") || !strings.Contains(out, `"trigger":"shipped"`) {
+		t.Errorf("the good line was not run:\nstdout %s\nstderr %s", out, errs)
+	}
+	_, _, err = runBacktest(t, in, "--until", "9999-01-01T00:00:00Z")
+	if err == nil || !strings.Contains(err.Error(), "--until: 9999-01-01T00:00:00Z is outside the supported range") {
+		t.Errorf("--until 9999: %v", err)
 	}
 }
