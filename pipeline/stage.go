@@ -35,6 +35,9 @@ type StageConfig struct {
 	// TickInterval is how often a Ticker processor is asked whether time
 	// brought work; 0 means 1 s.
 	TickInterval time.Duration
+	// StuckAfter bounds one batch: past it the stage is unhealthy (see
+	// watchdog.go); 0 means DefaultStuckAfter.
+	StuckAfter time.Duration
 }
 
 // Stage is a running consume-transform-produce loop.
@@ -54,6 +57,7 @@ type Stage struct {
 	// revokedSinceEnd is set when partitions were revoked or lost after
 	// the session's last End (see endSession).
 	revokedSinceEnd atomic.Bool
+	dog             *watchdog
 }
 
 // NewStage connects a stage; Run starts it.
@@ -71,6 +75,7 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 		cfg.TickInterval = time.Second
 	}
 	s := &Stage{cfg: cfg, proc: proc, stats: newStats(), log: cfg.Logger.With(zap.String("stage", cfg.Name))}
+	s.dog = newWatchdog(cfg.StuckAfter, s.log)
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumerGroup(cfg.Group),
@@ -188,6 +193,9 @@ func (s *Stage) Client() *kgo.Client { return s.sess.Client() }
 // transactional id, or out of retries).
 func (s *Stage) Run(ctx context.Context) error {
 	defer s.sess.Close()
+	stopDog := make(chan struct{})
+	defer close(stopDog)
+	go s.dog.watch(stopDog)
 	if s.cfg.Metrics != nil {
 		lagCtx, stopLag := context.WithCancel(ctx)
 		defer stopLag()
@@ -236,8 +244,10 @@ func (s *Stage) Run(ctx context.Context) error {
 // batch runs one transaction. Its context is not the caller's: a batch in
 // hand when shutdown starts is finished and committed, not abandoned.
 func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), BatchTimeout)
 	defer cancel()
+	s.dog.begin()
+	defer s.dog.end()
 	start := time.Now()
 	if err := s.sess.Begin(); err != nil {
 		return fmt.Errorf("pipeline: %s: begin transaction: %w", s.cfg.Name, err)
@@ -270,6 +280,7 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 		produceAll()
 	}
 	fetches.EachRecord(func(rec *kgo.Record) {
+		s.dog.record(rec)
 		s.polled.Add(1)
 		out.reset()
 		s.proc.Process(rec, out)
@@ -283,6 +294,7 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 		s.stats.record(out, produced)
 	})
 	if f, ok := s.proc.(Flusher); ok {
+		s.dog.enter(phaseFlush)
 		out.reset()
 		f.Flush(out)
 		produceAll()
@@ -295,6 +307,7 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 	}
 	mu.Unlock()
 	s.revokedSinceEnd.Store(false) // this End settles any revocation so far
+	s.dog.enter(phaseEnd)
 	committed, err := s.sess.End(ctx, try)
 	s.stats.settle(committed, s.cfg.Name, s.cfg.Metrics)
 	if be, ok := s.proc.(BatchEnder); ok {
