@@ -16,7 +16,7 @@
 // offset at u, which rises with u inside each of the zone's periods and
 // jumps at a change. The functions look for the first instant, at or after
 // some point, whose wall clock reaches a wanted time, walking the zone's
-// periods forward with time.Time.ZoneBounds.
+// periods forward.
 //
 // Times are Unix seconds; a nil zone is UTC.
 package calendar
@@ -30,10 +30,10 @@ const day = 24 * 60 * 60
 // shows that wall time or a later one.
 const maxOffset = 15 * 60 * 60
 
-// maxPeriods bounds the zone periods (spans between two offset changes) one
-// search walks. A search spans at most a few days, and no zone changes its
-// offset more than a few times in that span; the bound is a guard.
-const maxPeriods = 64
+// maxPeriods bounds the offset changes one search steps over. A search
+// spans about a day, and no zone changes its offset more than twice in a
+// day; the bound is a guard.
+const maxPeriods = 16
 
 // MaxDays bounds the local days that AddWeekdays walks: more than 27 years
 // of weekdays, far above any rule's threshold.
@@ -47,10 +47,7 @@ func zoneOr(z *time.Location) *time.Location {
 }
 
 // Wall is the local wall clock of u in z, in wall seconds.
-func Wall(u int64, z *time.Location) int64 {
-	_, off := time.Unix(u, 0).In(zoneOr(z)).Zone()
-	return u + int64(off)
-}
+func Wall(u int64, z *time.Location) int64 { return u + offsetAt(u, zoneOr(z)) }
 
 // Day numbers the local date of u in z: days since 1970-01-01.
 func Day(u int64, z *time.Location) int64 { return floorDiv(Wall(u, z), day) }
@@ -70,8 +67,8 @@ func floorDiv(a, b int64) int64 {
 // reads wall or later. It is wall minus the offset when that wall time
 // exists; the instant of the change when a change skips it; the earlier of
 // the two instants when a change repeats it. ok is false only when the
-// search gives up (a wall time implausibly far from from); the result is
-// then from itself.
+// search gives up (a guard: more offset changes within a day than any zone
+// has); the result is then from itself.
 func First(from, wall int64, z *time.Location) (u int64, ok bool) {
 	z = zoneOr(z)
 	if lo := wall - maxOffset; from < lo {
@@ -79,22 +76,41 @@ func First(from, wall int64, z *time.Location) (u int64, ok bool) {
 	}
 	lo := from
 	for range maxPeriods {
-		t := time.Unix(lo, 0).In(z)
-		_, off := t.Zone()
-		if lo+int64(off) >= wall {
-			return lo, true // the period starts at or past wall: its first instant
+		off := offsetAt(lo, z)
+		if lo+off >= wall {
+			return lo, true // the wall clock is already there (lo starts a period past wall)
 		}
-		u := wall - int64(off) // inside this period, the wall clock reads wall at u
-		_, end := t.ZoneBounds()
-		if end.IsZero() || u < end.Unix() {
+		u := wall - off // where the wall clock reads wall, if the offset holds until then
+		if offsetAt(u, z) == off {
 			return u, true
 		}
-		if end.Unix() <= lo {
-			break // a period must end after it starts; a guard, never seen
-		}
-		lo = end.Unix() // wall is skipped in this period: try the next one
+		// The offset changes between lo and u: find the change, and go on
+		// from there. (time.Time.ZoneBounds would say where, but it is
+		// wrong at some year ends past the zone data's last explicit
+		// change, where Go applies the zone's rule: 2092-12-31 in
+		// Australia/Melbourne.)
+		lo = change(lo, u, off, z)
 	}
 	return from, false
+}
+
+// change returns the first instant after lo, at or before hi, whose offset
+// in z is not off; offsetAt(lo) is off and offsetAt(hi) is not.
+func change(lo, hi, off int64, z *time.Location) int64 {
+	for hi-lo > 1 { // about 17 halvings over the day or so between them
+		mid := lo + (hi-lo)/2
+		if offsetAt(mid, z) == off {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
+}
+
+func offsetAt(u int64, z *time.Location) int64 {
+	_, off := time.Unix(u, 0).In(z).Zone()
+	return int64(off)
 }
 
 // NextDay returns the start of the local day after u's: the first instant
@@ -143,19 +159,29 @@ func Next(u int64, z *time.Location, sec int64) int64 {
 // when that instant lies more than MaxDays local days away; it then returns
 // from+d (every day counted), which is earlier than the answer, never later.
 func AddWeekdays(from, d int64, z *time.Location) (int64, bool) {
+	z = zoneOr(z)
 	t, left := from, d
+	off := offsetAt(t, z)
 	for range MaxDays {
 		if left <= 0 {
 			return t, true
 		}
-		next := NextDay(t, z)
-		if wd := Weekday(Day(t, z)); wd == time.Saturday || wd == time.Sunday {
-			t = next
+		today := floorDiv(t+off, day)
+		// The next midnight, when the offset is the same there (one lookup
+		// a day, on the hot path of the detector); else the careful way.
+		next := (today+1)*day - off
+		noff := offsetAt(next, z)
+		if noff != off || next <= t {
+			next = NextDay(t, z)
+			noff = offsetAt(next, z)
+		}
+		if wd := Weekday(today); wd == time.Saturday || wd == time.Sunday {
+			t, off = next, noff
 			continue
 		}
 		if step := next - t; step < left {
 			left -= step
-			t = next
+			t, off = next, noff
 			continue
 		}
 		return t + left, true
