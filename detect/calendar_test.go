@@ -2,6 +2,8 @@ package detect
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +73,20 @@ func TestEveryZoneEveryDayDeadlines(t *testing.T) {
 	from := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	to := time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	thresholds := []time.Duration{r.Stalls.InTransitDomestic, r.Stalls.InTransitInternational, 24 * time.Hour}
+	// Quiet hours as by default, and ending at midnight, which some zones
+	// skip.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "quiet.yaml"), []byte("notifications: {quiet_hours: {start: '22:00', end: '00:00'}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	midnight, err := rules.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := []struct {
+		r  *rules.Rules
+		en *Engine
+	}{{r, en}, {midnight, New(midnight)}}
 	testbound.Within(t, 3*time.Minute, func() {
 		for _, z := range detectZones() {
 			prev := make([]int64, len(thresholds))
@@ -101,19 +117,23 @@ func TestEveryZoneEveryDayDeadlines(t *testing.T) {
 						prev[i] = got
 					}
 					decided := time.Unix(at, 0)
-					nb := en.notBefore(decided, z)
-					local := nb.In(z)
-					m := local.Hour()*60 + local.Minute()
-					quietNow := decided.In(z).Hour()*60+decided.In(z).Minute() >= int(r.QuietStart) || decided.In(z).Hour()*60+decided.In(z).Minute() < int(r.QuietEnd)
-					switch {
-					case nb.Before(decided):
-						fail("not_before %s before decided %s", local, decided.In(z))
-					case !quietNow && !nb.Equal(decided):
-						fail("decided %s outside quiet hours, not_before %s", decided.In(z), local)
-					case quietNow && (m < int(r.QuietEnd) || m >= int(r.QuietStart)):
-						fail("decided %s, not_before %s is still in quiet hours", decided.In(z), local)
-					case nb.Sub(decided) > 13*time.Hour:
-						fail("decided %s, not_before %s: longer than quiet hours", decided.In(z), local)
+					for _, q := range quiet {
+						nb := q.en.notBefore(decided, z)
+						local := nb.In(z)
+						m := local.Hour()*60 + local.Minute()
+						dm := decided.In(z).Hour()*60 + decided.In(z).Minute()
+						start, end := int(q.r.QuietStart), int(q.r.QuietEnd)
+						quietNow := dm >= start || dm < end
+						switch {
+						case nb.Before(decided):
+							fail("not_before %s before decided %s", local, decided.In(z))
+						case !quietNow && !nb.Equal(decided):
+							fail("decided %s outside quiet hours, not_before %s", decided.In(z), local)
+						case quietNow && (m < end || m >= start):
+							fail("quiet %d-%d: decided %s, not_before %s is still in quiet hours", start, end, decided.In(z), local)
+						case nb.Sub(decided) > 13*time.Hour:
+							fail("decided %s, not_before %s: longer than quiet hours", decided.In(z), local)
+						}
 					}
 					s := &State{Current: taxonomy.MustLookup("out_for_delivery.out_for_delivery"), CurrentAt: u32(at), Zone: z, LastMove: u32(at)}
 					en.deadlines("dhl:X", s, func(k kind, due int64) {
