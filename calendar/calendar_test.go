@@ -208,3 +208,28 @@ func TestYearEndPastTheZoneData(t *testing.T) {
 		t.Errorf("the day after 2092-12-31 starts at %s", time.Unix(got, 0).In(z))
 	}
 }
+
+// Any start in the supported range, any duration up to the rules' bound,
+// any of wismo's zones: the answers move forward and come back.
+func FuzzCalendar(f *testing.F) {
+	zones := append(tz.Zones(), time.UTC)
+	f.Add(time.Date(2026, 3, 6, 20, 0, 0, 0, time.UTC).Unix(), int64(96*3600), uint16(0), int64(8*3600))
+	f.Add(time.Date(2011, 12, 29, 12, 0, 0, 0, time.UTC).Unix(), int64(3600), uint16(7), int64(0))
+	lo, hi := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	f.Fuzz(func(t *testing.T, from, d int64, zi uint16, sec int64) {
+		z := zones[int(zi)%len(zones)]
+		from = lo + (from%(hi-lo)+(hi-lo))%(hi-lo)
+		d = (d%(367*day) + 367*day) % (367 * day)
+		sec = (sec%day + day) % day
+		if next := NextDay(from, z); next <= from || next-from > 49*3600 {
+			t.Fatalf("%s: NextDay(%s) = %s", z, time.Unix(from, 0).In(z), time.Unix(next, 0).In(z))
+		}
+		if nx := Next(from, z, sec); nx < from || nx-from > 49*3600 {
+			t.Fatalf("%s: Next(%s, %d) = %s", z, time.Unix(from, 0).In(z), sec, time.Unix(nx, 0).In(z))
+		}
+		got, ok := AddWeekdays(from, d, z)
+		if !ok || got-from < d || got-from > d+(d/(5*day)+2)*2*day+2*day {
+			t.Fatalf("%s: AddWeekdays(%s, %ds) = %s %v", z, time.Unix(from, 0).In(z), d, time.Unix(got, 0).In(z), ok)
+		}
+	})
+}
