@@ -104,8 +104,10 @@ func (s *State) terminal() bool {
 
 func stateSize() int { return int(unsafe.Sizeof(State{})) }
 
-// u32 stores a Unix time in a State field; times before 1970 or after 2106
-// cannot reach here (the normalizer rejects them), and are clamped anyway.
+// u32 stores a Unix time in a State field. Only times of the supported range
+// (event.CheckTime, which Apply and the decoders enforce) and deadlines a
+// bounded distance after them reach here, far inside uint32; the clamp is a
+// guard, and arm never arms a deadline it would clamp.
 func u32(t int64) uint32 { return uint32(min(max(t, 0), math.MaxUint32)) }
 
 // ---- the changelog's binary form ----
