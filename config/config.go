@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/pipeline"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -36,6 +37,7 @@ type Config struct {
 	SchemaRegistry SchemaRegistry `yaml:"schema_registry" mapstructure:"schema_registry"`
 	Normalize      Normalize      `yaml:"normalize" mapstructure:"normalize"`
 	Detect         Detect         `yaml:"detect" mapstructure:"detect"`
+	Pipeline       Pipeline       `yaml:"pipeline" mapstructure:"pipeline"`
 	ClickHouse     ClickHouse     `yaml:"clickhouse" mapstructure:"clickhouse"`
 	HTTP           HTTP           `yaml:"http" mapstructure:"http"`
 	Log            Log            `yaml:"log" mapstructure:"log"`
@@ -118,6 +120,25 @@ type Detect struct {
 	MaxPollRecords int    `yaml:"max_poll_records" mapstructure:"max_poll_records"`
 }
 
+// Pipeline bounds the transactional stages' batches and their shutdown.
+type Pipeline struct {
+	// StuckBatchAfter: a batch running longer makes /healthz fail (a
+	// processor looping on a poison record), so an orchestrator restarts
+	// the instance. At least pipeline.MinStuckAfter, above the
+	// transaction's own timeout.
+	StuckBatchAfter time.Duration `yaml:"stuck_batch_after" mapstructure:"stuck_batch_after"`
+	// ShutdownGrace: after SIGTERM (or a stage failing), how long the
+	// stages may take to finish the batch in hand; then the process exits
+	// with an error naming the stages that did not stop. Keep it below the
+	// orchestrator's own (Kubernetes: 30 s).
+	ShutdownGrace time.Duration `yaml:"shutdown_grace" mapstructure:"shutdown_grace"`
+}
+
+// DefaultShutdownGrace is pipeline.shutdown_grace's default: under the 30 s
+// an orchestrator (Kubernetes) waits before it kills, so that wismo says
+// itself which stage did not stop.
+const DefaultShutdownGrace = 25 * time.Second
+
 // ClickHouse is where the sink stage writes analytics rows.
 type ClickHouse struct {
 	// Addr is host:port of the native protocol, comma-separated for several.
@@ -181,6 +202,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("clickhouse.batch_age", "1s")
 	v.SetDefault("clickhouse.migrate", true)
 	v.SetDefault("detect.max_poll_records", 5000)
+	v.SetDefault("pipeline.stuck_batch_after", pipeline.DefaultStuckAfter.String())
+	v.SetDefault("pipeline.shutdown_grace", DefaultShutdownGrace.String())
 	v.SetDefault("http.addr", ":9464")
 	v.SetDefault("log.level", "info")
 	v.SetDefault("log.format", "json")
@@ -415,6 +438,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Kafka.SASL.Mechanism != "" && c.Kafka.SASL.Username == "" {
 		bad("kafka.sasl.username: needed with kafka.sasl.mechanism")
+	}
+	if c.Pipeline.StuckBatchAfter < pipeline.MinStuckAfter {
+		bad("pipeline.stuck_batch_after: %v, want at least %v (above the transaction timeout, %v)", c.Pipeline.StuckBatchAfter, pipeline.MinStuckAfter, pipeline.BatchTimeout)
+	}
+	if c.Pipeline.ShutdownGrace < time.Second || c.Pipeline.ShutdownGrace > time.Hour {
+		bad("pipeline.shutdown_grace: %v, want 1s to 1h", c.Pipeline.ShutdownGrace)
 	}
 	if c.Topics.Partitions < 1 {
 		bad("topics.partitions: %d, want at least 1", c.Topics.Partitions)

@@ -99,6 +99,8 @@ func TestValidation(t *testing.T) {
 		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_KAFKA_SASL_MECHANISM=GSSAPI"}, []string{"kafka.sasl.mechanism"}},
 		{[]string{"--raw", "raw.x=ups", "--raw", "raw.x=ups"}, nil, []string{"bound twice"}},
 		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_KAFKA_GROUP_PREFIX="}, []string{"kafka.group_prefix"}},
+		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_PIPELINE_STUCK_BATCH_AFTER=90s"}, []string{"pipeline.stuck_batch_after: 1m30s, want at least 2m30s"}},
+		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_PIPELINE_SHUTDOWN_GRACE=0s"}, []string{"pipeline.shutdown_grace: 0s, want 1s to 1h"}},
 	} {
 		_, err := Load(flags(t, c.args...), c.env)
 		if err == nil {
@@ -124,6 +126,7 @@ func TestEveryKeyFromEnv(t *testing.T) {
 		"WISMO_CLICKHOUSE_BATCH_ROWS=77", "WISMO_CLICKHOUSE_BATCH_AGE=250ms", "WISMO_CLICKHOUSE_MIGRATE=false",
 		"WISMO_DETECT_CLOCK=event", "WISMO_DETECT_RULES_DIR=/etc/wismo/rules", "WISMO_DETECT_MAX_POLL_RECORDS=9",
 		"WISMO_HTTP_PPROF=true", "WISMO_KAFKA_BROKERS=k:9092",
+		"WISMO_PIPELINE_STUCK_BATCH_AFTER=10m", "WISMO_PIPELINE_SHUTDOWN_GRACE=50s",
 	}
 	c, err := Load(flags(t), env)
 	if err != nil {
@@ -139,6 +142,9 @@ func TestEveryKeyFromEnv(t *testing.T) {
 	}
 	if !c.HTTP.PProf {
 		t.Error("http.pprof from env: false")
+	}
+	if p := c.Pipeline; p.StuckBatchAfter != 10*time.Minute || p.ShutdownGrace != 50*time.Second {
+		t.Errorf("pipeline from env: %+v", p)
 	}
 	// and every key path has its variable
 	for _, k := range []string{"clickhouse.tls.ca_file", "kafka.sasl.mechanism", "normalize.max_payload_bytes", "topics.replication_factor"} {

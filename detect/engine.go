@@ -9,9 +9,11 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
+	"github.com/wismo/wismo/calendar"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/rules"
 	"github.com/wismo/wismo/taxonomy"
@@ -218,8 +220,13 @@ var rank = map[string]int{
 
 // Apply takes one canonical event. The clock first advances to the event's
 // time (firing what was due before it), then the event updates the state
-// and may notify.
-func (e *Engine) Apply(ev *event.Event, out Sink) {
+// and may notify. An event dated outside the supported range
+// (event.CheckTime) changes nothing and is reported: the state's 32-bit
+// times cannot hold it. The decoders refuse such events already.
+func (e *Engine) Apply(ev *event.Event, out Sink) error {
+	if err := event.CheckTime(ev.OccurredAt); err != nil {
+		return fmt.Errorf("detect: event %s of %s: occurred_at %w", ev.ID, ev.ShipmentID(), err)
+	}
 	at := ev.OccurredAt.Unix()
 	if at > e.now && !e.wallClock {
 		e.Advance(ev.OccurredAt, out)
@@ -227,7 +234,7 @@ func (e *Engine) Apply(ev *event.Event, out Sink) {
 	id := ev.ShipmentID()
 	s := e.states[id]
 	if s != nil && s.seenBefore(ev.ID) {
-		return // a resent scan: already counted and told
+		return nil // a resent scan: already counted and told
 	}
 	e.touch(id, s)
 	if s == nil {
@@ -238,6 +245,7 @@ func (e *Engine) Apply(ev *event.Event, out Sink) {
 	e.update(s, ev)
 	e.decide(id, s, ev, out)
 	e.arm(id, s)
+	return nil
 }
 
 func (e *Engine) update(s *State, ev *event.Event) {
@@ -356,8 +364,7 @@ func (e *Engine) notify(id string, s *State, ev *event.Event, trigger, priority,
 		return
 	}
 	decided := time.Unix(e.now, 0).UTC()
-	local := decided.In(zoneOr(s.Zone))
-	day := int32(local.Unix()+int64(offsetOf(local))) / 86400
+	day := int32(calendar.Day(e.now, s.Zone))
 	if day != s.Day {
 		s.Day, s.DayCount = day, 0
 	}
@@ -398,11 +405,9 @@ func (e *Engine) notBefore(decided time.Time, z *time.Location) time.Time {
 	if !quiet {
 		return decided
 	}
-	resume := time.Date(local.Year(), local.Month(), local.Day(), end/60, end%60, 0, 0, local.Location())
-	if !resume.After(local) {
-		resume = resume.AddDate(0, 0, 1)
-	}
-	return resume.UTC()
+	// The end of quiet hours today, or tomorrow when it has passed; where a
+	// clock change skips that time, the instant the clocks jump past it.
+	return time.Unix(calendar.Next(decided.Unix(), z, int64(end)*60), 0).UTC()
 }
 
 func zoneOr(z *time.Location) *time.Location {
@@ -411,8 +416,6 @@ func zoneOr(z *time.Location) *time.Location {
 	}
 	return z
 }
-
-func offsetOf(t time.Time) int { _, off := t.Zone(); return off }
 
 func (e *Engine) internBytes(b []byte) string {
 	if v, ok := e.intern[string(b)]; ok {
@@ -457,7 +460,16 @@ func (h *timerHeap) Pop() any {
 // look again, so a stale heap entry is harmless and a restored state
 // re-arms itself.
 func (e *Engine) arm(id string, s *State) {
-	due := u32(e.nextDeadline(id, s))
+	next := e.nextDeadline(id, s)
+	if next > math.MaxUint32 {
+		// Past what a State holds (2106): clamping it would make a
+		// deadline that is due again as soon as it fired. Event times are
+		// checked at the door (event.CheckTime) and rule durations are
+		// bounded, so this does not happen; if it did, the shipment waits
+		// for its next event instead.
+		next = 0
+	}
+	due := uint32(next)
 	if due == 0 || due == s.due {
 		s.due = due
 		return
@@ -471,7 +483,16 @@ func (e *Engine) arm(id string, s *State) {
 // state so that it is not due again.
 func (e *Engine) Advance(now time.Time, out Sink) {
 	t := now.Unix()
+	// Each pop either drops a stale entry or fires a deadline, which re-arms
+	// the shipment strictly later (see below); a shipment goes through a
+	// handful of deadline kinds at most. The bound is a guard: were it hit,
+	// the rest stays due for the next Advance, and the clock stays at the
+	// last deadline fired.
+	budget := len(e.timers) + len(e.states)*int(kindForget+1) + 16
 	for len(e.timers) > 0 && int64(e.timers[0].at) <= t {
+		if budget--; budget < 0 {
+			return
+		}
 		tm := heap.Pop(&e.timers).(timer)
 		s := e.states[tm.id]
 		if s == nil || s.due != tm.at {

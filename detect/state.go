@@ -104,8 +104,10 @@ func (s *State) terminal() bool {
 
 func stateSize() int { return int(unsafe.Sizeof(State{})) }
 
-// u32 stores a Unix time in a State field; times before 1970 or after 2106
-// cannot reach here (the normalizer rejects them), and are clamped anyway.
+// u32 stores a Unix time in a State field. Only times of the supported range
+// (event.CheckTime, which Apply and the decoders enforce) and deadlines a
+// bounded distance after them reach here, far inside uint32; the clamp is a
+// guard, and arm never arms a deadline it would clamp.
 func u32(t int64) uint32 { return uint32(min(max(t, 0), math.MaxUint32)) }
 
 // ---- the changelog's binary form ----
@@ -115,7 +117,9 @@ func u32(t int64) uint32 { return uint32(min(max(t, 0), math.MaxUint32)) }
 // new release restores the changelog an old one wrote.
 const stateVersion = 1
 
-// MarshalState appends the binary form of s, the value of its record in the
+// MarshalState appends the binary form of s (its times are uint32, so
+// within what UnmarshalState reads back: the engine only stores times of
+// events in the supported range and deadlines a bounded distance after them), the value of its record in the
 // changelog topic: names for the interned and table values (service, zone,
 // event types), varints for the rest.
 func MarshalState(dst []byte, s *State) []byte {
@@ -203,10 +207,12 @@ func (r *stateReader) bytes(n uint64) []byte {
 
 func (r *stateReader) str() []byte { return r.bytes(r.uvarint()) }
 
+// u32 reads a time: 0 (none), or Unix seconds from event.MinTime to the end
+// of uint32 (a deadline may lie past event.MaxTime, never past 2106).
 func (r *stateReader) u32() uint32 {
 	v := r.uvarint()
-	if v > math.MaxUint32 && r.err == nil {
-		r.err = errors.New("detect: state time out of range")
+	if (v > math.MaxUint32 || v != 0 && v < uint64(event.MinTime.Unix())) && r.err == nil {
+		r.err = fmt.Errorf("detect: state time %d is outside the supported range (%s .. 2106)", v, event.MinTime.Format("2006-01-02"))
 	}
 	return uint32(v)
 }

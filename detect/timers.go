@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wismo/wismo/calendar"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/taxonomy"
 	"github.com/zeebo/xxh3"
@@ -82,9 +83,7 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 			visit(kindInTransit, addTime(int64(s.LastMove), d, business, zone))
 		}
 	case "out_for_delivery":
-		day := time.Unix(int64(s.CurrentAt), 0).In(zone)
-		cut := int(st.OutForDeliveryCutoff)
-		visit(kindOutForDelivery, time.Date(day.Year(), day.Month(), day.Day(), cut/60, cut%60, 0, 0, zone).Unix())
+		visit(kindOutForDelivery, calendar.At(int64(s.CurrentAt), zone, 0, int64(st.OutForDeliveryCutoff)*60))
 	case "available_for_pickup":
 		if s.Notified&triggerBit["pickup_reminder"] == 0 {
 			visit(kindPickupReminder, int64(s.CurrentAt)+int64(st.PickupReminder/time.Second))
@@ -175,26 +174,13 @@ func (e *Engine) syntheticEvent(id string, s *State, t *taxonomy.Type, at int64)
 }
 
 // addTime adds d to a Unix time; for carriers that do not scan on
-// weekends, Saturdays and Sundays in the zone do not count.
+// weekends, Saturdays and Sundays in the zone do not count. Rules bound d
+// (rules.MaxThreshold), far inside calendar.AddWeekdays's bound; were it
+// hit, the deadline would count every day, coming early rather than never.
 func addTime(from int64, d time.Duration, businessOnly bool, zone *time.Location) int64 {
 	if !businessOnly {
 		return from + int64(d/time.Second)
 	}
-	t := time.Unix(from, 0).In(zone)
-	left := d
-	for left > 0 {
-		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, zone)
-			continue
-		}
-		midnight := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, zone)
-		if step := midnight.Sub(t); step < left {
-			left -= step
-			t = midnight
-			continue
-		}
-		t = t.Add(left)
-		left = 0
-	}
-	return t.Unix()
+	at, _ := calendar.AddWeekdays(from, int64(d/time.Second), zone)
+	return at
 }

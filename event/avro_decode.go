@@ -294,6 +294,9 @@ func (d *AvroDecoder) build(r *avroDatum, e *Event) error {
 		}
 		at = parsed.UTC()
 	}
+	if err := CheckTime(at); err != nil {
+		return fmt.Errorf("event %s: occurred_at: %w", rawID, err)
+	}
 	var offset int32
 	if local := r.field(afOccurredAtLocal); len(local) != 0 {
 		_, off, ok := scanRFC3339(local)

@@ -100,8 +100,8 @@ func variedEvents() []Event {
 		e.Service = pick()
 		e.Type = types[i%len(types)]
 		e.Reason = pick()
-		// 1900 to 2200, whole seconds: what the wire can carry.
-		e.OccurredAt = time.Unix(-2208988800+rng.Int64N(300*365*86400), 0).UTC()
+		// Whole seconds in the supported range: what decoders accept.
+		e.OccurredAt = time.Unix(MinTime.Unix()+rng.Int64N(MaxTime.Unix()-MinTime.Unix()), 0).UTC()
 		e.LocalOffset = offsets[rng.IntN(len(offsets))]
 		e.TZSource = TZSource(i % 3)
 		e.Location = location()
@@ -505,8 +505,9 @@ func TestAvroTypesMatchTaxonomy(t *testing.T) {
 	}
 }
 
-// encodable says whether AvroEncoder's output for e decodes again: the
-// encoding cannot carry years outside 0 to 9999, nor the offsets of 25 hours
+// encodable says whether AvroEncoder's output for e decodes again: decoders
+// refuse times outside the supported range, and the encoding cannot carry
+// local years outside 0 to 9999, nor the offsets of 25 hours
 // that time.Parse allows in occurred_at_local ("+24:60" is read as 25 hours;
 // AppendLocal writes "+25:00", which time.Parse then rejects).
 func encodable(e *Event) bool {
@@ -515,7 +516,7 @@ func encodable(e *Event) bool {
 	if off < 0 {
 		off = -off
 	}
-	return e.OccurredAt.Year() >= 0 && e.OccurredAt.Year() <= 9999 &&
+	return CheckTime(e.OccurredAt) == nil &&
 		local.Year() >= 0 && local.Year() <= 9999 && off < 25*3600
 }
 

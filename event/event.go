@@ -10,6 +10,7 @@ package event
 
 import (
 	"encoding/hex"
+	"fmt"
 	"time"
 
 	"github.com/wismo/wismo/taxonomy"
@@ -202,4 +203,27 @@ func (e *Event) values() taxonomy.Values {
 		v.Area = l.Country
 	}
 	return v
+}
+
+// The supported range of event times, the same everywhere: decoders refuse
+// an occurred_at outside it, the normalizers reject scans before MinTime,
+// and the detector never sees another. The detector stores times as
+// unsigned 32-bit Unix seconds, which end in February 2106; MaxTime leaves
+// room for the deadlines it adds to an event's time (a few thresholds of at
+// most a year each, rules.MaxThreshold).
+var (
+	// MinTime: earlier dates are zero or garbage dates of a carrier.
+	MinTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	// MaxTime is the first time not supported.
+	MaxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// CheckTime reports an error naming the supported range when t is outside
+// it.
+func CheckTime(t time.Time) error {
+	if t.Before(MinTime) || !t.Before(MaxTime) {
+		return fmt.Errorf("%s is outside the supported range %s .. %s", t.UTC().Format(time.RFC3339),
+			MinTime.Format("2006-01-02"), MaxTime.Add(-time.Second).Format("2006-01-02"))
+	}
+	return nil
 }

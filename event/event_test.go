@@ -266,3 +266,41 @@ func BenchmarkAvroGoavro(b *testing.B) {
 		}
 	}
 }
+
+// A canonical event dated outside the supported range (year 9999 made the
+// detector's 32-bit times wrap and backtest hang) is a decode error in every
+// decoder, naming the range.
+func TestDecodersRejectTimesOutsideRange(t *testing.T) {
+	c, err := NewAvroCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enc AvroEncoder
+	for _, at := range []time.Time{
+		time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1900, 6, 1, 0, 0, 0, 0, time.UTC),
+		MaxTime, MinTime.Add(-time.Second),
+	} {
+		e := sample()
+		e.OccurredAt = at
+		var back Event
+		check := func(decoder string, err error) {
+			t.Helper()
+			if err == nil || !strings.Contains(err.Error(), "outside the supported range 2000-01-01 .. 2099-12-31") {
+				t.Errorf("%s, occurred_at %s: error %v, want the supported range", decoder, at, err)
+			}
+		}
+		check("JSON", UnmarshalJSON(AppendJSON(nil, &e), &back))
+		bin := enc.Append(nil, &e)
+		var d AvroDecoder
+		check("AvroDecoder", d.Decode(bin, &back))
+		check("goavro", c.Decode(bin, &back))
+	}
+	for _, at := range []time.Time{MinTime, MaxTime.Add(-time.Second)} {
+		e := sample()
+		e.OccurredAt = at
+		var back Event
+		if err := UnmarshalJSON(AppendJSON(nil, &e), &back); err != nil {
+			t.Errorf("%s, at the edge of the range: %v", at, err)
+		}
+	}
+}

@@ -270,6 +270,9 @@ func fromWire(w *wire, e *Event) error {
 		return fmt.Errorf("event %s: carrier and tracking_number are required", w.EventID)
 	}
 	at, err := time.Parse(time.RFC3339, w.OccurredAt)
+	if err == nil {
+		err = CheckTime(at)
+	}
 	if err != nil {
 		return fmt.Errorf("event %s: occurred_at: %w", w.EventID, err)
 	}

@@ -46,6 +46,7 @@ var carrierSpecs = []*carrierSpec{
 				lanes: []lane{
 					{from: usCities, to: gbCities, out: []*place{gwLouisville}, in: []*place{gwTamworth}},
 					{from: deOrigin, to: usCities, out: []*place{gwKoeln}, in: []*place{gwPhila, gwLouisville}},
+					{from: usCities, to: cuCities, out: []*place{gwMiami}, in: []*place{gwMiami}},
 				}},
 			{raw: "UPS Standard", desc: "011", key: "standard", tn: "11", speed: 2, weight: 0.5, vs: upsVariants,
 				lanes: []lane{{from: usCities, to: caCities, out: []*place{gwLouisville}, in: []*place{gwMississa}}}},

@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/rules"
 )
 
@@ -177,6 +178,11 @@ func (o *Options) setDefaults() error {
 	}
 	if o.Window <= 0 {
 		o.Window = 7 * 24 * time.Hour
+	}
+	for _, t := range []time.Time{o.Start, o.Start.Add(o.Window + 60*24*time.Hour)} { // the stories run a few weeks past the window
+		if err := event.CheckTime(t); err != nil {
+			return fmt.Errorf("gen: start %s and window %v: scans would reach %w", o.Start.Format(time.RFC3339), o.Window, err)
+		}
 	}
 	if o.Carriers == nil {
 		o.Carriers, _ = ParseCarriers(DefaultCarriers)

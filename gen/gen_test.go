@@ -275,8 +275,20 @@ func TestPipelineMatchesExpectations(t *testing.T) {
 		n = 500
 	}
 	// The default start: the first week of March, across the US change to
-	// daylight-saving time.
-	pipelineMatches(t, allOn(42, n))
+	// daylight-saving time and Cuba's, which skips midnight (a UPS parcel
+	// to Havana picked up that Friday once froze detection).
+	o := allOn(42, n)
+	g := generate(t, o)
+	cuba := 0
+	for _, r := range g.recs {
+		if bytes.Contains(r.Value, []byte(`"countryCode":"CU"`)) {
+			cuba++
+		}
+	}
+	if cuba == 0 {
+		t.Error("the default load has no shipment to Cuba: no midnight-gap zone")
+	}
+	pipelineMatches(t, o)
 }
 
 // TestPipelineAcrossFallBack runs a smaller mix across the end of
@@ -421,5 +433,17 @@ func TestDeterministic(t *testing.T) {
 	}
 	if a, b := sum(7), sum(8); a == b {
 		t.Error("different seeds, same output")
+	}
+}
+
+// A start outside the supported range of event times is refused up front,
+// with the range in the error, instead of generating scans nothing accepts.
+func TestStartOutsideTheSupportedRange(t *testing.T) {
+	for _, start := range []time.Time{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2099, 12, 1, 0, 0, 0, 0, time.UTC)} {
+		err := gen.Options{Shipments: 1, Start: start}.Validate()
+		if err == nil || !strings.Contains(err.Error(), "outside the supported range") {
+			t.Errorf("start %s: %v", start, err)
+		}
 	}
 }

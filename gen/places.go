@@ -27,7 +27,7 @@ func mk(city, region, country, postal, facility string) *place {
 
 var countryNames = map[string]string{
 	"US": "United States", "CA": "Canada", "GB": "United Kingdom", "DE": "Germany", "CN": "China",
-	"HK": "Hong Kong", "NL": "Netherlands", "FR": "France", "JP": "Japan",
+	"HK": "Hong Kong", "NL": "Netherlands", "FR": "France", "JP": "Japan", "CU": "Cuba",
 }
 
 // dhlCountry is the country name DHL puts after a locality ("LEIPZIG -
@@ -125,6 +125,9 @@ var (
 	}
 	cnCities = []*place{mk("SHENZHEN", "", "CN", "518000", ""), mk("SHANGHAI", "", "CN", "200000", "")}
 	hkCities = []*place{mk("HONG KONG", "", "HK", "", "")}
+	// Cuba's clocks skip midnight on the second Sunday of March: its
+	// shipments keep a midnight-gap zone in every load.
+	cuCities = []*place{mk("LA HABANA", "", "CU", "10400", ""), mk("SANTIAGO DE CUBA", "", "CU", "90100", "")}
 	deOrigin = []*place{mk("BERLIN", "", "DE", "10115", ""), mk("MUENCHEN", "", "DE", "80331", ""), mk("HAMBURG", "", "DE", "20095", "")}
 
 	gwKoeln      = mk("Koeln", "", "DE", "51147", "KOE")
@@ -142,6 +145,7 @@ var (
 	gwPhila      = mk("Philadelphia", "PA", "US", "19153", "PHL")
 	gwMemphis    = mk("MEMPHIS", "TN", "US", "38118", "MEMH")
 	gwLouisville = mk("Louisville", "KY", "US", "40209", "4029")
+	gwMiami      = mk("Miami", "FL", "US", "33126", "3312")
 )
 
 // lane is how an international shipment travels: where it may start and

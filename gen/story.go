@@ -23,12 +23,19 @@ package gen
 // times without an offset never scan in the hour a fall-back repeats.
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
 
 	"github.com/wismo/wismo/rules"
 )
+
+// maxShift bounds the hours a scan is moved out of a repeated hour: a
+// fall-back repeats one hour (half an hour on Lord Howe Island). The loops
+// of this file over calendar time are bounded; reaching a bound is a bug of
+// the generator, never of its input, and it panics saying which.
+const maxShift = 4
 
 // scan is one carrier scan of a shipment's story.
 type scan struct {
@@ -147,7 +154,10 @@ func (b *builder) add(k kind, t int64, pl *place) *scan {
 	if n := len(p.scans); n > 0 && t <= p.scans[n-1].at {
 		t = p.scans[n-1].at + minute
 	}
-	for p.svc.wallOnly && ambiguous(t, pl.zone) {
+	for n := 0; p.svc.wallOnly && ambiguous(t, pl.zone); n++ {
+		if n == maxShift {
+			panic(fmt.Sprintf("gen: %s still names two instants after %d hours", time.Unix(t, 0).In(pl.zone), n))
+		}
 		t += hour // the hour a fall-back repeats: its wall clock names two instants
 	}
 	p.scans = append(p.scans, scan{id: p.nextID, at: t, vis: t, v: v, pl: pl})
@@ -254,7 +264,7 @@ func (b *builder) pickExc(st stallKind) excKind {
 // away from the escalation: escalated says whether the report was repeated.
 func (b *builder) resume(due int64, wantEsc bool) (t int64, escalated bool) {
 	esc := due + int64(b.p.st.EscalateAfter/time.Second)
-	for {
+	for range 2 { // the second try wants the escalation, which is always far enough
 		if wantEsc {
 			t = esc + b.u(margin, 30*hour)
 		} else {
@@ -269,6 +279,7 @@ func (b *builder) resume(due int64, wantEsc bool) (t int64, escalated bool) {
 		}
 		wantEsc = true
 	}
+	panic("gen: no resumption time away from the escalation")
 }
 
 // nextOFD is when the parcel goes out for delivery, at or after earliest:
@@ -281,7 +292,7 @@ func (b *builder) nextOFD(earliest int64, nextDay bool) int64 {
 	if nextDay || localMinutes(earliest, z) > 12*60 {
 		d = 1
 	}
-	for ; ; d++ {
+	for ; d < 8; d++ { // a week always has a delivery day
 		t := atLocal(earliest, z, d, 7*60+b.u(0, 150))
 		wd := time.Unix(t, 0).In(z).Weekday()
 		if wd == time.Sunday || b.p.business && wd == time.Saturday {
@@ -295,6 +306,7 @@ func (b *builder) nextOFD(earliest int64, nextDay bool) int64 {
 		}
 		return t
 	}
+	panic(fmt.Sprintf("gen: no delivery day in the week after %s", time.Unix(earliest, 0).In(z)))
 }
 
 // deliverBy is the latest time of a delivery (or failed attempt) on the
@@ -493,7 +505,10 @@ func (b *builder) story(st stallKind, ex excKind, noise bool) {
 		b.openDelay = true
 		esc := cut + int64(p.st.EscalateAfter/time.Second)
 		t2 := b.nextOFD(cut+hour, false)
-		for t2 < esc+margin && t2+safeAhead > esc {
+		for n := 0; t2 < esc+margin && t2+safeAhead > esc; n++ {
+			if n == 8 { // each try is a day later; the escalation is a few hours wide
+				panic("gen: no second delivery run away from the escalation")
+			}
 			t2 = b.nextOFD(t2+12*hour, true)
 		}
 		if t2 >= esc+margin {
@@ -589,7 +604,10 @@ func (b *builder) insert(k kind, t int64, pl *place) {
 	if p.c.minutes {
 		t -= t % minute
 	}
-	for p.svc.wallOnly && ambiguous(t, pl.zone) {
+	for n := 0; p.svc.wallOnly && ambiguous(t, pl.zone); n++ {
+		if n == maxShift {
+			panic(fmt.Sprintf("gen: %s still names two instants after %d hours", time.Unix(t, 0).In(pl.zone), n))
+		}
 		t -= hour
 	}
 	i, _ := slices.BinarySearchFunc(p.scans, t, func(s scan, t int64) int { return int(s.at - t) })

@@ -2,6 +2,8 @@ package gen
 
 import (
 	"time"
+
+	"github.com/wismo/wismo/calendar"
 )
 
 // Time helpers for the story of a shipment. Times are Unix seconds.
@@ -27,27 +29,14 @@ const (
 
 // addCounted returns the time at which d seconds of silence have counted
 // since from toward a stall: all seconds, or, for carriers that do not scan
-// on weekends, those from Monday to Friday in the zone z.
+// on weekends, those from Monday to Friday in the zone z. It is the
+// detector's own arithmetic (calendar.AddWeekdays): the rules bound d far
+// inside its limit.
 func addCounted(from, d int64, business bool, z *time.Location) int64 {
 	if !business {
 		return from + d
 	}
-	t := from
-	for d > 0 {
-		lt := time.Unix(t, 0).In(z)
-		next := time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, z).Unix()
-		if wd := lt.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			t = next
-			continue
-		}
-		if step := next - t; step < d {
-			d -= step
-			t = next
-			continue
-		}
-		t += d
-		d = 0
-	}
+	t, _ := calendar.AddWeekdays(from, d, z)
 	return t
 }
 
@@ -64,10 +53,10 @@ func offWeekend(t int64, z *time.Location) int64 {
 }
 
 // atLocal returns the time of day h:m (minutes past midnight) on the local
-// date of t in z, shifted by days.
+// date of t in z, shifted by days; where a clock change skips that time, the
+// instant of the change.
 func atLocal(t int64, z *time.Location, days int, minutes int64) int64 {
-	lt := time.Unix(t, 0).In(z)
-	return time.Date(lt.Year(), lt.Month(), lt.Day()+days, int(minutes/60), int(minutes%60), 0, 0, z).Unix()
+	return calendar.At(t, z, days, minutes*minute)
 }
 
 // localMinutes is the local time of day of t in z, in minutes.
@@ -77,11 +66,7 @@ func localMinutes(t int64, z *time.Location) int64 {
 }
 
 // localDay numbers the local date of t in z (days since 1970 in that zone).
-func localDay(t int64, z *time.Location) int64 {
-	lt := time.Unix(t, 0).In(z)
-	y, m, d := lt.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / day
-}
+func localDay(t int64, z *time.Location) int64 { return calendar.Day(t, z) }
 
 // ambiguous reports whether the wall clock of t in z names another instant
 // too (the hour a fall-back repeats), so that a carrier giving local times

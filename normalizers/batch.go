@@ -74,6 +74,9 @@ func (b *Batch) reset(carrier, display string, in *Input) {
 	}
 	b.minTime = minScanTime
 	b.maxTime = b.now.Add(MaxFutureSkew)
+	if last := event.MaxTime.Add(-time.Second); b.maxTime.After(last) {
+		b.maxTime = last // a processing clock past the supported range (normalize --now)
+	}
 }
 
 // Carrier is the carrier of the payload being normalized.
@@ -92,7 +95,7 @@ func (b *Batch) Upper(v []byte) string { return b.arena.Upper(v) }
 // zero or garbage date; more than two days ahead of processing is a clock or
 // parsing fault (carriers' clocks run a little ahead, and time zones add a
 // day at most).
-var minScanTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+var minScanTime = event.MinTime
 
 // MaxFutureSkew is how far a scan may lie ahead of the processing time.
 const MaxFutureSkew = 48 * time.Hour

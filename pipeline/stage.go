@@ -38,6 +38,9 @@ type StageConfig struct {
 	// Limits size the producer, the decompression bound and the dead
 	// letters after normalize.max_payload_bytes.
 	Limits Limits
+	// StuckAfter bounds one batch: past it the stage is unhealthy (see
+	// watchdog.go); 0 means DefaultStuckAfter.
+	StuckAfter time.Duration
 }
 
 // Stage is a running consume-transform-produce loop.
@@ -64,6 +67,8 @@ type Stage struct {
 	// dead-lettered and skipped (skip.go).
 	skipMu sync.Mutex
 	skips  map[topicPartition]skip
+	// dog watches the batch in hand (watchdog.go).
+	dog *watchdog
 }
 
 // NewStage connects a stage; Run starts it.
@@ -82,6 +87,7 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 	}
 	s := &Stage{cfg: cfg, proc: proc, stats: newStats(), log: cfg.Logger.With(zap.String("stage", cfg.Name)),
 		poisoned: map[srcKey]poisoned{}, skips: map[topicPartition]skip{}}
+	s.dog = newWatchdog(cfg.StuckAfter, s.log)
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumerGroup(cfg.Group),
@@ -202,6 +208,9 @@ func (s *Stage) Client() *kgo.Client { return s.sess.Client() }
 // transactional id, or out of retries).
 func (s *Stage) Run(ctx context.Context) error {
 	defer s.sess.Close()
+	stopDog := make(chan struct{})
+	defer close(stopDog)
+	go s.dog.watch(stopDog)
 	if s.cfg.Metrics != nil {
 		lagCtx, stopLag := context.WithCancel(ctx)
 		defer stopLag()
@@ -259,8 +268,10 @@ func (s *Stage) Run(ctx context.Context) error {
 // with less of its value at each further failure, so a record that cannot
 // be written never holds its partition.
 func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), BatchTimeout)
 	defer cancel()
+	s.dog.begin()
+	defer s.dog.end()
 	start := time.Now()
 	if err := s.sess.Begin(); err != nil {
 		return fmt.Errorf("pipeline: %s: begin transaction: %w", s.cfg.Name, err)
@@ -292,6 +303,7 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 		s.stats.record(out, 0)
 	}
 	fetches.EachRecord(func(rec *kgo.Record) {
+		s.dog.record(rec)
 		s.polled.Add(1)
 		out.reset()
 		key := srcKey{rec.Topic, rec.Partition, rec.Offset}
@@ -319,6 +331,7 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 		}
 	})
 	if f, ok := s.proc.(Flusher); ok {
+		s.dog.enter(phaseFlush)
 		out.reset()
 		f.Flush(out)
 		produceAll()
@@ -347,6 +360,7 @@ func (s *Stage) batch(fetches kgo.Fetches, out *Output, tick bool) error {
 		before = s.sess.Client().UncommittedOffsets()
 		endCtx = kgo.PreTxnCommitFnContext(ctx, commitPast(skips))
 	}
+	s.dog.enter(phaseEnd)
 	committed, err := s.sess.End(endCtx, try)
 	s.stats.settle(committed, s.cfg.Name, s.cfg.Metrics)
 	s.settleSkips(skips, committed, before)

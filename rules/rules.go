@@ -210,6 +210,11 @@ const (
 	bitEscalateAfter
 )
 
+// MaxThreshold bounds every duration of the rules: a deadline is an event
+// time plus a few of them, and must stay within the times the detector
+// stores (see event.MaxTime); the weekday arithmetic walks that many days.
+const MaxThreshold = 366 * 24 * time.Hour
+
 // parseStall parses one threshold into s and says which one it was.
 func parseStall(s *Stalls, key, v string) (uint8, error) {
 	if key == "out_for_delivery_cutoff" {
@@ -223,6 +228,9 @@ func parseStall(s *Stalls, key, v string) (uint8, error) {
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("%s must be positive", v)
+	}
+	if d > MaxThreshold {
+		return 0, fmt.Errorf("%s is longer than %v (a year); deadlines are computed from event times, and their sum must stay inside the times wismo stores", v, MaxThreshold)
 	}
 	switch key {
 	case "pre_transit":

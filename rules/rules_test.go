@@ -54,9 +54,11 @@ func TestUserOverridesAndErrors(t *testing.T) {
 	for body, want := range map[string]string{
 		"stalls: {in_transit_domestc: 36h}":                            "unknown threshold",
 		"stalls: {expiry: -1h}":                                        "positive",
+		"stalls: {expiry: 8785h}":                                      "longer than",
+		"overrides: [{carrier: ups, escalate_after: 100000h}]":         "longer than",
 		"notifications: {quiet_hours: {start: '25:00', end: '08:00'}}": "time of day",
 		"overrides: [{service: ground, in_transit_domestic: 1h}]":      "needs its carrier",
-		"nonsense: true": "nonsense",
+		"nonsense: true":                                               "nonsense",
 	} {
 		bad := t.TempDir()
 		if err := os.WriteFile(filepath.Join(bad, "r.yaml"), []byte(body), 0o644); err != nil {

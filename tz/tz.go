@@ -12,6 +12,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // zone rules in the binary: containers often lack /usr/share/zoneinfo
@@ -39,6 +40,17 @@ func init() {
 // the same *time.Location that ForLocation gives, or nil. Restoring saved
 // state uses it: a zone is stored by name.
 func ByName(name string) *time.Location { return byName[name] }
+
+// Zones returns every zone of the table, once each, sorted by name: the
+// zones a shipment's destination can have.
+func Zones() []*time.Location {
+	out := make([]*time.Location, 0, len(byName))
+	for _, l := range byName {
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b *time.Location) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
 
 func parse(data []byte) (map[key]*time.Location, map[string]*time.Location, error) {
 	out := map[key]*time.Location{}

@@ -40,7 +40,10 @@ and make the exit status 1.`,
 			}
 			var end time.Time
 			if until != "" {
-				if end, err = time.Parse(time.RFC3339, until); err != nil {
+				if end, err = time.Parse(time.RFC3339, until); err == nil {
+					err = event.CheckTime(end)
+				}
+				if err != nil {
 					return fmt.Errorf("--until: %w", err)
 				}
 			}
@@ -103,7 +106,10 @@ func (b *backtest) read(name string, r io.Reader) {
 			b.bad++
 			continue
 		}
-		b.engine.Apply(&e, b)
+		if err := b.engine.Apply(&e, b); err != nil {
+			fmt.Fprintf(b.errw, "%s:%d: %v\n", name, n, err)
+			b.bad++
+		}
 	}
 	if err := sc.Err(); err != nil && b.err == nil {
 		b.err = fmt.Errorf("%s: %w", name, err)

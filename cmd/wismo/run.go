@@ -23,7 +23,8 @@ func runCmd() *cobra.Command {
 Configuration comes from a YAML file (--config), the environment (WISMO_...,
 e.g. WISMO_KAFKA_BROKERS, WISMO_RAW="raw.ups=ups:json,raw.fedex=fedex") and
 flags, flags winning. SIGTERM or SIGINT drains: the batch in hand is finished
-and committed, then the instance leaves its groups and exits.`,
+and committed, then the instance leaves its groups and exits; a stage that
+has not stopped within pipeline.shutdown_grace ends the process with status 1.`,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(cmd.Flags(), os.Environ())

@@ -246,7 +246,9 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 		part.en.Advance(ts, &p.sink)
 		part.lastTs, part.lastSeen = ts, now
 	}
-	part.en.Apply(&p.ev, &p.sink)
+	if err := part.en.Apply(&p.ev, &p.sink); err != nil {
+		out.DeadLetter(rec, "validate", err.Error()) // the decoder refuses such times first
+	}
 }
 
 // Due reports whether some partition's next deadline has come.

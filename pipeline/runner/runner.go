@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -208,6 +209,7 @@ func (r *Runner) stageConfig(name string, inputs []string, maxPollRecords int, k
 		Logger:          r.log,
 		Metrics:         r.metrics,
 		Limits:          r.limits(),
+		StuckAfter:      r.cfg.Pipeline.StuckBatchAfter,
 	}
 }
 
@@ -283,12 +285,34 @@ func (r *Runner) Ready() (ok bool, why string) {
 	return true, "ready"
 }
 
+// healthChecker is a stage that can tell it is stuck (pipeline.Stage's
+// watchdog).
+type healthChecker interface{ Healthy() error }
+
+// Healthy reports the stages stuck in a batch; /healthz fails with it.
+func (r *Runner) Healthy() error {
+	var errs []error
+	for _, s := range r.all {
+		if h, ok := s.(healthChecker); ok {
+			errs = append(errs, h.Healthy())
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Handler serves /metrics, /healthz and /readyz, and /debug/pprof/ when
 // http.pprof is on.
 func (r *Runner) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(r.metrics.Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := r.Healthy(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, err)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		ok, why := r.Ready()
 		if !ok {
@@ -323,34 +347,85 @@ func (r *Runner) Serve() (string, error) {
 }
 
 // Run runs every stage until ctx is cancelled, then drains them: each
-// finishes and commits the batch in hand. It returns the first stage error.
+// finishes and commits the batch in hand. It returns the first stage error,
+// or, when a stage has not stopped within pipeline.shutdown_grace of the
+// shutdown's start, an error naming it (its batch is left unfinished: its
+// transaction aborts and its records are read again).
 func (r *Runner) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		first   error
+		running = map[string]stage{}
 	)
 	for _, s := range r.all {
 		wg.Add(1)
+		running[s.Name()] = s
 		go func(s stage) {
 			defer wg.Done()
-			if err := s.Run(ctx); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
+			err := s.Run(ctx)
+			mu.Lock()
+			delete(running, s.Name())
+			if err != nil && first == nil {
+				first = err
+			}
+			mu.Unlock()
+			if err != nil {
 				cancel() // one stage failing for good stops the instance
 			}
 		}(s)
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		grace := r.cfg.Pipeline.ShutdownGrace
+		if grace <= 0 {
+			grace = config.DefaultShutdownGrace // a Config not from config.Load
+		}
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+		select {
+		case <-done:
+		case <-timer.C:
+			mu.Lock()
+			err := r.stuckAtShutdown(running, grace)
+			mu.Unlock()
+			r.closeHTTP()
+			return err
+		}
+	}
+	r.closeHTTP()
+	return first
+}
+
+// stuckAtShutdown logs and returns the error for the stages still running
+// when the shutdown grace ran out.
+func (r *Runner) stuckAtShutdown(running map[string]stage, grace time.Duration) error {
+	names := slices.Sorted(maps.Keys(running))
+	var what []string
+	for _, n := range names {
+		desc := n
+		if h, ok := running[n].(interface{ InHand() string }); ok {
+			if in := h.InHand(); in != "" {
+				desc += " (" + in + ")"
+			}
+		}
+		what = append(what, desc)
+		r.log.Error("stage did not stop within the shutdown grace; exiting with its batch unfinished",
+			zap.String("stage", n), zap.String("in_hand", desc), zap.Duration("grace", grace))
+	}
+	return fmt.Errorf("pipeline.shutdown_grace: %s did not stop within %v of the shutdown; exiting without them (their transactions abort, and their records are read again): %s",
+		strings.Join(names, ", "), grace, strings.Join(what, "; "))
+}
+
+func (r *Runner) closeHTTP() {
 	if r.srv != nil {
 		shut, done := context.WithTimeout(context.Background(), 5*time.Second)
 		defer done()
 		_ = r.srv.Shutdown(shut)
 	}
-	return first
 }

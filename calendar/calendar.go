@@ -1,0 +1,193 @@
+// Package calendar does local-date arithmetic in a time zone: the start of
+// the next local day, a time of day on a date, time counted on weekdays
+// only. Every function moves strictly forward and every loop is bounded.
+//
+// time.Date cannot serve for this. Where a daylight-saving or offset change
+// skips local midnight (America/Havana on the second Sunday of March,
+// America/Asuncion and America/Santiago in spring, Africa/Cairo in April,
+// ...), time.Date resolves the missing 00:00 to a time of the day before or
+// after, so "midnight of the next day" can lie before the time it was
+// computed from, and a loop stepping from midnight to midnight never ends.
+// Where a change sets clocks back across midnight (America/Santiago in
+// April), the same local date occurs twice.
+//
+// Here a local wall-clock time is a count of seconds as if the clock were
+// UTC ("wall seconds"); the wall clock of an instant u is u plus the zone's
+// offset at u, which rises with u inside each of the zone's periods and
+// jumps at a change. The functions look for the first instant, at or after
+// some point, whose wall clock reaches a wanted time, walking the zone's
+// periods forward.
+//
+// Times are Unix seconds; a nil zone is UTC.
+package calendar
+
+import "time"
+
+const day = 24 * 60 * 60
+
+// maxOffset bounds any zone's distance from UTC (the extremes in use are
+// -12 h and +14 h), so that no instant earlier than a wall time minus this
+// shows that wall time or a later one.
+const maxOffset = 15 * 60 * 60
+
+// maxPeriods bounds the offset changes one search steps over. A search
+// spans about a day, and no zone changes its offset more than twice in a
+// day; the bound is a guard.
+const maxPeriods = 16
+
+// MaxDays bounds the local days that AddWeekdays walks: more than 27 years
+// of weekdays, far above any rule's threshold.
+const MaxDays = 10_000
+
+func zoneOr(z *time.Location) *time.Location {
+	if z == nil {
+		return time.UTC
+	}
+	return z
+}
+
+// Wall is the local wall clock of u in z, in wall seconds.
+func Wall(u int64, z *time.Location) int64 { return u + offsetAt(u, zoneOr(z)) }
+
+// Day numbers the local date of u in z: days since 1970-01-01.
+func Day(u int64, z *time.Location) int64 { return floorDiv(Wall(u, z), day) }
+
+// Weekday is the day of the week of a Day number.
+func Weekday(d int64) time.Weekday { return time.Weekday((d%7 + 7 + 4) % 7) } // 1970-01-01 was a Thursday
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// First returns the first instant at or after from whose wall clock in z
+// reads wall or later. It is wall minus the offset when that wall time
+// exists; the instant of the change when a change skips it; the earlier of
+// the two instants when a change repeats it. ok is false only when the
+// search gives up (a guard: more offset changes within a day than any zone
+// has); the result is then from itself.
+func First(from, wall int64, z *time.Location) (u int64, ok bool) {
+	z = zoneOr(z)
+	if lo := wall - maxOffset; from < lo {
+		from = lo // nothing earlier can show wall or later
+	}
+	lo := from
+	for range maxPeriods {
+		off := offsetAt(lo, z)
+		if lo+off >= wall {
+			return lo, true // the wall clock is already there (lo starts a period past wall)
+		}
+		u := wall - off // where the wall clock reads wall, if the offset holds until then
+		if offsetAt(u, z) == off {
+			return u, true
+		}
+		// The offset changes between lo and u: find the change, and go on
+		// from there. (time.Time.ZoneBounds would say where, but it is
+		// wrong at some year ends past the zone data's last explicit
+		// change, where Go applies the zone's rule: 2092-12-31 in
+		// Australia/Melbourne.)
+		lo = change(lo, u, off, z)
+	}
+	return from, false
+}
+
+// change returns the first instant after lo, at or before hi, whose offset
+// in z is not off; offsetAt(lo) is off and offsetAt(hi) is not.
+func change(lo, hi, off int64, z *time.Location) int64 {
+	for hi-lo > 1 { // about 17 halvings over the day or so between them
+		mid := lo + (hi-lo)/2
+		if offsetAt(mid, z) == off {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
+}
+
+func offsetAt(u int64, z *time.Location) int64 {
+	_, off := time.Unix(u, 0).In(z).Zone()
+	return int64(off)
+}
+
+// NextDay returns the start of the local day after u's: the first instant
+// after u whose local date is later than u's. It is always after u.
+func NextDay(u int64, z *time.Location) int64 {
+	next, ok := First(u+1, (Day(u, z)+1)*day, z)
+	if !ok || next <= u {
+		// Never seen with Go's zone data; a day after u keeps callers
+		// moving forward.
+		return u + day
+	}
+	return next
+}
+
+// At returns the first instant whose local wall clock reads sec seconds
+// past midnight (or later, when a change skips that time) on the local
+// date days after u's. When a change repeats that time, it is the first of
+// the two.
+func At(u int64, z *time.Location, days int, sec int64) int64 {
+	wall := (Day(u, z)+int64(days))*day + sec
+	r, ok := First(wall-maxOffset, wall, z)
+	if !ok {
+		return wall // unreachable with Go's zone data: the wall time taken as UTC
+	}
+	return r
+}
+
+// Next returns the first instant at or after u whose wall clock in z reads
+// sec seconds past midnight (or later, when a change skips that time):
+// today's when u's wall clock is before it, else tomorrow's.
+func Next(u int64, z *time.Location, sec int64) int64 {
+	w := Wall(u, z)
+	wall := floorDiv(w, day)*day + sec
+	if w >= wall {
+		wall += day
+	}
+	r, ok := First(u, wall, z)
+	if !ok {
+		return u
+	}
+	return r
+}
+
+// AddWeekdays returns the instant at which d seconds have passed since from
+// counting only the time on local Mondays to Fridays in z. It reports false
+// when that instant lies more than MaxDays local days away; it then returns
+// from+d (every day counted), which is earlier than the answer, never later.
+func AddWeekdays(from, d int64, z *time.Location) (int64, bool) {
+	z = zoneOr(z)
+	t, left := from, d
+	off := offsetAt(t, z)
+	for range MaxDays {
+		if left <= 0 {
+			return t, true
+		}
+		today := floorDiv(t+off, day)
+		// The next midnight, when the offset is the same there (one lookup
+		// a day, on the hot path of the detector); else the careful way.
+		next := (today+1)*day - off
+		noff := offsetAt(next, z)
+		if noff != off || next <= t {
+			next = NextDay(t, z)
+			noff = offsetAt(next, z)
+		}
+		if wd := Weekday(today); wd == time.Saturday || wd == time.Sunday {
+			t, off = next, noff
+			continue
+		}
+		if step := next - t; step < left {
+			left -= step
+			t, off = next, noff
+			continue
+		}
+		return t + left, true
+	}
+	if left <= 0 {
+		return t, true
+	}
+	return from + d, false
+}
