@@ -34,8 +34,8 @@ type poison struct {
 	header string
 }
 
-// poisonCarrier names the generated load's raw topic the poison records go
-// there, keyed like any UPS parcel.
+// poisonCarrier names the generated load's raw topic that the poison
+// records go to, keyed like any parcel of that carrier.
 const poisonCarrier = "ups"
 
 func (r *runner) poisonRecords(recs []rawRecord) ([]poison, error) {
