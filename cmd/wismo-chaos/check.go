@@ -50,6 +50,8 @@ type results struct {
 	refSynthetic        int
 	synMismatch         []string
 	engineLoops         []string // partitions on which the reference engine does not return
+	poisons             int
+	poisonBad           []string // poison records that did not end as they must
 	notDrained          bool
 	chChecked           bool
 	chSkip              string
@@ -59,12 +61,14 @@ type results struct {
 
 func (res *results) ok() bool {
 	return len(res.lost) == 0 && len(res.dupEvents) == 0 && res.dupCommands == 0 &&
-		len(res.missingCmds)+len(res.extraCmds) == 0 && len(res.synMismatch) == 0 && len(res.engineLoops) == 0 && res.chMismatch == 0
+		len(res.missingCmds)+len(res.extraCmds) == 0 && len(res.synMismatch) == 0 && len(res.engineLoops) == 0 && res.chMismatch == 0 &&
+		len(res.poisonBad) == 0
 }
 
 func (res *results) summary() string {
-	return fmt.Sprintf("chaos: records=%d lost=%d duplicate_events=%d duplicate_commands=%d command_mismatch=%d synthetic_mismatch=%d engine_loops=%d clickhouse_mismatch=%d",
-		res.records, len(res.lost), len(res.dupEvents), res.dupCommands, len(res.missingCmds)+len(res.extraCmds), len(res.synMismatch), len(res.engineLoops), res.chMismatch)
+	return fmt.Sprintf("chaos: records=%d lost=%d duplicate_events=%d duplicate_commands=%d command_mismatch=%d synthetic_mismatch=%d engine_loops=%d clickhouse_mismatch=%d poison=%d poison_mismatch=%d",
+		res.records, len(res.lost), len(res.dupEvents), res.dupCommands, len(res.missingCmds)+len(res.extraCmds), len(res.synMismatch), len(res.engineLoops), res.chMismatch,
+		res.poisons, len(res.poisonBad))
 }
 
 // print writes the details on stderr.
@@ -92,6 +96,7 @@ func (res *results) print() {
 	}
 	show("ENGINE LOOPS: the reference engine (detect.New(rules.Default()), event-time clock) does not return; these partitions are left out of the command comparison", res.engineLoops)
 	show("LOST raw records (no event, no dead letter)", res.lost)
+	show("POISON records that did not end as they must", res.poisonBad)
 	show("DUPLICATED outputs", res.dupEvents)
 	show("DUPLICATE command ids", res.dupCommandIDs)
 	if res.notDrained && len(res.missingCmds) > 0 {
@@ -441,6 +446,14 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	logf("read %d events (%d synthetic)", res.events+res.synthetic, res.synthetic)
 
 	// Dead letters.
+	poisonSeen := map[string]*poisonOutcome{}
+	for l, key := range rawKeys {
+		for _, p := range r.poison {
+			if key == string(p.rec.key) {
+				poisonSeen[key] = &poisonOutcome{events: evCount[l]}
+			}
+		}
+	}
 	dead := map[lineage]deadCount{}
 	err = readTopics(ctx, brokers, adm, []string{r.topics.deadletter}, func(rec *kgo.Record) error {
 		st := header(rec, "source_topic")
@@ -448,16 +461,31 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 		off, _ := strconv.ParseInt(header(rec, "source_offset"), 10, 64)
 		switch {
 		case r.topics.raw[st] != "":
-			l := lineage{st, int32(p), off}
-			d := dead[l]
-			if header(rec, "partial") == "true" {
-				d.partial++
-				res.rawPartial++
-			} else {
-				d.full++
-				res.rawDead++
+			// A batch that could not be read at all is one dead letter
+			// for its whole offset range.
+			last := off
+			if v, err := strconv.ParseInt(header(rec, "source_offset_last"), 10, 64); err == nil && v >= off && v-off < 1<<20 {
+				last = v
 			}
-			dead[l] = d
+			for o := off; o <= last; o++ {
+				l := lineage{st, int32(p), o}
+				d := dead[l]
+				if header(rec, "partial") == "true" {
+					d.partial++
+					res.rawPartial++
+				} else {
+					d.full++
+					res.rawDead++
+				}
+				dead[l] = d
+				if po := poisonSeen[rawKeys[l]]; po != nil {
+					h := map[string]string{}
+					for _, x := range rec.Headers {
+						h[x.Key] = string(x.Value)
+					}
+					po.dead = append(po.dead, h)
+				}
+			}
 		case st == r.topics.events || st == r.topics.notifications:
 			res.stageDead[strings.TrimPrefix(st, r.topics.prefix)+" "+header(rec, "error_kind")]++
 		default:
@@ -468,6 +496,9 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	if err != nil {
 		return nil, err
 	}
+
+	res.poisons = len(r.poison)
+	res.poisonBad = checkPoison(r.poison, poisonSeen)
 
 	// Every raw record exactly once.
 	for l, key := range rawKeys {

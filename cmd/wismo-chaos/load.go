@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/gen"
 	"github.com/wismo/wismo/internal/wismoproc"
+	"github.com/wismo/wismo/pipeline"
 )
 
 var genCarriers = gen.CarrierNames()
@@ -102,7 +103,10 @@ func (r *runner) createTopics(ctx context.Context, adm *kadm.Client) error {
 	t := r.topics
 	parts := int32(r.o.partitions)
 	plain := append([]string{t.events, t.notifications, t.deadletter}, t.rawSorted...)
-	res, err := adm.CreateTopics(ctx, parts, 1, nil, plain...)
+	// The sizes wismo gives the topics it creates itself, so that the
+	// oversized poison record's dead letter fits as it would in production.
+	sizes := pipeline.Limits{}.TopicConfig()
+	res, err := adm.CreateTopics(ctx, parts, 1, sizes, plain...)
 	if err == nil {
 		err = res.Error()
 	}
@@ -110,7 +114,8 @@ func (r *runner) createTopics(ctx context.Context, adm *kadm.Client) error {
 		return fmt.Errorf("create topics: %w", err)
 	}
 	compact := "compact"
-	res, err = adm.CreateTopics(ctx, parts, 1, map[string]*string{"cleanup.policy": &compact}, t.state)
+	sizes["cleanup.policy"] = &compact
+	res, err = adm.CreateTopics(ctx, parts, 1, sizes, t.state)
 	if err == nil {
 		err = res.Error()
 	}

@@ -195,6 +195,7 @@ type runner struct {
 	chDown    bool
 
 	notDrained bool
+	poison     []poison // one record of each kind that once broke the pipeline
 
 	sink   bool   // the sink stage runs
 	chDB   string // its database
@@ -270,8 +271,11 @@ func (r *runner) run() (string, int) {
 	if err != nil {
 		return abortSummary(0, "generate: "+err.Error()), 1
 	}
+	if r.poison, err = r.poisonRecords(recs); err != nil {
+		return abortSummary(0, err.Error()), 1
+	}
 	r.mu.Lock()
-	r.records = len(recs)
+	r.records = len(recs) + len(r.poison)
 	r.mu.Unlock()
 	r.topics = newTopicNames(fmt.Sprintf("chaos.%d.", r.unix), recs)
 	adm, cl, err := r.admin()
@@ -292,6 +296,11 @@ func (r *runner) run() (string, int) {
 	prog := &progress{}
 	go r.reportProgress(loadCtx, adm, prog)
 	faults := r.startFaults(loadCtx)
+	if err := r.producePoison(ctx, r.poison); err != nil {
+		stopLoad()
+		r.stopInstances()
+		return abortSummary(len(recs), "produce: "+err.Error()), 1
+	}
 	if err := r.produce(ctx, recs, prog); err != nil {
 		stopLoad()
 		r.stopInstances()
