@@ -1,6 +1,7 @@
 package normalize_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -169,5 +170,53 @@ func TestStageAccounting(t *testing.T) {
 	}
 	if !kinds["decode"] || !kinds["invalid_tracking_number"] {
 		t.Errorf("dead-letter kinds %v, want decode and invalid_tracking_number", kinds)
+	}
+}
+
+// process runs one record through a UPS-bound processor, outside a stage.
+func process(t *testing.T, p *normalize.Processor, value []byte) *pipeline.Output {
+	t.Helper()
+	out := &pipeline.Output{}
+	p.Process(&kgo.Record{Topic: "raw.ups", Value: value}, out)
+	return out
+}
+
+func upsProcessor(t *testing.T, m *pipeline.Metrics) *normalize.Processor {
+	t.Helper()
+	p, err := normalize.New(normalize.Config{
+		Bindings:    []normalize.Binding{{Topic: "raw.ups", Carrier: "ups", Format: normalizers.JSON}},
+		EventsTopic: "events", Encoding: normalize.JSON, Metrics: m,
+		Now: func() time.Time { return time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// A tracking number of 300 KB, or with terminal control characters, makes
+// no shipment: the record is dead-lettered as validate, with a short error.
+func TestBadTrackingNumberIsDeadLettered(t *testing.T) {
+	p := upsProcessor(t, nil)
+	good := fixture(t, "ups/track-v1-ground-delivered-photo.json")
+	for _, bad := range []string{strings.Repeat("1Z", 150_000), "1Z81WV38\x1b[31m\a0316886897"} {
+		out := process(t, p, bytes.ReplaceAll(good, []byte("1Z81WV380316886897"), []byte(bad)))
+		if !out.Dead || len(out.Records) != 1 {
+			t.Fatalf("%.20q: dead=%v, %d records; want one dead letter", bad, out.Dead, len(out.Records))
+		}
+		r := out.Records[0]
+		if k, e := header(r, "error_kind"), header(r, "error"); k != "validate" || !strings.Contains(e, "tracking number") ||
+			len(e) > 300 || strings.ContainsAny(e, "\x1b\a") {
+			t.Errorf("%.20q: error_kind %s, error %.300q", bad, k, e)
+		}
 	}
 }
