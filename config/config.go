@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/pipeline"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -105,6 +106,10 @@ type Normalize struct {
 	// sent, so that the scans a poller resends with every poll go out once
 	// (about 40 bytes each; 0 sends every scan of every payload).
 	RememberScans int `yaml:"remember_scans" mapstructure:"remember_scans"`
+	// UnmappedCodeLabels is how many distinct unmapped codes of one
+	// carrier get their own series in wismo_unmapped_codes_total; later
+	// ones count under code="_other" (ClickHouse's unmapped_codes has all).
+	UnmappedCodeLabels int `yaml:"unmapped_code_labels" mapstructure:"unmapped_code_labels"`
 }
 
 // Detect tunes the detect stage.
@@ -174,6 +179,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("normalize.max_payload_bytes", normalizers.DefaultMaxPayload)
 	v.SetDefault("normalize.max_poll_records", 5000)
 	v.SetDefault("normalize.remember_scans", 1_000_000)
+	v.SetDefault("normalize.unmapped_code_labels", pipeline.DefaultCodeLabels)
 	v.SetDefault("detect.clock", "wall")
 	v.SetDefault("clickhouse.addr", "127.0.0.1:9000")
 	v.SetDefault("clickhouse.database", "wismo")
@@ -375,6 +381,9 @@ func (c *Config) Validate() error {
 	}
 	if contains(c.Stages, "sink") && strings.TrimSpace(c.ClickHouse.Addr) == "" {
 		bad("clickhouse.addr: the sink stage needs a ClickHouse address")
+	}
+	if n := c.Normalize.UnmappedCodeLabels; n < 1 || n > 10_000 {
+		bad("normalize.unmapped_code_labels: %d, want 1 to 10000 (each is a Prometheus series per carrier)", n)
 	}
 	if c.Detect.Clock != "wall" && c.Detect.Clock != "event" {
 		bad("detect.clock: %q, want wall or event", c.Detect.Clock)

@@ -54,6 +54,10 @@ type Config struct {
 	// time) goes out once and not once per poll; see resent. 0 sends
 	// every scan of every payload.
 	RememberScans int
+	// CodeLabels is how many distinct unmapped codes of one carrier get
+	// their own label in the unmapped-code metric; later ones are counted
+	// under pipeline.OtherLabel. 0 means pipeline.DefaultCodeLabels.
+	CodeLabels int
 }
 
 // Processor normalizes raw records. It is not safe for concurrent use; a
@@ -69,6 +73,11 @@ type Processor struct {
 	unmapped   map[codeKey]int
 	assumedUTC map[string]int
 	resentN    map[string]int
+
+	// label caps of the data-quality metrics, for the life of the process
+	// as the series are
+	carrierLabels *pipeline.LabelCap
+	codeLabels    map[string]*pipeline.LabelCap
 
 	resent *resent // nil when RememberScans is 0
 }
@@ -95,8 +104,12 @@ func New(cfg Config) (*Processor, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.CodeLabels <= 0 {
+		cfg.CodeLabels = pipeline.DefaultCodeLabels
+	}
 	p := &Processor{cfg: cfg, bindings: map[string]bound{}, batch: normalizers.NewBatch(),
-		unmapped: map[codeKey]int{}, assumedUTC: map[string]int{}, resentN: map[string]int{}}
+		unmapped: map[codeKey]int{}, assumedUTC: map[string]int{}, resentN: map[string]int{},
+		carrierLabels: pipeline.NewLabelCap(pipeline.MaxCarrierLabels), codeLabels: map[string]*pipeline.LabelCap{}}
 	if cfg.RememberScans > 0 {
 		p.resent = newResent(cfg.RememberScans)
 	}
@@ -148,10 +161,16 @@ func (p *Processor) EndBatch(committed bool) {
 			p.cfg.Metrics.Resent.WithLabelValues(c).Add(float64(n))
 		}
 		for k, n := range p.unmapped {
-			p.cfg.Metrics.Unmapped.WithLabelValues(k.carrier, k.code).Add(float64(n))
+			c := p.carrierLabels.Value(k.carrier)
+			codes := p.codeLabels[c]
+			if codes == nil {
+				codes = pipeline.NewLabelCap(p.cfg.CodeLabels)
+				p.codeLabels[c] = codes
+			}
+			p.cfg.Metrics.Unmapped.WithLabelValues(c, codes.Value(k.code)).Add(float64(n))
 		}
 		for c, n := range p.assumedUTC {
-			p.cfg.Metrics.AssumedUTC.WithLabelValues(c).Add(float64(n))
+			p.cfg.Metrics.AssumedUTC.WithLabelValues(p.carrierLabels.Value(c)).Add(float64(n))
 		}
 	}
 	clear(p.unmapped)

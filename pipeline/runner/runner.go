@@ -150,6 +150,7 @@ func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	ncfg := normalize.Config{
 		Bindings: bindings, EventsTopic: r.cfg.Topics.Events, Encoding: normalize.Encoding(r.cfg.Encoding),
 		MaxPayload: r.cfg.Normalize.MaxPayloadBytes, Metrics: r.metrics, RememberScans: r.cfg.Normalize.RememberScans,
+		CodeLabels: r.cfg.Normalize.UnmappedCodeLabels,
 	}
 	if sr := r.cfg.SchemaRegistry; sr.URL != "" {
 		ncfg.Registry = &normalize.SchemaRegistry{URL: sr.URL, Username: sr.Username, Password: sr.Password}
