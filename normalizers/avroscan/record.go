@@ -64,7 +64,7 @@ func (d *decoder) record(m map[string]any, idx int) {
 
 	d.carrier = carrier
 	s := normalizers.Scan{Carrier: carrier, TrackingNumber: tracking}
-	code, sub, desc := text(m, "code"), text(m, "subcode"), text(m, "description")
+	code, sub, desc := text(m, "code"), text(m, "subcode"), redactor.Text(b, text(m, "description"))
 	d.code = code
 	s.Raw = event.Raw{Code: code, Type: sub, Description: desc}
 	et := text(m, "event_type")
@@ -94,7 +94,7 @@ func (d *decoder) record(m map[string]any, idx int) {
 		Region:     upper(b, text(m, "region")),
 		PostalCode: text(m, "postal_code"),
 		Country:    upper(b, text(m, "country")),
-		Facility:   text(m, "facility"),
+		Facility:   redactor.Text(b, text(m, "facility")),
 	}
 	if svc := text(m, "service"); svc != "" {
 		s.Service = b.ServiceKey([]byte(svc), carrier)
