@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -82,5 +85,20 @@ func TestBacktestLineLimit(t *testing.T) {
 	cmd.SetArgs([]string{"/dev/zero"})
 	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "/dev/zero:1:") {
 		t.Errorf("/dev/zero: %v", err)
+	}
+}
+
+// demo --samples reads any folder: a sample that is /dev/zero is refused.
+func TestDemoSampleLimit(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "ups"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "ups", "zero.json")); err != nil {
+		t.Fatal(err)
+	}
+	err := runDemo(t.Context(), io.Discard, dir, demoOutput{dir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "zero.json") || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("err %v", err)
 	}
 }
