@@ -94,8 +94,8 @@ func variedEvents() []Event {
 			e.CarrierName = "Display " + e.Carrier
 		}
 		e.TrackingNumber = fmt.Sprintf("1Z%016X", rng.Uint64())
-		if i%17 == 0 {
-			e.TrackingNumber = pick() + "T"
+		if i%17 == 0 { // any printable ASCII; other bytes are refused
+			e.TrackingNumber = fmt.Sprintf(`1Z-%d/"\~!`, i)
 		}
 		e.Service = pick()
 		e.Type = types[i%len(types)]

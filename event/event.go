@@ -10,7 +10,10 @@ package event
 
 import (
 	"encoding/hex"
+	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wismo/wismo/taxonomy"
 )
@@ -148,6 +151,45 @@ type Event struct {
 
 // ShipmentID is "<carrier>:<tracking number>".
 func (e *Event) ShipmentID() string { return e.Carrier + ":" + e.TrackingNumber }
+
+// MaxTrackingLen bounds a tracking number. The longest real ones have 34
+// characters (FedEx Ground's 96... barcodes, USPS IMpb with its ZIP+4
+// routing prefix); UPS has 18 (1Z...), DHL Express 10, DHL eCommerce and
+// the S10 numbers of posts up to about 30, DPD and PostNL mix letters in.
+// Twice the longest leaves room for formats not seen yet, and keeps a
+// garbage value from becoming a shipment id, a Kafka key and a ClickHouse
+// sort key.
+const MaxTrackingLen = 64
+
+// ValidTrackingNumber reports whether s can be a tracking number: 1 to
+// MaxTrackingLen printable ASCII characters, no spaces or control
+// characters.
+func ValidTrackingNumber[T ~string | ~[]byte](s T) bool {
+	if len(s) == 0 || len(s) > MaxTrackingLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// badTracking is a decoder's error for a tracking number that is not one;
+// it repeats at most 40 bytes of it, escaped.
+func badTracking[T ~string | ~[]byte](id T, tn string) error {
+	shown := tn
+	if len(shown) > 40 {
+		n := 40
+		for n > 0 && !utf8.RuneStart(shown[n]) {
+			n--
+		}
+		shown = shown[:n] + "..."
+	}
+	return fmt.Errorf("event %s: tracking_number %s (%d bytes) is not 1 to %d printable ASCII characters without spaces",
+		id, strconv.Quote(shown), len(tn), MaxTrackingLen)
+}
 
 // Class is the event type's class.
 func (e *Event) Class() taxonomy.Class {

@@ -255,3 +255,27 @@ func BenchmarkAvroGoavro(b *testing.B) {
 		}
 	}
 }
+
+// An event whose tracking number is not one (300 KB, terminal escapes) is
+// refused by every decoder, with a bounded message: the detect stage
+// dead-letters it instead of keeping state under it.
+func TestDecodersRefuseBadTrackingNumbers(t *testing.T) {
+	c := newCodec(t)
+	var d AvroDecoder
+	var enc AvroEncoder
+	for _, bad := range []string{strings.Repeat("1Z", 150_000), "1Z9\x1b[31m\a", "1Z 9", "1Zé"} {
+		e := sample()
+		e.TrackingNumber = bad
+		var got Event
+		errs := map[string]error{
+			"json":        UnmarshalJSON(AppendJSON(nil, &e), &got),
+			"AvroDecoder": d.Decode(enc.Append(nil, &e), &got),
+			"goavro":      c.Decode(enc.Append(nil, &e), &got),
+		}
+		for name, err := range errs {
+			if err == nil || !strings.Contains(err.Error(), "tracking_number") || len(err.Error()) > 200 || strings.ContainsAny(err.Error(), "\x1b\a") {
+				t.Errorf("%s, %.20q: %.300v", name, bad, err)
+			}
+		}
+	}
+}

@@ -269,6 +269,9 @@ func fromWire(w *wire, e *Event) error {
 	if w.Carrier == "" || w.TrackingNumber == "" {
 		return fmt.Errorf("event %s: carrier and tracking_number are required", w.EventID)
 	}
+	if !ValidTrackingNumber(w.TrackingNumber) {
+		return badTracking(w.EventID, w.TrackingNumber)
+	}
 	at, err := time.Parse(time.RFC3339, w.OccurredAt)
 	if err != nil {
 		return fmt.Errorf("event %s: occurred_at: %w", w.EventID, err)

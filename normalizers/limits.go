@@ -7,29 +7,13 @@ import (
 	"github.com/wismo/wismo/event"
 )
 
-// MaxTrackingLen bounds a tracking number. The longest real ones have 34
-// characters (FedEx Ground's 96... barcodes, USPS IMpb with its ZIP+4
-// routing prefix); UPS has 18 (1Z...), DHL Express 10, DHL eCommerce and
-// the S10 numbers of posts up to about 30, DPD and PostNL mix letters in.
-// Twice the longest leaves room for formats not seen yet, and keeps a
-// garbage value from becoming a shipment id, a Kafka key and a ClickHouse
-// sort key.
-const MaxTrackingLen = 64
+// MaxTrackingLen bounds a tracking number (see event.MaxTrackingLen).
+const MaxTrackingLen = event.MaxTrackingLen
 
-// ValidTracking reports whether s can be a tracking number: 1 to
-// MaxTrackingLen printable ASCII characters, no spaces or control
-// characters. Decoders trim and upper-case before; this only refuses.
-func ValidTracking(s string) bool {
-	if len(s) == 0 || len(s) > MaxTrackingLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
-}
+// ValidTracking reports whether s can be a tracking number (see
+// event.ValidTrackingNumber). Decoders trim and upper-case before; this
+// only refuses.
+func ValidTracking(s string) bool { return event.ValidTrackingNumber(s) }
 
 // badTracking is the rejection message of a tracking number that is not
 // one; it quotes a bounded, escaped prefix of the value.
