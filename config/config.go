@@ -81,6 +81,11 @@ type Topics struct {
 	Create            bool   `yaml:"create" mapstructure:"create"`
 	Partitions        int32  `yaml:"partitions" mapstructure:"partitions"`
 	ReplicationFactor int16  `yaml:"replication_factor" mapstructure:"replication_factor"`
+
+	// DeadLetterRetention is the retention.ms wismo gives the dead-letter
+	// topic when it creates it: dead letters are whole raw payloads, with
+	// the names and addresses carriers put in them.
+	DeadLetterRetention time.Duration `yaml:"deadletter_retention" mapstructure:"deadletter_retention"`
 }
 
 // Raw binds a raw topic to the carrier and format of its payloads.
@@ -173,6 +178,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("topics.state", "shipments.state.v1")
 	v.SetDefault("topics.deadletter", "shipments.deadletter.v1")
 	v.SetDefault("topics.create", true)
+	v.SetDefault("topics.deadletter_retention", "168h")
 	v.SetDefault("topics.partitions", 12)
 	v.SetDefault("topics.replication_factor", -1)
 	v.SetDefault("encoding", "avro")
@@ -381,6 +387,9 @@ func (c *Config) Validate() error {
 	}
 	if contains(c.Stages, "sink") && strings.TrimSpace(c.ClickHouse.Addr) == "" {
 		bad("clickhouse.addr: the sink stage needs a ClickHouse address")
+	}
+	if d := c.Topics.DeadLetterRetention; d < time.Hour {
+		bad("topics.deadletter_retention: %s, want 1h or more (the dead letters must outlive their investigation)", d)
 	}
 	if n := c.Normalize.UnmappedCodeLabels; n < 1 || n > 10_000 {
 		bad("normalize.unmapped_code_labels: %d, want 1 to 10000 (each is a Prometheus series per carrier)", n)

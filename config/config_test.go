@@ -99,6 +99,8 @@ func TestValidation(t *testing.T) {
 		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_KAFKA_SASL_MECHANISM=GSSAPI"}, []string{"kafka.sasl.mechanism"}},
 		{[]string{"--raw", "raw.x=ups", "--raw", "raw.x=ups"}, nil, []string{"bound twice"}},
 		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_KAFKA_GROUP_PREFIX="}, []string{"kafka.group_prefix"}},
+		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_NORMALIZE_UNMAPPED_CODE_LABELS=0"}, []string{"normalize.unmapped_code_labels"}},
+		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_TOPICS_DEADLETTER_RETENTION=1m"}, []string{"topics.deadletter_retention"}},
 	} {
 		_, err := Load(flags(t, c.args...), c.env)
 		if err == nil {

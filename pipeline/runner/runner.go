@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -193,7 +194,7 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	t := r.cfg.Topics
-	plain := []string{t.Events, t.DeadLetter, t.Notifications}
+	plain := []string{t.Events, t.Notifications}
 	for _, b := range r.cfg.Raw {
 		plain = append(plain, b.Topic)
 	}
@@ -216,6 +217,12 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 		return nil
 	}
 	if err := create(plain, nil); err != nil {
+		return err
+	}
+	// Dead letters are whole raw payloads, personal data included: they
+	// are kept for the time to look into them, not for ever.
+	retention := strconv.FormatInt(t.DeadLetterRetention.Milliseconds(), 10)
+	if err := create([]string{t.DeadLetter}, map[string]*string{"retention.ms": &retention}); err != nil {
 		return err
 	}
 	compact := "compact"
