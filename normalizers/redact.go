@@ -1,7 +1,7 @@
 package normalizers
 
 import (
-	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -43,15 +43,13 @@ type Redactor struct {
 	// with one of those bytes (first).
 	byFirst [256][]string
 	first   [256]bool
-	// keys holds one byte of every marker, in both cases: a text holding
-	// none of them holds no marker, which a few vectorized byte searches
-	// tell. Most texts end there (":" and "y" for the common markers).
-	keys []byte
+	// keys are short substrings, one of which every marker holds: its
+	// colon, else its second to fourth letters in capitals and in small
+	// letters ("IGN", "ign" of "SIGNED BY"). A text holding none of them
+	// holds no marker, which a few vectorized searches tell; most texts
+	// end there.
+	keys []string
 }
-
-// keyOrder is the preference for a marker's key byte: the rarest in
-// carrier texts first.
-const keyOrder = ":;YJQXZKWVBFGPMHUCLDRONTISAE"
 
 // wordByte marks the bytes of words: ASCII letters and digits, and every
 // byte of a multi-byte character.
@@ -67,16 +65,14 @@ func NewRedactor(markers ...string) *Redactor {
 	r := &Redactor{}
 	for _, m := range markers {
 		m = upperASCII(m)
-		k := m[0]
-		for i := 0; i < len(keyOrder); i++ {
-			if strings.IndexByte(m, keyOrder[i]) >= 0 {
-				k = keyOrder[i]
-				break
-			}
+		keys := []string{":"}
+		if strings.IndexByte(m, ':') < 0 {
+			k := m[1:min(4, len(m))]
+			keys = []string{k, strings.ToLower(k)}
 		}
-		for _, c := range []byte{k, lowerASCII(k)} {
-			if bytes.IndexByte(r.keys, c) < 0 {
-				r.keys = append(r.keys, c)
+		for _, k := range keys {
+			if !slices.Contains(r.keys, k) {
+				r.keys = append(r.keys, k)
 			}
 		}
 		r.byFirst[m[0]] = append(r.byFirst[m[0]], m)
@@ -142,7 +138,7 @@ func (r *Redactor) Text(b *Batch, s string) string {
 
 func (r *Redactor) mayHold(s string) bool {
 	for _, k := range r.keys {
-		if strings.IndexByte(s, k) >= 0 {
+		if strings.Contains(s, k) {
 			return true
 		}
 	}
