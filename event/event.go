@@ -176,9 +176,30 @@ func ValidTrackingNumber[T ~string | ~[]byte](s T) bool {
 	return true
 }
 
-// badTracking is a decoder's error for a tracking number that is not one;
-// it repeats at most 40 bytes of it, escaped.
-func badTracking[T ~string | ~[]byte](id T, tn string) error {
+// MaxCarrierKeyLen bounds a carrier key ("ups", "royalmail").
+const MaxCarrierKeyLen = 32
+
+// ValidCarrierKey reports whether s is a carrier key: 1 to
+// MaxCarrierKeyLen of a-z, 0-9, _ and -.
+func ValidCarrierKey[T ~string | ~[]byte](s T) bool {
+	if len(s) == 0 || len(s) > MaxCarrierKeyLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// badKey is a decoder's error for a carrier or tracking number that is
+// not one; it repeats at most 40 bytes of it, escaped.
+func badKey[T ~string | ~[]byte](id T, field, tn string) error {
+	what := fmt.Sprintf("1 to %d printable ASCII characters without spaces", MaxTrackingLen)
+	if field == "carrier" {
+		what = fmt.Sprintf("a carrier key (1 to %d of a-z, 0-9, _ and -)", MaxCarrierKeyLen)
+	}
 	shown := tn
 	if len(shown) > 40 {
 		n := 40
@@ -187,8 +208,7 @@ func badTracking[T ~string | ~[]byte](id T, tn string) error {
 		}
 		shown = shown[:n] + "..."
 	}
-	return fmt.Errorf("event %s: tracking_number %s (%d bytes) is not 1 to %d printable ASCII characters without spaces",
-		id, strconv.Quote(shown), len(tn), MaxTrackingLen)
+	return fmt.Errorf("event %s: %s %s (%d bytes) is not %s", id, field, strconv.Quote(shown), len(tn), what)
 }
 
 // Class is the event type's class.

@@ -11,7 +11,7 @@ import (
 )
 
 const (
-	maxCarrierKey = 32
+	maxCarrierKey = event.MaxCarrierKeyLen
 	maxTracking   = normalizers.MaxTrackingLen
 	// maxOffsetMinutes is the widest UTC offset in use (UTC+14, Kiribati).
 	maxOffsetMinutes = 14 * 60
