@@ -102,7 +102,7 @@ func (b *backtest) read(name string, r io.Reader) {
 		}
 		var e event.Event
 		if err := event.UnmarshalJSON(line, &e); err != nil {
-			fmt.Fprintf(b.errw, "%s:%d: %v\n", name, n, err)
+			fmt.Fprintf(b.errw, "%s:%d: %s\n", name, n, printable(err))
 			b.bad++
 			return nil
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Every command that reads payloads or events from files or standard input
@@ -93,4 +94,30 @@ func eachLine(r io.Reader, limit int, fn func(n int, line []byte, tooLong bool) 
 		n++
 		over, long = false, long[:0]
 	}
+}
+
+// printable escapes the control characters of a message that repeats text
+// from a payload (codes, carrier messages), so that a terminal shows them
+// instead of obeying them (ESC sequences, BEL).
+func printable(v any) string {
+	s := fmt.Sprint(v)
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			fmt.Fprintf(&b, "\\x%02x", c)
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

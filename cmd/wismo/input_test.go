@@ -102,3 +102,14 @@ func TestDemoSampleLimit(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// What normalize prints of a payload (a carrier's message, an unmapped
+// code) reaches a terminal: its control characters are shown, not obeyed.
+func TestNormalizeEscapesControlCharacters(t *testing.T) {
+	stdin := `{"response":{"errors":[{"code":"X1","message":"boom\u001b]0;owned\u0007\u001b[2J"}]}}` + "\n" +
+		`{"trackResponse":{"shipment":[{"package":[{"trackingNumber":"1Z81WV380316886897","activity":[{"status":{"type":"Q","code":"Z\u001b[31m","description":"?"},"date":"20240202","time":"120435","gmtOffset":"-08:00"}]}]}]}}` + "\n"
+	_, errs, _ := runNormalize(t, stdin, "--carrier", "ups", "--stats", "--now", "2026-11-21T00:00:00Z")
+	if strings.ContainsAny(errs, "\x1b\a") || !strings.Contains(errs, `\x1b]0;owned\x07`) || !strings.Contains(errs, `unmapped ups Z\x1b[31M/Q: 1`) {
+		t.Errorf("stderr %q", errs)
+	}
+}

@@ -148,7 +148,7 @@ func (r *normalizeRun) stdin(in io.Reader) error {
 func (r *normalizeRun) refused(name string, err error) {
 	r.payloads++
 	r.rejected++
-	fmt.Fprintf(r.errw, "%s: rejected: %v\n", name, err)
+	fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, printable(err))
 }
 
 func (r *normalizeRun) one(name string, data []byte) {
@@ -159,17 +159,17 @@ func (r *normalizeRun) one(name string, data []byte) {
 		if normalizers.KindOf(err) == normalizers.KindNotFound {
 			// The carrier's "no data yet" answer is not a broken record; it
 			// only lacks the number to make a pending event for.
-			fmt.Fprintf(r.errw, "%s: notice: %v (pass --tracking-number to record it as pending)\n", name, err)
+			fmt.Fprintf(r.errw, "%s: notice: %s (pass --tracking-number to record it as pending)\n", name, printable(err))
 			r.notFound++
 			return
 		}
 		r.rejected++
-		fmt.Fprintf(r.errw, "%s: rejected: %v\n", name, err)
+		fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, printable(err))
 		return
 	}
 	for _, e := range r.batch.Rejected {
 		r.rejected++
-		fmt.Fprintf(r.errw, "%s: scan rejected: %v\n", name, e)
+		fmt.Fprintf(r.errw, "%s: scan rejected: %s\n", name, printable(e))
 	}
 	for i := range r.batch.Events {
 		e := &r.batch.Events[i]
@@ -195,7 +195,7 @@ func (r *normalizeRun) printStats() {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(r.errw, "unmapped %s: %d\n", k, r.unmapped[k])
+		fmt.Fprintf(r.errw, "unmapped %s: %d\n", printable(k), r.unmapped[k])
 	}
 }
 
