@@ -54,3 +54,24 @@ func BenchmarkRedactor(bm *testing.B) {
 		r.Text(b, texts[i%len(texts)])
 	}
 }
+
+// FuzzRedactor: any text, markers or not, is handled without a panic; the
+// result is withheld already (a second pass changes nothing), and a text
+// without any marker comes back as it was.
+func FuzzRedactor(f *testing.F) {
+	for _, s := range []string{"Delivered - Signed for by: JESSICA", "left with: x; received by: y (z)", "SIGNED BY", "Signatory:",
+		"Delivered, Left with Individual", "signed by " + Redacted, "\xffsigned by\x00", ""} {
+		f.Add(s)
+	}
+	r := NewRedactor(NameMarkers...)
+	f.Fuzz(func(t *testing.T, s string) {
+		b := NewBatch()
+		got := r.Text(b, s)
+		if again := r.Text(b, got); again != got {
+			t.Errorf("not stable: %q -> %q -> %q", s, got, again)
+		}
+		if !r.mayHold(s) && got != s {
+			t.Errorf("%q changed to %q without a marker", s, got)
+		}
+	})
+}
