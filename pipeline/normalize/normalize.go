@@ -80,6 +80,7 @@ type Processor struct {
 	codeLabels    map[string]*pipeline.LabelCap
 
 	resent *resent // nil when RememberScans is 0
+	kinds  []kindCount
 }
 
 type codeKey struct{ carrier, code string }
@@ -247,18 +248,53 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 		// up; end-to-end latency for whoever measures it).
 		out.Emit(&kgo.Record{Topic: p.cfg.EventsTopic, Key: []byte(e.ShipmentID()), Value: val, Headers: hdr, Timestamp: rec.Timestamp})
 	}
-	for _, r := range p.batch.Rejected {
-		out.PartialDeadLetter(rec, string(r.Kind), r.Error())
-	}
-	if len(out.Records) == out.Partial { // every scan was rejected
-		out.Records = out.Records[:0]
-		out.Partial = 0
+	rejected := p.batch.Rejected
+	if len(out.Records) == 0 { // every scan was rejected
 		kind, msg := string(normalizers.KindValidate), "no scan was usable"
-		if len(p.batch.Rejected) > 0 {
-			kind, msg = string(p.batch.Rejected[0].Kind), p.batch.Rejected[0].Error()
+		if len(rejected) > 0 {
+			kind, msg = string(rejected[0].Kind), rejected[0].Error()+more(len(rejected)-1, "")
 		}
 		out.DeadLetter(rec, kind, msg)
+		return
 	}
+	// One partial dead letter per kind of rejection stands for all the
+	// scans rejected for it: each is a copy of the whole payload, and a
+	// 4 MiB payload of 50,000 absurd scans must not become 50,000 copies
+	// of it in one transaction.
+	p.kinds = p.kinds[:0]
+	for _, r := range rejected {
+		i := 0
+		for i < len(p.kinds) && p.kinds[i].first.Kind != r.Kind {
+			i++
+		}
+		if i == len(p.kinds) {
+			p.kinds = append(p.kinds, kindCount{first: r})
+		}
+		p.kinds[i].n++
+	}
+	for i := range p.kinds {
+		k := &p.kinds[i]
+		out.PartialDeadLetter(rec, string(k.first.Kind), k.first.Error()+more(k.n-1, string(k.first.Kind)))
+		k.first = nil
+	}
+}
+
+// kindCount is one kind of scan rejection in a record: the first scan
+// rejected for it, and how many were.
+type kindCount struct {
+	first *normalizers.Error
+	n     int
+}
+
+// more says how many other scans a dead letter's message stands for.
+func more(n int, kind string) string {
+	switch {
+	case n <= 0:
+		return ""
+	case kind == "":
+		return fmt.Sprintf(" (and %d more scans rejected)", n)
+	}
+	return fmt.Sprintf(" (and %d more scans rejected as %s)", n, kind)
 }
 
 // keyHint uses the record key as the tracking number when it looks like

@@ -347,3 +347,31 @@ func TestGenericFeedCarrierLabelsAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// A payload of one good scan and thousands of absurd ones made one partial
+// dead letter, a copy of the whole payload, per absurd scan: a 4 MiB payload
+// became gigabytes in one transaction. One partial dead letter per kind
+// stands for them now, saying how many.
+func TestPartialDeadLettersArePerKind(t *testing.T) {
+	p := upsProcessor(t, nil)
+	var b bytes.Buffer
+	b.WriteString(`{"trackResponse":{"shipment":[{"package":[{"trackingNumber":"1Z81WV380316886897","activity":[`)
+	b.WriteString(`{"location":{"address":{"city":"NEWARK","stateProvince":"CA","countryCode":"US"}},"status":{"type":"D","code":"FS","description":"DELIVERED"},"date":"20240202","time":"120435","gmtOffset":"-08:00"}`)
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, `,{"location":{"address":{"city":"NEWARK","stateProvince":"CA","countryCode":"US"}},"status":{"type":"I","code":"AR","description":"x"},"date":"1990%04d","time":"120435","gmtOffset":"-08:00"}`, 101+i%28)
+	}
+	b.WriteString(`]}]}]}}`)
+	out := process(t, p, b.Bytes())
+	if out.Dead || out.Partial != 1 || len(out.Records) != 2 {
+		t.Fatalf("dead=%v, %d partial dead letters, %d records; want 1 event and 1 partial dead letter", out.Dead, out.Partial, len(out.Records))
+	}
+	dl := out.Records[1]
+	if e := header(dl, "error"); header(dl, "error_kind") != "timestamp" || header(dl, "partial") != "true" || !strings.Contains(e, "and 2999 more scans rejected as timestamp") {
+		t.Errorf("partial dead letter: kind %s, error %q", header(dl, "error_kind"), e)
+	}
+	// Every scan refused: one dead letter, which counts them all.
+	out = process(t, p, bytes.Replace(b.Bytes(), []byte(`"date":"20240202"`), []byte(`"date":"19900202"`), 1))
+	if !out.Dead || out.Partial != 0 || len(out.Records) != 1 || !strings.Contains(header(out.Records[0], "error"), "and 3000 more scans rejected") {
+		t.Errorf("dead=%v, %d partial, %d records, error %q", out.Dead, out.Partial, len(out.Records), header(out.Records[0], "error"))
+	}
+}
