@@ -280,6 +280,17 @@ func TestUnmappedCodeLabelsAreBounded(t *testing.T) {
 	if out.Dead || len(out.Records) != len(codes) {
 		t.Fatalf("dead=%v, %d records, want %d events", out.Dead, len(out.Records), len(codes))
 	}
+	// The events keep every code (ClickHouse's unmapped_codes lists them),
+	// the 200 KB one cut to 64 bytes.
+	var all bytes.Buffer
+	for _, r := range out.Records {
+		all.Write(r.Value)
+	}
+	for _, c := range []string{"Q00000", "Q04999", `"code":"` + strings.Repeat("Q", 64) + `"`} {
+		if !bytes.Contains(all.Bytes(), []byte(c)) {
+			t.Errorf("no event keeps the code %.70s", c)
+		}
+	}
 	p.EndBatch(true) // invalid UTF-8 in a label made the Prometheus client panic here
 	got := series(t, m, "wismo_unmapped_codes_total")
 	if len(got) > pipeline.DefaultCodeLabels+1 {
