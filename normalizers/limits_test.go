@@ -2,6 +2,7 @@ package normalizers
 
 import (
 	"fmt"
+	"github.com/wismo/wismo/event"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,19 @@ func TestBatchBoundsScanTexts(t *testing.T) {
 	_ = Normalize(&fakeCarrier{scans: []Scan{bad}}, &Input{Payload: []byte("{}"), Now: now}, b, 0)
 	if len(b.Rejected) != 1 || len(b.Rejected[0].Error()) > 200 || strings.Contains(b.Rejected[0].Error(), "\x1b") {
 		t.Errorf("%d rejections, first %.200q", len(b.Rejected), fmt.Sprint(b.Rejected))
+	}
+}
+
+// BenchmarkScanBounds is what the tracking-number check and the text
+// bounds add to every scan.
+func BenchmarkScanBounds(bm *testing.B) {
+	e := event.Event{TrackingNumber: "1Z81WV380316886897", Service: "ground", Raw: event.Raw{Code: "DP", Type: "I", Description: "Departed from Facility"},
+		Location: event.Location{City: "Louisville", Region: "KY", PostalCode: "40209", Country: "US", Facility: "KYLOU"}}
+	bm.ReportAllocs()
+	for i := 0; i < bm.N; i++ {
+		if !ValidTracking(e.TrackingNumber) {
+			bm.Fatal("refused")
+		}
+		clipEvent(&e)
 	}
 }
