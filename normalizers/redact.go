@@ -1,8 +1,10 @@
 package normalizers
 
 import (
+	"hash/maphash"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // Events carry no personal data (contracts.md): they reach every consumer
@@ -49,6 +51,14 @@ type Redactor struct {
 	// holds no marker, which a few vectorized searches tell; most texts
 	// end there.
 	keys []string
+	// clean remembers texts seen without a name, by a 64-bit keyed hash
+	// (odd, so that an empty slot is 0) in a slot chosen by its top bits:
+	// carriers repeat a small vocabulary, and a hash is cheaper than the
+	// searches for a long text. Concurrent decoders share it; a slot is
+	// one word, so none sees half an entry. A false hit needs two texts
+	// to agree on a 64-bit keyed hash.
+	seed  maphash.Seed
+	clean [1 << 12]atomic.Uint64
 }
 
 // wordByte marks the bytes of words: ASCII letters and digits, and every
@@ -62,7 +72,7 @@ var wordByte = func() (t [256]bool) {
 
 // NewRedactor returns a Redactor of the given markers (ASCII phrases).
 func NewRedactor(markers ...string) *Redactor {
-	r := &Redactor{}
+	r := &Redactor{seed: maphash.MakeSeed()}
 	for _, m := range markers {
 		m = upperASCII(m)
 		keys := []string{":"}
@@ -93,7 +103,13 @@ func NewRedactor(markers ...string) *Redactor {
 // text without a marker, every text but a few, is returned as it is,
 // without copying.
 func (r *Redactor) Text(b *Batch, s string) string {
+	h := maphash.String(r.seed, s) | 1
+	slot := &r.clean[h>>52]
+	if slot.Load() == h {
+		return s
+	}
 	if !r.mayHold(s) {
+		slot.Store(h)
 		return s
 	}
 	var buf [256]byte
@@ -131,6 +147,7 @@ func (r *Redactor) Text(b *Batch, s string) string {
 		}
 	}
 	if !found {
+		slot.Store(h)
 		return s
 	}
 	return b.arena.String(append(out, s[last:]...))

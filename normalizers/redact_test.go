@@ -41,17 +41,20 @@ func TestRedactor(t *testing.T) {
 	}
 }
 
-// BenchmarkRedactor is the cost a carrier text pays on the hot path; names
-// are rare, so it is the cost of the texts without one.
+// BenchmarkRedactor is the cost a carrier text pays on the hot path, per
+// text; names are rare, so it is the cost of the texts without one.
 func BenchmarkRedactor(bm *testing.B) {
 	r := NewRedactor(NameMarkers...)
 	b := NewBatch()
-	texts := []string{"Departed from Facility", "DELIVERED ", "Arrived at FedEx hub", "Delivered, In/At Mailbox",
+	texts := []string{"Departed from Facility", "DELIVERED", "Arrived at FedEx hub", "Delivered, In/At Mailbox",
+		"Your package is pending release from a Government Agency. Once they release it, your package will be on its way.",
 		"Die Sendung wurde in das Zustellfahrzeug geladen. Die Zustellung erfolgt voraussichtlich heute.",
-		"Delivery exception: Customer not available or business closed"}
+		"Delivery exception: Customer not available or business closed", "Out For Delivery Today"}
 	bm.ReportAllocs()
-	for i := 0; i < bm.N; i++ {
-		r.Text(b, texts[i%len(texts)])
+	for i := 0; i < bm.N; i += len(texts) {
+		for _, s := range texts {
+			r.Text(b, s)
+		}
 	}
 }
 
