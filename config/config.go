@@ -82,6 +82,11 @@ type Topics struct {
 	Create            bool   `yaml:"create" mapstructure:"create"`
 	Partitions        int32  `yaml:"partitions" mapstructure:"partitions"`
 	ReplicationFactor int16  `yaml:"replication_factor" mapstructure:"replication_factor"`
+
+	// DeadLetterRetention is the retention.ms wismo gives the dead-letter
+	// topic when it creates it: dead letters are whole raw payloads, with
+	// the names and addresses carriers put in them.
+	DeadLetterRetention time.Duration `yaml:"deadletter_retention" mapstructure:"deadletter_retention"`
 }
 
 // Raw binds a raw topic to the carrier and format of its payloads.
@@ -107,6 +112,10 @@ type Normalize struct {
 	// sent, so that the scans a poller resends with every poll go out once
 	// (about 40 bytes each; 0 sends every scan of every payload).
 	RememberScans int `yaml:"remember_scans" mapstructure:"remember_scans"`
+	// UnmappedCodeLabels is how many distinct unmapped codes of one
+	// carrier get their own series in wismo_unmapped_codes_total; later
+	// ones count under code="_other" (ClickHouse's unmapped_codes has all).
+	UnmappedCodeLabels int `yaml:"unmapped_code_labels" mapstructure:"unmapped_code_labels"`
 }
 
 // Detect tunes the detect stage.
@@ -189,12 +198,14 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("topics.state", "shipments.state.v1")
 	v.SetDefault("topics.deadletter", "shipments.deadletter.v1")
 	v.SetDefault("topics.create", true)
+	v.SetDefault("topics.deadletter_retention", "168h")
 	v.SetDefault("topics.partitions", 12)
 	v.SetDefault("topics.replication_factor", -1)
 	v.SetDefault("encoding", "avro")
 	v.SetDefault("normalize.max_payload_bytes", normalizers.DefaultMaxPayload)
 	v.SetDefault("normalize.max_poll_records", 5000)
 	v.SetDefault("normalize.remember_scans", 1_000_000)
+	v.SetDefault("normalize.unmapped_code_labels", pipeline.DefaultCodeLabels)
 	v.SetDefault("detect.clock", "wall")
 	v.SetDefault("clickhouse.addr", "127.0.0.1:9000")
 	v.SetDefault("clickhouse.database", "wismo")
@@ -398,6 +409,12 @@ func (c *Config) Validate() error {
 	}
 	if contains(c.Stages, "sink") && strings.TrimSpace(c.ClickHouse.Addr) == "" {
 		bad("clickhouse.addr: the sink stage needs a ClickHouse address")
+	}
+	if d := c.Topics.DeadLetterRetention; d < time.Hour {
+		bad("topics.deadletter_retention: %s, want 1h or more (the dead letters must outlive their investigation)", d)
+	}
+	if n := c.Normalize.UnmappedCodeLabels; n < 1 || n > 10_000 {
+		bad("normalize.unmapped_code_labels: %d, want 1 to 10000 (each is a Prometheus series per carrier)", n)
 	}
 	if c.Detect.Clock != "wall" && c.Detect.Clock != "event" {
 		bad("detect.clock: %q, want wall or event", c.Detect.Clock)

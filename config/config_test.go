@@ -101,6 +101,8 @@ func TestValidation(t *testing.T) {
 		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_KAFKA_GROUP_PREFIX="}, []string{"kafka.group_prefix"}},
 		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_PIPELINE_STUCK_BATCH_AFTER=90s"}, []string{"pipeline.stuck_batch_after: 1m30s, want at least 2m30s"}},
 		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_PIPELINE_SHUTDOWN_GRACE=0s"}, []string{"pipeline.shutdown_grace: 0s, want 1s to 1h"}},
+		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_NORMALIZE_UNMAPPED_CODE_LABELS=0"}, []string{"normalize.unmapped_code_labels"}},
+		{[]string{"--raw", "raw.x=ups"}, []string{"WISMO_TOPICS_DEADLETTER_RETENTION=1m"}, []string{"topics.deadletter_retention"}},
 	} {
 		_, err := Load(flags(t, c.args...), c.env)
 		if err == nil {

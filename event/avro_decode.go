@@ -283,6 +283,12 @@ func (d *AvroDecoder) build(r *avroDatum, e *Event) error {
 	if len(r.field(afCarrier)) == 0 || len(r.field(afTrackingNumber)) == 0 {
 		return fmt.Errorf("event %s: carrier and tracking_number are required", rawID)
 	}
+	if c := r.field(afCarrier); !ValidCarrierKey(c) {
+		return badKey(rawID, "carrier", string(c))
+	}
+	if tn := r.field(afTrackingNumber); !ValidTrackingNumber(tn) {
+		return badKey(rawID, "tracking_number", string(tn))
+	}
 	unix, _, ok := scanRFC3339(r.field(afOccurredAt))
 	// time.Unix(...).UTC() is what time.Parse(...).UTC() gives, field for
 	// field.

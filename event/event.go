@@ -11,7 +11,9 @@ package event
 import (
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wismo/wismo/taxonomy"
 )
@@ -149,6 +151,65 @@ type Event struct {
 
 // ShipmentID is "<carrier>:<tracking number>".
 func (e *Event) ShipmentID() string { return e.Carrier + ":" + e.TrackingNumber }
+
+// MaxTrackingLen bounds a tracking number. The longest real ones have 34
+// characters (FedEx Ground's 96... barcodes, USPS IMpb with its ZIP+4
+// routing prefix); UPS has 18 (1Z...), DHL Express 10, DHL eCommerce and
+// the S10 numbers of posts up to about 30, DPD and PostNL mix letters in.
+// Twice the longest leaves room for formats not seen yet, and keeps a
+// garbage value from becoming a shipment id, a Kafka key and a ClickHouse
+// sort key.
+const MaxTrackingLen = 64
+
+// ValidTrackingNumber reports whether s can be a tracking number: 1 to
+// MaxTrackingLen printable ASCII characters, no spaces or control
+// characters.
+func ValidTrackingNumber[T ~string | ~[]byte](s T) bool {
+	if len(s) == 0 || len(s) > MaxTrackingLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxCarrierKeyLen bounds a carrier key ("ups", "royalmail").
+const MaxCarrierKeyLen = 32
+
+// ValidCarrierKey reports whether s is a carrier key: 1 to
+// MaxCarrierKeyLen of a-z, 0-9, _ and -.
+func ValidCarrierKey[T ~string | ~[]byte](s T) bool {
+	if len(s) == 0 || len(s) > MaxCarrierKeyLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// badKey is a decoder's error for a carrier or tracking number that is
+// not one; it repeats at most 40 bytes of it, escaped.
+func badKey[T ~string | ~[]byte](id T, field, tn string) error {
+	what := fmt.Sprintf("1 to %d printable ASCII characters without spaces", MaxTrackingLen)
+	if field == "carrier" {
+		what = fmt.Sprintf("a carrier key (1 to %d of a-z, 0-9, _ and -)", MaxCarrierKeyLen)
+	}
+	shown := tn
+	if len(shown) > 40 {
+		n := 40
+		for n > 0 && !utf8.RuneStart(shown[n]) {
+			n--
+		}
+		shown = shown[:n] + "..."
+	}
+	return fmt.Errorf("event %s: %s %s (%d bytes) is not %s", id, field, strconv.Quote(shown), len(tn), what)
+}
 
 // Class is the event type's class.
 func (e *Event) Class() taxonomy.Class {

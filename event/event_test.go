@@ -304,3 +304,40 @@ func TestDecodersRejectTimesOutsideRange(t *testing.T) {
 		}
 	}
 }
+
+// An event whose tracking number or carrier is not one (300 KB, terminal
+// escapes) is refused by every decoder, with a bounded message: the detect
+// stage dead-letters it instead of keeping state and metric labels under it.
+func TestDecodersRefuseBadTrackingNumbers(t *testing.T) {
+	c := newCodec(t)
+	var d AvroDecoder
+	var enc AvroEncoder
+	type field struct{ name, bad string }
+	var cases []field
+	for _, bad := range []string{strings.Repeat("1Z", 150_000), "1Z9\x1b[31m\a", "1Z 9", "1Zé"} {
+		cases = append(cases, field{"tracking_number", bad})
+	}
+	for _, bad := range []string{strings.Repeat("ups", 100_000), "UPS", "up\x1bs", "ünï", "bad\xfe"} {
+		cases = append(cases, field{"carrier", bad})
+	}
+	for _, f := range cases {
+		bad := f.bad
+		e := sample()
+		if f.name == "carrier" {
+			e.Carrier = bad
+		} else {
+			e.TrackingNumber = bad
+		}
+		var got Event
+		errs := map[string]error{
+			"json":        UnmarshalJSON(AppendJSON(nil, &e), &got),
+			"AvroDecoder": d.Decode(enc.Append(nil, &e), &got),
+			"goavro":      c.Decode(enc.Append(nil, &e), &got),
+		}
+		for name, err := range errs {
+			if err == nil || !strings.Contains(err.Error(), f.name) || len(err.Error()) > 200 || strings.ContainsAny(err.Error(), "\x1b\a") {
+				t.Errorf("%s, %.20q: %.300v", name, bad, err)
+			}
+		}
+	}
+}

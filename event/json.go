@@ -269,6 +269,12 @@ func fromWire(w *wire, e *Event) error {
 	if w.Carrier == "" || w.TrackingNumber == "" {
 		return fmt.Errorf("event %s: carrier and tracking_number are required", w.EventID)
 	}
+	if !ValidCarrierKey(w.Carrier) {
+		return badKey(w.EventID, "carrier", w.Carrier)
+	}
+	if !ValidTrackingNumber(w.TrackingNumber) {
+		return badKey(w.EventID, "tracking_number", w.TrackingNumber)
+	}
 	at, err := time.Parse(time.RFC3339, w.OccurredAt)
 	if err == nil {
 		err = CheckTime(at)

@@ -135,16 +135,21 @@ type Scan struct {
 	Carrier string
 }
 
-// Add turns a scan into an event. A scan with an absurd time is recorded in
-// Rejected; a scan already seen in this payload is dropped.
+// Add turns a scan into an event. A scan with an absurd time or tracking
+// number is recorded in Rejected; a scan already seen in this payload is
+// dropped.
 func (b *Batch) Add(s *Scan) {
+	if !ValidTracking(s.TrackingNumber) {
+		b.reject(KindValidate, "", badTracking(s.TrackingNumber))
+		return
+	}
 	utc, offset, src, ok := resolveTime(&s.Time, zoneOf(s))
 	if !ok {
-		b.reject(KindTimestamp, s.TrackingNumber, "scan "+s.Raw.Code+" has no usable time")
+		b.reject(KindTimestamp, s.TrackingNumber, "scan "+Shown(s.Raw.Code)+" has no usable time")
 		return
 	}
 	if utc.Before(b.minTime) || utc.After(b.maxTime) {
-		b.reject(KindTimestamp, s.TrackingNumber, "scan "+s.Raw.Code+" at "+utc.Format(time.RFC3339)+
+		b.reject(KindTimestamp, s.TrackingNumber, "scan "+Shown(s.Raw.Code)+" at "+utc.Format(time.RFC3339)+
 			" is outside 2000-01-01 .. processing time + 48h ("+b.maxTime.Format(time.RFC3339)+")")
 		return
 	}
@@ -173,12 +178,17 @@ func (b *Batch) Add(s *Scan) {
 		Location: s.Location, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
 		EstimatedDelivery: s.EstimatedDelivery, Origin: s.Origin, Destination: s.Destination,
 	})
+	clipEvent(&b.Events[len(b.Events)-1])
 }
 
 // Pending records the carrier's "no data for this number yet" answer as a
 // pending.tracking_registered event. Its id does not depend on the time, so
 // the same answer polled again is the same event.
 func (b *Batch) Pending(tracking, code, description string) {
+	if !ValidTracking(tracking) {
+		b.reject(KindValidate, "", badTracking(tracking))
+		return
+	}
 	s := Scan{TrackingNumber: tracking, Raw: event.Raw{Code: code, Description: description}}
 	id := b.id(&s, time.Time{})
 	if _, dup := b.seen[id]; dup {
@@ -190,6 +200,7 @@ func (b *Batch) Pending(tracking, code, description string) {
 		Type: taxonomy.Pending, OccurredAt: b.now.UTC().Truncate(time.Second),
 		TZSource: event.TZAssumedUTC, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
 	})
+	clipEvent(&b.Events[len(b.Events)-1])
 }
 
 // Reject records one scan refused by a decoder (a required field missing);

@@ -42,7 +42,11 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Tracking != "" {
-		return fmt.Sprintf("%s %s: %s: %s", e.Carrier, e.Tracking, e.Kind, e.Msg)
+		t := e.Tracking
+		if !ValidTracking(t) { // a decoder's, from the payload: bounded and escaped
+			t = Quote(t)
+		}
+		return fmt.Sprintf("%s %s: %s: %s", e.Carrier, t, e.Kind, e.Msg)
 	}
 	return fmt.Sprintf("%s: %s: %s", e.Carrier, e.Kind, e.Msg)
 }

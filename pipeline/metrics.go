@@ -44,7 +44,7 @@ func NewMetrics() *Metrics {
 		Out:        f("records_out_total", "Input records that produced output, in committed transactions.", "stage", "carrier"),
 		Produced:   f("records_produced_total", "Output records produced in committed transactions (dead letters excluded).", "stage", "carrier"),
 		DeadLetter: f("records_deadlettered_total", "Input records sent to the dead-letter topic, by error kind.", "stage", "carrier", "kind"),
-		Partial:    f("records_partially_rejected_total", "Parts of records (single scans) rejected while the rest went out.", "stage", "carrier", "kind"),
+		Partial:    f("records_partially_rejected_total", "Partial dead letters: records whose other parts went out, one per record and kind of the parts (single scans) rejected.", "stage", "carrier", "kind"),
 		Unmapped:   f("unmapped_codes_total", "Scans whose carrier code is not in the carrier's table.", "carrier", "code"),
 		AssumedUTC: f("assumed_utc_total", "Scans whose time zone was unknown and taken as UTC.", "carrier"),
 		TxnSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "wismo", Name: "transaction_seconds",

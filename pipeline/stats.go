@@ -36,11 +36,15 @@ type Stats struct {
 	pending      map[string]*Counts
 	pendingDead  map[kindKey]int64
 	pendingParts map[kindKey]int64
+	// carriers bounds the labels: the detect stage's carrier comes from
+	// the events it reads, which any producer to the topic can name.
+	carriers *LabelCap
 }
 
 func newStats() *Stats {
 	return &Stats{committed: map[string]*Counts{}, pending: map[string]*Counts{},
-		pendingDead: map[kindKey]int64{}, pendingParts: map[kindKey]int64{}}
+		pendingDead: map[kindKey]int64{}, pendingParts: map[kindKey]int64{},
+		carriers: NewLabelCap(MaxCarrierLabels)}
 }
 
 func (s *Stats) record(out *Output, produced int64) {
@@ -69,6 +73,7 @@ func (s *Stats) settle(committed bool, stage string, m *Metrics) {
 	if committed {
 		s.txns++
 		for k, p := range s.pending {
+			k = s.carriers.Value(k)
 			c := s.committed[k]
 			if c == nil {
 				c = &Counts{}
@@ -82,15 +87,16 @@ func (s *Stats) settle(committed bool, stage string, m *Metrics) {
 	s.mu.Unlock()
 	if committed && m != nil {
 		for k, p := range s.pending {
+			k = s.carriers.Value(k)
 			m.In.WithLabelValues(stage, k).Add(float64(p.In))
 			m.Out.WithLabelValues(stage, k).Add(float64(p.Out))
 			m.Produced.WithLabelValues(stage, k).Add(float64(p.Produced))
 		}
 		for k, n := range s.pendingDead {
-			m.DeadLetter.WithLabelValues(stage, k.carrier, k.kind).Add(float64(n))
+			m.DeadLetter.WithLabelValues(stage, s.carriers.Value(k.carrier), LabelValue(k.kind)).Add(float64(n))
 		}
 		for k, n := range s.pendingParts {
-			m.Partial.WithLabelValues(stage, k.carrier, k.kind).Add(float64(n))
+			m.Partial.WithLabelValues(stage, s.carriers.Value(k.carrier), LabelValue(k.kind)).Add(float64(n))
 		}
 	}
 	clear(s.pending)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -92,27 +91,32 @@ type backtest struct {
 	buf    []byte
 }
 
+// maxEventLine bounds one line of backtest's input. A canonical event
+// from wismo normalize takes 1 to 4 KB (the normalizer bounds its texts):
+// a line over 1 MiB is not one, and the rest of that input is not read.
+const maxEventLine = 1 << 20
+
 func (b *backtest) read(name string, r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
+	err := eachLine(r, maxEventLine, func(n int, line []byte, tooLong bool) error {
+		if tooLong {
+			b.bad++
+			return fmt.Errorf("%s:%d: a line longer than %d bytes is not a canonical event (backtest reads NDJSON "+
+				"as wismo normalize writes it); the rest of %s is not read", name, n, maxEventLine, name)
 		}
 		var e event.Event
 		if err := event.UnmarshalJSON(line, &e); err != nil {
-			fmt.Fprintf(b.errw, "%s:%d: %v\n", name, n, err)
+			fmt.Fprintf(b.errw, "%s:%d: %s\n", name, n, printable(err))
 			b.bad++
-			continue
+			return nil
 		}
 		if err := b.engine.Apply(&e, b); err != nil {
-			fmt.Fprintf(b.errw, "%s:%d: %v\n", name, n, err)
+			fmt.Fprintf(b.errw, "%s:%d: %s\n", name, n, printable(err))
 			b.bad++
 		}
-	}
-	if err := sc.Err(); err != nil && b.err == nil {
-		b.err = fmt.Errorf("%s: %w", name, err)
+		return nil
+	})
+	if err != nil && b.err == nil {
+		b.err = err
 	}
 }
 

@@ -107,9 +107,9 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		}
 		bindings = append(bindings, src.binding)
 		for _, f := range files {
-			data, err := os.ReadFile(f)
+			data, err := readFileLimited(f, normalizers.DefaultMaxPayload, "a sample is one carrier payload")
 			if err != nil {
-				return err
+				return fmt.Errorf("demo: %s: %w", f, err)
 			}
 			payloads = append(payloads, demoPayload{topic: src.binding.Topic, value: data})
 			perTopic[src.binding.Topic]++

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
-	"bytes"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,6 +45,9 @@ was rejected. No Kafka needed.`,
 			if err != nil {
 				return err
 			}
+			if maxPayload <= 0 {
+				return fmt.Errorf("--max-payload-bytes: %d, want a positive number of bytes", maxPayload)
+			}
 			if f == "" {
 				f = n.Formats()[0]
 			}
@@ -62,10 +65,9 @@ was rejected. No Kafka needed.`,
 				err = r.stdin(cmd.InOrStdin())
 			} else {
 				for _, name := range files {
-					data, rerr := os.ReadFile(name)
+					data, rerr := readFileLimited(name, r.maxPayload, payloadSetting)
 					if rerr != nil {
-						fmt.Fprintf(r.errw, "%s: %v\n", name, rerr)
-						r.rejected++
+						r.refused(name, rerr)
 						continue
 					}
 					r.one(name, data)
@@ -112,30 +114,41 @@ type normalizeRun struct {
 	unmapped                                         map[string]int
 }
 
+// payloadSetting is what sets normalize's limit on one payload.
+const payloadSetting = "raise --max-payload-bytes to read it"
+
 func (r *normalizeRun) stdin(in io.Reader) error {
 	if r.format == normalizers.Avro {
-		data, err := io.ReadAll(in)
+		data, err := readLimited(in, r.maxPayload, payloadSetting)
+		var over *overLimit
+		if errors.As(err, &over) {
+			r.refused("stdin", err)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		r.one("stdin", data)
 		return nil
 	}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 1<<20), r.maxPayload+1)
-	line := 0
-	for sc.Scan() {
-		line++
-		data := bytes.TrimSpace(sc.Bytes())
-		if len(data) == 0 {
-			continue
+	// A line over the limit is one payload refused, as the normalize
+	// stage dead-letters it; the lines after it still count.
+	return eachLine(in, r.maxPayload, func(n int, line []byte, tooLong bool) error {
+		name := "stdin:" + strconv.Itoa(n)
+		if tooLong {
+			r.refused(name, &overLimit{r.maxPayload, payloadSetting})
+			return nil
 		}
-		r.one(fmt.Sprintf("stdin:%d", line), data)
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("stdin line %d: %w", line+1, err)
-	}
-	return nil
+		r.one(name, line)
+		return nil
+	})
+}
+
+// refused reports a payload that could not be read, or was too long to.
+func (r *normalizeRun) refused(name string, err error) {
+	r.payloads++
+	r.rejected++
+	fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, printable(err))
 }
 
 func (r *normalizeRun) one(name string, data []byte) {
@@ -146,17 +159,17 @@ func (r *normalizeRun) one(name string, data []byte) {
 		if normalizers.KindOf(err) == normalizers.KindNotFound {
 			// The carrier's "no data yet" answer is not a broken record; it
 			// only lacks the number to make a pending event for.
-			fmt.Fprintf(r.errw, "%s: notice: %v (pass --tracking-number to record it as pending)\n", name, err)
+			fmt.Fprintf(r.errw, "%s: notice: %s (pass --tracking-number to record it as pending)\n", name, printable(err))
 			r.notFound++
 			return
 		}
 		r.rejected++
-		fmt.Fprintf(r.errw, "%s: rejected: %v\n", name, err)
+		fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, printable(err))
 		return
 	}
 	for _, e := range r.batch.Rejected {
 		r.rejected++
-		fmt.Fprintf(r.errw, "%s: scan rejected: %v\n", name, e)
+		fmt.Fprintf(r.errw, "%s: scan rejected: %s\n", name, printable(e))
 	}
 	for i := range r.batch.Events {
 		e := &r.batch.Events[i]
@@ -182,7 +195,7 @@ func (r *normalizeRun) printStats() {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(r.errw, "unmapped %s: %d\n", k, r.unmapped[k])
+		fmt.Fprintf(r.errw, "unmapped %s: %d\n", printable(k), r.unmapped[k])
 	}
 }
 

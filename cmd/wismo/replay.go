@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/config"
+	"github.com/wismo/wismo/normalizers"
 )
 
 func replayCmd() *cobra.Command {
@@ -43,7 +44,11 @@ second. Kafka settings come from the same config as wismo run.`,
 			if err != nil {
 				return err
 			}
-			payloads, err := loadPayloads(paths, ndjson)
+			limit := cfg.Normalize.MaxPayloadBytes
+			if limit <= 0 {
+				limit = normalizers.DefaultMaxPayload
+			}
+			payloads, err := loadPayloads(paths, ndjson, limit)
 			if err != nil {
 				return err
 			}
@@ -51,7 +56,12 @@ second. Kafka settings come from the same config as wismo run.`,
 			if err != nil {
 				return err
 			}
-			cl, err := kgo.NewClient(append(kopts, kgo.DefaultProduceTopic(topic))...)
+			// franz-go fails any record over 1,000,012 bytes by default,
+			// before the broker sees it. Batches may be as large as the
+			// payload limit, plus room for the batch and record headers and
+			// the key; the topic's max.message.bytes then decides.
+			kopts = append(kopts, kgo.DefaultProduceTopic(topic), kgo.ProducerBatchMaxBytes(int32(limit)+batchOverhead))
+			cl, err := kgo.NewClient(kopts...)
 			if err != nil {
 				return err
 			}
@@ -66,7 +76,11 @@ second. Kafka settings come from the same config as wismo run.`,
 			if err := res.Error(); err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 				return fmt.Errorf("replay: create %s: %w", topic, err)
 			}
-			return replay(ctx, cl, cmd.ErrOrStderr(), payloads, []byte(key), rate, repeat)
+			err = replay(ctx, cl, cmd.ErrOrStderr(), payloads, []byte(key), rate, repeat)
+			if errors.Is(err, kerr.MessageTooLarge) {
+				err = fmt.Errorf("%w\n%s", err, tooLargeHint(ctx, cl, topic))
+			}
+			return err
 		},
 	}
 	config.Flags(cmd.Flags())
@@ -79,7 +93,23 @@ second. Kafka settings come from the same config as wismo run.`,
 	return cmd
 }
 
-func loadPayloads(paths []string, ndjson bool) ([][]byte, error) {
+// batchOverhead is what a record batch of one record adds to its value:
+// the batch header (61 bytes), the record's own header and the key.
+const batchOverhead = 64 << 10
+
+// payload is one record to produce and where it came from.
+type payload struct {
+	name  string // FILE, or FILE:LINE
+	value []byte
+}
+
+// payloadLimit names the setting that bounds what replay reads.
+const payloadLimit = "normalize.max_payload_bytes, WISMO_NORMALIZE_MAX_PAYLOAD_BYTES: the normalize stage refuses larger records anyway"
+
+// loadPayloads reads the records to produce. Each is at most limit bytes,
+// the normalize stage's payload limit: a larger file or line is refused
+// before anything is produced, with its name.
+func loadPayloads(paths []string, ndjson bool, limit int) ([]payload, error) {
 	var files []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -103,25 +133,18 @@ func loadPayloads(paths []string, ndjson bool) ([][]byte, error) {
 		sort.Strings(names)
 		files = append(files, names...)
 	}
-	var out [][]byte
+	var out []payload
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
 		if !ndjson {
-			out = append(out, data)
+			data, err := readFileLimited(f, limit, payloadLimit)
+			if err != nil {
+				return nil, fmt.Errorf("replay: %s: %w", f, err)
+			}
+			out = append(out, payload{f, data})
 			continue
 		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-		for sc.Scan() {
-			if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-				out = append(out, append([]byte(nil), line...))
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
+		if err := ndjsonPayloads(f, limit, &out); err != nil {
+			return nil, err
 		}
 	}
 	if len(out) == 0 {
@@ -130,9 +153,45 @@ func loadPayloads(paths []string, ndjson bool) ([][]byte, error) {
 	return out, nil
 }
 
+func ndjsonPayloads(name string, limit int, out *[]payload) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	defer f.Close()
+	return eachLine(f, limit, func(n int, line []byte, tooLong bool) error {
+		where := name + ":" + strconv.Itoa(n)
+		if tooLong {
+			return fmt.Errorf("replay: %s: %w", where, &overLimit{limit, payloadLimit})
+		}
+		*out = append(*out, payload{where, bytes.Clone(line)})
+		return nil
+	})
+}
+
+// tooLargeHint says what to do about a record the broker refused as too
+// large, naming the topic's max.message.bytes when the broker tells it.
+func tooLargeHint(ctx context.Context, cl *kgo.Client, topic string) string {
+	limit := "its max.message.bytes"
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, topic); err == nil {
+		if rc, err := rcs.On(topic, nil); err == nil {
+			for _, c := range rc.Configs {
+				if c.Key == "max.message.bytes" && c.Value != nil {
+					limit = "its max.message.bytes, " + *c.Value + " bytes"
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("topic %s takes record batches up to %s (after compression): raise it "+
+		"(kafka-configs.sh --alter --entity-type topics --entity-name %s --add-config max.message.bytes=N), "+
+		"or leave the record out", topic, limit, topic)
+}
+
 // replay produces asynchronously, pacing by rate, and reports progress
-// every second on w.
-func replay(ctx context.Context, cl *kgo.Client, w io.Writer, payloads [][]byte, key []byte, rate float64, repeat int) error {
+// every second on w. A record that fails is named in the error.
+func replay(ctx context.Context, cl *kgo.Client, w io.Writer, payloads []payload, key []byte, rate float64, repeat int) error {
 	total := len(payloads) * repeat
 	var (
 		sent   int
@@ -176,8 +235,14 @@ func replay(ctx context.Context, cl *kgo.Client, w io.Writer, payloads [][]byte,
 		if ctx.Err() != nil {
 			break
 		}
-		r := &kgo.Record{Key: key, Value: payloads[i%len(payloads)]}
-		cl.Produce(ctx, r, func(_ *kgo.Record, err error) { acked <- err })
+		p := payloads[i%len(payloads)]
+		r := &kgo.Record{Key: key, Value: p.value}
+		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+			if err != nil {
+				err = fmt.Errorf("%s (%d bytes): %w", p.name, len(p.value), err)
+			}
+			acked <- err
+		})
 		sent++
 		for sent-done >= cap(acked)-1 {
 			drain(true)

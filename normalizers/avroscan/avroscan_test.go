@@ -544,3 +544,15 @@ func rawOCF(schema, codec string, blocks [][]byte, counts ...int64) []byte {
 	}
 	return p
 }
+
+// A 3PL may copy a carrier's "signed for by" line into description, or a
+// person into facility: events withhold the name.
+func TestNamesAreWithheld(t *testing.T) {
+	s := upsDP()
+	s.Code, s.Subcode, s.Desc, s.Facility = "KB", "D", "Delivered - signed for by: JANE ROE", "LEFT WITH: JOHN ROE"
+	e := one(t, generic, s)
+	if strings.Contains(e.Raw.Description, "ROE") || strings.Contains(e.Location.Facility, "ROE") ||
+		e.Raw.Description != "Delivered - signed for by: "+normalizers.Redacted || e.Type.Milestone != "delivered" {
+		t.Errorf("description %q, facility %q, type %s", e.Raw.Description, e.Location.Facility, e.Type.Name)
+	}
+}

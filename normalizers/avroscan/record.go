@@ -11,8 +11,8 @@ import (
 )
 
 const (
-	maxCarrierKey = 32
-	maxTracking   = 64
+	maxCarrierKey = event.MaxCarrierKeyLen
+	maxTracking   = normalizers.MaxTrackingLen
 	// maxOffsetMinutes is the widest UTC offset in use (UTC+14, Kiribati).
 	maxOffsetMinutes = 14 * 60
 )
@@ -49,13 +49,13 @@ func (d *decoder) record(m map[string]any, idx int) {
 	d.carrier, d.code = "", ""
 	tracking, ok := trackingNumber(b, text(m, "tracking_number"))
 	if !ok {
-		d.reject(normalizers.KindValidate, "", idx, "tracking_number "+quote(text(m, "tracking_number"))+" is missing or not a tracking number")
+		d.reject(normalizers.KindValidate, "", idx, "tracking_number "+normalizers.Quote(text(m, "tracking_number"))+" is missing or not a tracking number")
 		return
 	}
 	carrier, ok := d.carrierKey(text(m, "carrier"))
 	if !ok {
 		if c := text(m, "carrier"); c != "" && c != normalizers.GenericCarrier {
-			d.reject(normalizers.KindValidate, tracking, idx, "carrier "+quote(c)+" is not a carrier key (a-z, 0-9, _ or -, at most 32)")
+			d.reject(normalizers.KindValidate, tracking, idx, "carrier "+normalizers.Quote(c)+" is not a carrier key (a-z, 0-9, _ or -, at most 32)")
 		} else {
 			d.reject(normalizers.KindValidate, tracking, idx, "no carrier, and the feed is not bound to one")
 		}
@@ -64,7 +64,7 @@ func (d *decoder) record(m map[string]any, idx int) {
 
 	d.carrier = carrier
 	s := normalizers.Scan{Carrier: carrier, TrackingNumber: tracking}
-	code, sub, desc := text(m, "code"), text(m, "subcode"), text(m, "description")
+	code, sub, desc := text(m, "code"), text(m, "subcode"), redactor.Text(b, text(m, "description"))
 	d.code = code
 	s.Raw = event.Raw{Code: code, Type: sub, Description: desc}
 	et := text(m, "event_type")
@@ -78,7 +78,7 @@ func (d *decoder) record(m map[string]any, idx int) {
 	}
 	if code == "" {
 		if s.Type == nil {
-			d.reject(normalizers.KindValidate, tracking, idx, "no code, and no canonical event_type (got "+quote(et)+")")
+			d.reject(normalizers.KindValidate, tracking, idx, "no code, and no canonical event_type (got "+normalizers.Quote(et)+")")
 			return
 		}
 		// Without a code, the type is what tells this scan from another
@@ -94,7 +94,7 @@ func (d *decoder) record(m map[string]any, idx int) {
 		Region:     upper(b, text(m, "region")),
 		PostalCode: text(m, "postal_code"),
 		Country:    upper(b, text(m, "country")),
-		Facility:   text(m, "facility"),
+		Facility:   redactor.Text(b, text(m, "facility")),
 	}
 	if svc := text(m, "service"); svc != "" {
 		s.Service = b.ServiceKey([]byte(svc), carrier)
@@ -114,7 +114,7 @@ func (d *decoder) scanTime(m map[string]any, s *normalizers.Scan, idx int) bool 
 	}
 	t, ok := normalizers.ParseISO([]byte(at))
 	if !ok {
-		d.reject(normalizers.KindTimestamp, s.TrackingNumber, idx, "occurred_at_local "+quote(at)+" is not YYYY-MM-DDTHH:MM:SS[±hh:mm]")
+		d.reject(normalizers.KindTimestamp, s.TrackingNumber, idx, "occurred_at_local "+normalizers.Quote(at)+" is not YYYY-MM-DDTHH:MM:SS[±hh:mm]")
 		return false
 	}
 	if off, ok := integer(m["utc_offset_minutes"]); ok {
@@ -137,9 +137,9 @@ func (d *decoder) scanTime(m map[string]any, s *normalizers.Scan, idx int) bool 
 func (d *decoder) reject(kind normalizers.Kind, tracking string, idx int, msg string) {
 	switch {
 	case d.carrier != "" && d.carrier != d.n.carrier && d.code != "":
-		msg = d.carrier + " scan " + quote(d.code) + ": " + msg
+		msg = d.carrier + " scan " + normalizers.Quote(d.code) + ": " + msg
 	case d.code != "":
-		msg = "scan " + quote(d.code) + ": " + msg
+		msg = "scan " + normalizers.Quote(d.code) + ": " + msg
 	}
 	if idx > 0 {
 		msg = "record " + strconv.Itoa(idx) + ": " + msg
@@ -295,12 +295,4 @@ func integer(v any) (int64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// quote bounds what a rejection message repeats of a bad value.
-func quote(s string) string {
-	if len(s) > 40 {
-		s = s[:40] + "..."
-	}
-	return strconv.Quote(s)
 }

@@ -499,18 +499,21 @@ func (n *Normalizer) event(ev *fastjson.Value, sh *shipment, b *normalizers.Batc
 	desc := bytes.TrimSpace(ev.GetStringBytes("description"))
 
 	k := keys{statusCode: statusCodeKey(statusCodeRaw), service: s.Service}
-	k.desc = b.Str(desc)
+	k.desc = redactor.Text(b, b.Str(desc))
 	switch {
 	case len(status) == 0:
 	case bytes.Equal(status, desc):
 		k.title = k.desc
 	default:
-		st := b.Str(status)
+		st := redactor.Text(b, b.Str(status))
 		if isShortCode(st) {
 			k.short = st
 		} else {
 			k.title = st
 		}
+	}
+	if signatory(&k, status) {
+		k.desc = normalizers.Redacted
 	}
 	if len(detailed) > 0 {
 		d := b.Str(detailed)

@@ -338,18 +338,19 @@ func latestStatus(r *fastjson.Value, s *normalizers.Scan, b *normalizers.Batch) 
 
 // describe joins the event and exception descriptions, which FedEx shows
 // one under the other ("Delivery exception" / "Customer not available or
-// business closed"); the table matches the joined text.
+// business closed"); the table matches the joined text. A name in it is
+// withheld (see redactor).
 func describe(b *normalizers.Batch, what, why []byte) string {
 	what, why = bytes.TrimSpace(what), bytes.TrimSpace(why)
 	switch {
 	case len(why) == 0 || bytes.EqualFold(what, why):
-		return b.Str(what)
+		return redactor.Text(b, b.Str(what))
 	case len(what) == 0:
-		return b.Str(why)
+		return redactor.Text(b, b.Str(why))
 	}
 	var buf [256]byte
 	joined := append(append(append(buf[:0], what...), ": "...), why...)
-	return b.Str(joined)
+	return redactor.Text(b, b.Str(joined))
 }
 
 func address(v *fastjson.Value, l *event.Location, b *normalizers.Batch) {

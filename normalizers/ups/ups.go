@@ -202,7 +202,7 @@ func (n *Normalizer) activity(act *fastjson.Value, s *normalizers.Scan, b *norma
 	st := act.Get("status")
 	code := b.Upper(st.GetStringBytes("code"))
 	typ := b.Upper(st.GetStringBytes("type"))
-	desc := b.Str(st.GetStringBytes("description"))
+	desc := redactor.Text(b, b.Str(st.GetStringBytes("description")))
 	statusCode := b.Str(st.GetStringBytes("statusCode"))
 	key := code
 	if key == "" {

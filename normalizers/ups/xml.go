@@ -168,7 +168,7 @@ func xmlShipmentScans(sh *xmlShipment, b *normalizers.Batch) error {
 func xmlActivityScan(a *xmlActivity, s *normalizers.Scan, b *normalizers.Batch) {
 	code := b.Upper(a.Code)
 	typ := b.Upper(a.Type)
-	desc := b.Str(a.Description)
+	desc := redactor.Text(b, b.Str(a.Description))
 	classify(s, code, "", typ, desc)
 	s.Raw = event.Raw{Code: code, Type: typ, Description: desc}
 	s.Location = event.Location{}

@@ -61,8 +61,10 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 }
 
 // add classifies one scan and hands it to the batch. Raw.Code, Raw.Type and
-// Raw.Description must be set.
+// Raw.Description must be set; a name in the description is withheld (see
+// redactor).
 func add(s *normalizers.Scan, b *normalizers.Batch) {
+	s.Raw.Description = redactor.Text(b, s.Raw.Description)
 	s.Type, s.Reason, s.IDExtra = nil, "", ""
 	if m := Table.Lookup(s.Raw.Code, s.Raw.Type, s.Raw.Description); m != nil {
 		s.Type, s.Reason = m.Type, m.Reason

@@ -42,6 +42,10 @@ type Config struct {
 	// time) goes out once and not once per poll; see resent. 0 sends
 	// every scan of every payload.
 	RememberScans int
+	// CodeLabels is how many distinct unmapped codes of one carrier get
+	// their own label in the unmapped-code metric; later ones are counted
+	// under pipeline.OtherLabel. 0 means pipeline.DefaultCodeLabels.
+	CodeLabels int
 }
 
 // Processor normalizes raw records. It is not safe for concurrent use; a
@@ -56,7 +60,13 @@ type Processor struct {
 	assumedUTC map[string]int
 	resentN    map[string]int
 
+	// label caps of the data-quality metrics, for the life of the process
+	// as the series are
+	carrierLabels *pipeline.LabelCap
+	codeLabels    map[string]*pipeline.LabelCap
+
 	resent *resent // nil when RememberScans is 0
+	kinds  []kindCount
 }
 
 type codeKey struct{ carrier, code string }
@@ -75,8 +85,12 @@ func New(cfg Config) (*Processor, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.CodeLabels <= 0 {
+		cfg.CodeLabels = pipeline.DefaultCodeLabels
+	}
 	p := &Processor{cfg: cfg, bindings: map[string]bound{}, batch: normalizers.NewBatch(),
-		unmapped: map[codeKey]int{}, assumedUTC: map[string]int{}, resentN: map[string]int{}}
+		unmapped: map[codeKey]int{}, assumedUTC: map[string]int{}, resentN: map[string]int{},
+		carrierLabels: pipeline.NewLabelCap(pipeline.MaxCarrierLabels), codeLabels: map[string]*pipeline.LabelCap{}}
 	if cfg.RememberScans > 0 {
 		p.resent = newResent(cfg.RememberScans)
 	}
@@ -114,10 +128,16 @@ func (p *Processor) EndBatch(committed bool) {
 			p.cfg.Metrics.Resent.WithLabelValues(c).Add(float64(n))
 		}
 		for k, n := range p.unmapped {
-			p.cfg.Metrics.Unmapped.WithLabelValues(k.carrier, k.code).Add(float64(n))
+			c := p.carrierLabels.Value(k.carrier)
+			codes := p.codeLabels[c]
+			if codes == nil {
+				codes = pipeline.NewLabelCap(p.cfg.CodeLabels)
+				p.codeLabels[c] = codes
+			}
+			p.cfg.Metrics.Unmapped.WithLabelValues(c, codes.Value(k.code)).Add(float64(n))
 		}
 		for c, n := range p.assumedUTC {
-			p.cfg.Metrics.AssumedUTC.WithLabelValues(c).Add(float64(n))
+			p.cfg.Metrics.AssumedUTC.WithLabelValues(p.carrierLabels.Value(c)).Add(float64(n))
 		}
 	}
 	clear(p.unmapped)
@@ -188,18 +208,53 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 		// copies: the event's strings are reused by the next record.
 		out.Emit(p.cfg.Events.Record(e, rec.Timestamp))
 	}
-	for _, r := range p.batch.Rejected {
-		out.PartialDeadLetter(rec, string(r.Kind), r.Error())
-	}
-	if len(out.Records) == out.Partial { // every scan was rejected
-		out.Records = out.Records[:0]
-		out.Partial = 0
+	rejected := p.batch.Rejected
+	if len(out.Records) == 0 { // every scan was rejected
 		kind, msg := string(normalizers.KindValidate), "no scan was usable"
-		if len(p.batch.Rejected) > 0 {
-			kind, msg = string(p.batch.Rejected[0].Kind), p.batch.Rejected[0].Error()
+		if len(rejected) > 0 {
+			kind, msg = string(rejected[0].Kind), rejected[0].Error()+more(len(rejected)-1, "")
 		}
 		out.DeadLetter(rec, kind, msg)
+		return
 	}
+	// One partial dead letter per kind of rejection stands for all the
+	// scans rejected for it: each is a copy of the whole payload, and a
+	// 4 MiB payload of 50,000 absurd scans must not become 50,000 copies
+	// of it in one transaction.
+	p.kinds = p.kinds[:0]
+	for _, r := range rejected {
+		i := 0
+		for i < len(p.kinds) && p.kinds[i].first.Kind != r.Kind {
+			i++
+		}
+		if i == len(p.kinds) {
+			p.kinds = append(p.kinds, kindCount{first: r})
+		}
+		p.kinds[i].n++
+	}
+	for i := range p.kinds {
+		k := &p.kinds[i]
+		out.PartialDeadLetter(rec, string(k.first.Kind), k.first.Error()+more(k.n-1, string(k.first.Kind)))
+		k.first = nil
+	}
+}
+
+// kindCount is one kind of scan rejection in a record: the first scan
+// rejected for it, and how many were.
+type kindCount struct {
+	first *normalizers.Error
+	n     int
+}
+
+// more says how many other scans a dead letter's message stands for.
+func more(n int, kind string) string {
+	switch {
+	case n <= 0:
+		return ""
+	case kind == "":
+		return fmt.Sprintf(" (and %d more scans rejected)", n)
+	}
+	return fmt.Sprintf(" (and %d more scans rejected as %s)", n, kind)
 }
 
 // keyHint uses the record key as the tracking number when it looks like

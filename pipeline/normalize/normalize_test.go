@@ -1,12 +1,18 @@
 package normalize_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"github.com/linkedin/goavro/v2"
+	_ "github.com/wismo/wismo/normalizers/avroscan"
+	"github.com/wismo/wismo/schemas"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -180,4 +186,213 @@ func encoder(t testing.TB, topic string, enc codec.Encoding) *codec.EventEncoder
 		t.Fatal(err)
 	}
 	return e
+}
+
+// process runs one record through a UPS-bound processor, outside a stage.
+func process(t *testing.T, p *normalize.Processor, value []byte) *pipeline.Output {
+	t.Helper()
+	out := &pipeline.Output{}
+	p.Process(&kgo.Record{Topic: "raw.ups", Value: value}, out)
+	return out
+}
+
+func upsProcessor(t *testing.T, m *pipeline.Metrics) *normalize.Processor {
+	t.Helper()
+	p, err := normalize.New(normalize.Config{
+		Bindings: []normalize.Binding{{Topic: "raw.ups", Carrier: "ups", Format: normalizers.JSON}},
+		Events:   encoder(t, "events", codec.JSON), Metrics: m,
+		Now: func() time.Time { return time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// A tracking number of 300 KB, or with terminal control characters, makes
+// no shipment: the record is dead-lettered as validate, with a short error.
+func TestBadTrackingNumberIsDeadLettered(t *testing.T) {
+	p := upsProcessor(t, nil)
+	good := fixture(t, "ups/track-v1-ground-delivered-photo.json")
+	for _, bad := range []string{strings.Repeat("1Z", 150_000), "1Z81WV38\x1b[31m\a0316886897"} {
+		out := process(t, p, bytes.ReplaceAll(good, []byte("1Z81WV380316886897"), []byte(bad)))
+		if !out.Dead || len(out.Records) != 1 {
+			t.Fatalf("%.20q: dead=%v, %d records; want one dead letter", bad, out.Dead, len(out.Records))
+		}
+		r := out.Records[0]
+		if k, e := header(r, "error_kind"), header(r, "error"); k != "validate" || !strings.Contains(e, "tracking number") ||
+			len(e) > 300 || strings.ContainsAny(e, "\x1b\a") {
+			t.Errorf("%.20q: error_kind %s, error %.300q", bad, k, e)
+		}
+	}
+}
+
+// unmappedPayload is one UPS Track API answer whose activities carry the given
+// status codes, none of them in UPS's table.
+func unmappedPayload(codes []string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"trackResponse":{"shipment":[{"package":[{"trackingNumber":"1Z81WV380316886897","activity":[`)
+	for i, c := range codes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		// the code goes in raw, bytes as they are: fastjson does not check UTF-8
+		fmt.Fprintf(&b, `{"location":{"address":{"city":"NEWARK","stateProvince":"CA","countryCode":"US"}},`+
+			`"status":{"type":"Q","description":"?","code":"%s"},"date":"20240202","time":"120435","gmtOffset":"-08:00"}`, c)
+	}
+	b.WriteString(`]}]}]}}`)
+	return b.Bytes()
+}
+
+// series lists the label sets of one metric family.
+func series(t *testing.T, m *pipeline.Metrics, name string) []map[string]string {
+	t.Helper()
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]string
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			l := map[string]string{}
+			for _, p := range mt.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// One payload of 5,000 made-up codes (one of 200 KB) made 5,000 permanent
+// series. The label keeps the first codes of each carrier, each at most
+// 32 bytes; the rest count under _other. The events keep every code.
+func TestUnmappedCodeLabelsAreBounded(t *testing.T) {
+	m := pipeline.NewMetrics()
+	p := upsProcessor(t, m)
+	codes := []string{strings.Repeat("Q", 200_000), "Q\xff\xfe"}
+	for i := 0; i < 5000; i++ {
+		codes = append(codes, fmt.Sprintf("Q%05d", i))
+	}
+	out := process(t, p, unmappedPayload(codes))
+	if out.Dead || len(out.Records) != len(codes) {
+		t.Fatalf("dead=%v, %d records, want %d events", out.Dead, len(out.Records), len(codes))
+	}
+	// The events keep every code (ClickHouse's unmapped_codes lists them),
+	// the 200 KB one cut to 64 bytes.
+	var all bytes.Buffer
+	for _, r := range out.Records {
+		all.Write(r.Value)
+	}
+	for _, c := range []string{"Q00000", "Q04999", `"code":"` + strings.Repeat("Q", 64) + `"`} {
+		if !bytes.Contains(all.Bytes(), []byte(c)) {
+			t.Errorf("no event keeps the code %.70s", c)
+		}
+	}
+	p.EndBatch(true) // invalid UTF-8 in a label made the Prometheus client panic here
+	got := series(t, m, "wismo_unmapped_codes_total")
+	if len(got) > pipeline.DefaultCodeLabels+1 {
+		t.Errorf("%d series, want at most %d", len(got), pipeline.DefaultCodeLabels+1)
+	}
+	other := false
+	for _, l := range got {
+		if len(l["code"]) > pipeline.MaxLabelLen || !utf8.ValidString(l["code"]) {
+			t.Errorf("label %.50q: %d bytes", l["code"], len(l["code"]))
+		}
+		other = other || l["code"] == pipeline.OtherLabel
+	}
+	if !other {
+		t.Error("no _other series for the codes past the cap")
+	}
+	// A later batch of known-labelled and new codes adds no series.
+	process(t, p, unmappedPayload([]string{"Q99999", "Q00001"}))
+	p.EndBatch(true)
+	if n := len(series(t, m, "wismo_unmapped_codes_total")); n != len(got) {
+		t.Errorf("%d series after a second batch, want %d", n, len(got))
+	}
+}
+
+// The generic Avro feed names the carrier of every scan, so its senders
+// can name any number of them: the unmapped-code and assumed-UTC series
+// label at most MaxCarrierLabels of them (plus _other).
+func TestGenericFeedCarrierLabelsAreBounded(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := goavro.NewOCFWriter(goavro.OCFConfig{W: &buf, Schema: schemas.Scan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 300; i++ {
+		var typ any // half unmapped, half mapped without a place (assumed UTC)
+		if i%2 == 1 {
+			typ = goavro.Union("string", "in_transit.departed_facility")
+		}
+		if err := w.Append([]any{map[string]any{
+			"carrier": fmt.Sprintf("made-up-%03d", i), "tracking_number": "T1", "code": "ZZ",
+			"occurred_at_local": "2026-11-19T04:50:00", "service": nil, "subcode": nil, "description": nil,
+			"event_type": typ, "utc_offset_minutes": nil, "city": nil, "region": nil, "postal_code": nil,
+			"country": nil, "facility": nil, "estimated_delivery": nil,
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := pipeline.NewMetrics()
+	p, err := normalize.New(normalize.Config{
+		Bindings: []normalize.Binding{{Topic: "raw.feed", Carrier: normalizers.GenericCarrier, Format: normalizers.Avro}},
+		Events:   encoder(t, "events", codec.JSON), Metrics: m,
+		Now: func() time.Time { return time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &pipeline.Output{}
+	p.Process(&kgo.Record{Topic: "raw.feed", Value: buf.Bytes()}, out)
+	if out.Dead || len(out.Records) != 300 {
+		t.Fatalf("dead=%v, %d records, want 300 events", out.Dead, len(out.Records))
+	}
+	p.EndBatch(true)
+	for _, name := range []string{"wismo_unmapped_codes_total", "wismo_assumed_utc_total"} {
+		if n := len(series(t, m, name)); n > pipeline.MaxCarrierLabels+1 || n == 0 {
+			t.Errorf("%s: %d series, want 1 to %d", name, n, pipeline.MaxCarrierLabels+1)
+		}
+	}
+}
+
+// A payload of one good scan and thousands of absurd ones made one partial
+// dead letter, a copy of the whole payload, per absurd scan: a 4 MiB payload
+// became gigabytes in one transaction. One partial dead letter per kind
+// stands for them now, saying how many.
+func TestPartialDeadLettersArePerKind(t *testing.T) {
+	p := upsProcessor(t, nil)
+	var b bytes.Buffer
+	b.WriteString(`{"trackResponse":{"shipment":[{"package":[{"trackingNumber":"1Z81WV380316886897","activity":[`)
+	b.WriteString(`{"location":{"address":{"city":"NEWARK","stateProvince":"CA","countryCode":"US"}},"status":{"type":"D","code":"FS","description":"DELIVERED"},"date":"20240202","time":"120435","gmtOffset":"-08:00"}`)
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, `,{"location":{"address":{"city":"NEWARK","stateProvince":"CA","countryCode":"US"}},"status":{"type":"I","code":"AR","description":"x"},"date":"1990%04d","time":"120435","gmtOffset":"-08:00"}`, 101+i%28)
+	}
+	b.WriteString(`]}]}]}}`)
+	out := process(t, p, b.Bytes())
+	if out.Dead || out.Partial != 1 || len(out.Records) != 2 {
+		t.Fatalf("dead=%v, %d partial dead letters, %d records; want 1 event and 1 partial dead letter", out.Dead, out.Partial, len(out.Records))
+	}
+	dl := out.Records[1]
+	if e := header(dl, "error"); header(dl, "error_kind") != "timestamp" || header(dl, "partial") != "true" || !strings.Contains(e, "and 2999 more scans rejected as timestamp") {
+		t.Errorf("partial dead letter: kind %s, error %q", header(dl, "error_kind"), e)
+	}
+	// Every scan refused: one dead letter, which counts them all.
+	out = process(t, p, bytes.Replace(b.Bytes(), []byte(`"date":"20240202"`), []byte(`"date":"19900202"`), 1))
+	if !out.Dead || out.Partial != 0 || len(out.Records) != 1 || !strings.Contains(header(out.Records[0], "error"), "and 3000 more scans rejected") {
+		t.Errorf("dead=%v, %d partial, %d records, error %q", out.Dead, out.Partial, len(out.Records), header(out.Records[0], "error"))
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -185,6 +186,7 @@ func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	ncfg := normalize.Config{
 		Bindings: bindings, Events: r.events,
 		MaxPayload: r.cfg.Normalize.MaxPayloadBytes, Metrics: r.metrics, RememberScans: r.cfg.Normalize.RememberScans,
+		CodeLabels: r.cfg.Normalize.UnmappedCodeLabels,
 	}
 	proc, err := normalize.New(ncfg)
 	if err != nil {
@@ -231,7 +233,7 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	t := r.cfg.Topics
-	plain := []string{t.Events, t.DeadLetter, t.Notifications}
+	plain := []string{t.Events, t.Notifications}
 	for _, b := range r.cfg.Raw {
 		plain = append(plain, b.Topic)
 	}
@@ -257,6 +259,14 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 	// a payload at the limit), and raw topics the largest payload it reads.
 	configs := r.limits().TopicConfig()
 	if err := create(plain, configs); err != nil {
+		return err
+	}
+	// Dead letters are whole raw payloads, personal data included: they
+	// are kept for the time to look into them, not for ever.
+	retention := strconv.FormatInt(t.DeadLetterRetention.Milliseconds(), 10)
+	dead := r.limits().TopicConfig()
+	dead["retention.ms"] = &retention
+	if err := create([]string{t.DeadLetter}, dead); err != nil {
 		return err
 	}
 	compact := "compact"

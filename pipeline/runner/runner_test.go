@@ -50,6 +50,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 		"WISMO_TOPICS_PARTITIONS=2",
 		"WISMO_TOPICS_REPLICATION_FACTOR=1",
 		"WISMO_KAFKA_GROUP_PREFIX=acme-wismo",
+		"WISMO_TOPICS_DEADLETTER_RETENTION=72h",
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -124,6 +125,26 @@ func TestRunnerEndToEnd(t *testing.T) {
 	}
 	if names := groups.Groups(); !slices.Contains(names, "acme-wismo-normalize") || !slices.Contains(names, "acme-wismo-detect") {
 		t.Errorf("groups %v, want acme-wismo-normalize and acme-wismo-detect", names)
+	}
+	// Dead letters are whole payloads, personal data included: their
+	// topic is created with the retention configured (7 days by default,
+	// whatever the broker's default is).
+	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, "shipments.deadletter.v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rcs.On("shipments.deadletter.v1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retention := ""
+	for _, c := range rc.Configs {
+		if c.Key == "retention.ms" && c.Value != nil {
+			retention = *c.Value
+		}
+	}
+	if retention != "259200000" {
+		t.Errorf("dead-letter topic retention.ms %q, want 259200000 (72h)", retention)
 	}
 	stop()
 	if err := <-done; err != nil {
