@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/wismo/wismo/normalizers"
+	schema "github.com/wismo/wismo/schemas/clickhouse"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -359,10 +360,10 @@ func (ch ClickHouse) Validate() error {
 			}
 		}
 	}
-	if !validIdent(ch.Database) {
+	if !schema.ValidDatabase(ch.Database) {
 		errs = append(errs, fmt.Errorf("clickhouse.database: %q, want letters, digits and underscores", ch.Database))
 	}
-	if ch.Cluster != "" && !validIdent(ch.Cluster) {
+	if ch.Cluster != "" && !schema.ValidDatabase(ch.Cluster) {
 		errs = append(errs, fmt.Errorf("clickhouse.cluster: %q, want letters, digits and underscores", ch.Cluster))
 	}
 	errs = append(errs,
@@ -436,18 +437,6 @@ func topicName(t string) error {
 	return nil
 }
 
-func validIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -489,6 +478,23 @@ func (t TLS) Config(key string) (*tls.Config, error) {
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
+}
+
+// TLSProblem says which TLS setting (key: "kafka.tls") to fix when err is
+// a TLS failure that retrying will not heal, else "".
+func TLSProblem(key string, err error) string {
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	var header tls.RecordHeaderError
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verify):
+		return "the server's certificate does not verify; check " + key + ".ca_file and the address's host name"
+	case errors.As(err, &header):
+		return "the server does not speak TLS on this port; use its TLS port or turn " + key + " off"
+	}
+	return ""
 }
 
 // KafkaOpts turns the Kafka settings into franz-go options.

@@ -65,25 +65,36 @@ var renamedEnv = map[string]string{
 // LoadKafkaOnly is Load for commands that only talk to Kafka (replay, gen):
 // only the Kafka settings are checked.
 func LoadKafkaOnly(fs *pflag.FlagSet, env []string) (*Config, error) {
-	c, err := load(fs, env)
+	c, err := load(fs, env, flagKeys)
 	if err != nil {
 		return nil, err
 	}
 	return c, c.validateKafka()
 }
 
+// LoadClickHouse is Load for `wismo migrate`: the flags named in flags
+// (flag name -> key path) are read besides --config, and only the
+// ClickHouse settings are checked.
+func LoadClickHouse(fs *pflag.FlagSet, env []string, flags map[string]string) (*Config, error) {
+	c, err := load(fs, env, flags)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.ClickHouse.Validate()
+}
+
 // Load reads the configuration: defaults, then the file named by --config,
 // then WISMO_* environment variables, then flags that were set; it then
 // reads the *_file secrets and checks the result.
 func Load(fs *pflag.FlagSet, env []string) (*Config, error) {
-	c, err := load(fs, env)
+	c, err := load(fs, env, flagKeys)
 	if err != nil {
 		return nil, err
 	}
 	return c, c.Validate()
 }
 
-func load(fs *pflag.FlagSet, env []string) (*Config, error) {
+func load(fs *pflag.FlagSet, env []string, flags map[string]string) (*Config, error) {
 	c := &Config{}
 	d := &setter{c: c}
 	defaults(d)
@@ -100,7 +111,7 @@ func load(fs *pflag.FlagSet, env []string) (*Config, error) {
 	if err := c.loadEnv(fs, env); err != nil {
 		return nil, err
 	}
-	if err := c.loadFlags(fs); err != nil {
+	if err := c.loadFlags(fs, flags); err != nil {
 		return nil, err
 	}
 	if err := c.readSecrets(); err != nil {
@@ -175,12 +186,12 @@ func EnvName(key string) string {
 	return "WISMO_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
-func (c *Config) loadFlags(fs *pflag.FlagSet) error {
+func (c *Config) loadFlags(fs *pflag.FlagSet, flags map[string]string) error {
 	if fs == nil {
 		return nil
 	}
 	var errs []error
-	for flag, key := range flagKeys {
+	for flag, key := range flags {
 		f := fs.Lookup(flag)
 		if f == nil || !f.Changed {
 			continue

@@ -1,13 +1,6 @@
 package config
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wismo/wismo/internal/testpki"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -200,7 +195,7 @@ func TestSecretFiles(t *testing.T) {
 // A CA (or client certificate) file turns TLS on, for Kafka and ClickHouse
 // alike; it once left TLS off and the password went in clear.
 func TestTLSFilesTurnTLSOn(t *testing.T) {
-	ca := writeFile(t, "ca.pem", selfSignedPEM(t))
+	ca := testpki.CAFile(t)
 	c, err := Load(flags(t), []string{"WISMO_RAW=raw.ups=ups", "WISMO_CLICKHOUSE_TLS_CA_FILE=" + ca, "WISMO_KAFKA_TLS_CA_FILE=" + ca})
 	if err != nil {
 		t.Fatal(err)
@@ -260,19 +255,4 @@ func TestPrintLoadsBack(t *testing.T) {
 	if back.ClickHouse.BatchAge != 250*time.Millisecond {
 		t.Errorf("batch_age %s", back.ClickHouse.BatchAge)
 	}
-}
-
-func selfSignedPEM(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }

@@ -90,35 +90,38 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 	return r, nil
 }
 
-// sinkStage builds the ClickHouse sink, after applying the schema when
-// clickhouse.migrate says so (a fresh database then works at once).
+// sinkStage builds the ClickHouse sink, after checking that ClickHouse
+// answers and takes the credentials (a wrong password stops the instance
+// here rather than in a silent retry loop), and after applying the schema
+// when clickhouse.migrate says so (a fresh database then works at once).
 func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage, error) {
 	c := r.cfg.ClickHouse
-	o := chsink.Options{Database: c.Database, Username: c.User, Password: c.Password,
-		BatchRows: c.BatchRows, BatchAge: c.BatchAge, Logger: r.log.With(zap.String("stage", "sink"))}
-	o.Addrs = chsink.SplitAddrs(c.Addr)
-	if c.TLS.Enabled {
-		tc, err := c.TLS.Config("clickhouse.tls")
-		if err != nil {
-			return nil, err
-		}
-		o.TLS = tc
+	log := r.log.With(zap.String("stage", "sink"))
+	o, err := chsink.OptionsFrom(c)
+	if err != nil {
+		return nil, err
+	}
+	o.Logger = log
+	conn, err := chsink.Open(o)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	err = chsink.WaitReachable(ctx, conn, o.Addrs, c.ConnectTimeout, func(err error) {
+		log.Warn("waiting for ClickHouse", zap.Strings("addr", o.Addrs), zap.Error(err))
+	})
+	if err != nil {
+		return nil, err
 	}
 	if c.Migrate {
-		conn, err := chsink.Open(o)
-		if err != nil {
-			return nil, fmt.Errorf("clickhouse: %w", err)
-		}
-		_, err = chsink.Migrate(ctx, conn, o)
-		conn.Close()
-		if err != nil {
+		if _, err := chsink.Migrate(ctx, conn, o); err != nil {
 			return nil, fmt.Errorf("clickhouse: migrate: %w", err)
 		}
 	}
 	return chsink.NewStage(chsink.StageConfig{
 		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: r.group("sink"),
 		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, DeadLetterTopic: r.cfg.Topics.DeadLetter,
-		ClientOpts: kopts, Logger: r.log.With(zap.String("stage", "sink")), Registerer: r.metrics.Registry,
+		ClientOpts: kopts, Logger: log, Registerer: r.metrics.Registry,
 	})
 }
 
