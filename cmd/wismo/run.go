@@ -43,6 +43,9 @@ and committed, then the instance leaves its groups and exits.`,
 				return err
 			}
 			defer func() { _ = log.Sync() }()
+			for _, w := range cfg.Warnings() {
+				log.Warn("weak or unknown setting", zap.String("setting", w))
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return run(ctx, cfg, log)

@@ -39,6 +39,8 @@ type Runner struct {
 	all     []stage           // every stage, the sink included
 	srv     *http.Server
 	ln      net.Listener
+	// reach says, per stage name, whether its clients reach the brokers.
+	reach map[string]*reach
 }
 
 // stage is what the runner needs of a stage: the transactional stages and
@@ -52,18 +54,23 @@ type stage interface {
 
 // New connects to Kafka, creates missing topics and builds the stages.
 func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, error) {
-	r := &Runner{cfg: cfg, log: log, metrics: pipeline.NewMetrics()}
+	r := &Runner{cfg: cfg, log: log, metrics: pipeline.NewMetrics(), reach: map[string]*reach{}}
 	kopts, err := cfg.KafkaOpts()
 	if err != nil {
 		return nil, err
 	}
 	kopts = append(kopts, kgo.WithLogger(kafkaLogger{log.Named("kafka")}))
+	if err := checkBrokers(ctx, kopts, cfg.Kafka); err != nil {
+		return nil, err
+	}
 	if cfg.Topics.Create {
 		if err := r.createTopics(ctx, kopts); err != nil {
 			return nil, err
 		}
 	}
 	for _, name := range cfg.Stages {
+		r.reach[name] = &reach{}
+		kopts := append(slices.Clone(kopts), kgo.WithHooks(r.reach[name]))
 		switch name {
 		case "normalize":
 			st, err := r.normalizeStage(kopts)
@@ -199,12 +206,13 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 	for _, b := range r.cfg.Raw {
 		plain = append(plain, b.Topic)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Kafka.ConnectTimeout)
 	defer cancel()
 	create := func(topics []string, configs map[string]*string) error {
 		res, err := adm.CreateTopics(ctx, t.Partitions, t.ReplicationFactor, configs, topics...)
 		if err != nil {
-			return fmt.Errorf("create topics: %w", err)
+			return fmt.Errorf("topics.create: creating %s on kafka.brokers %s within %s (kafka.connect_timeout): %w; create them yourself and set topics.create false, or check the brokers",
+				strings.Join(topics, ", "), strings.Join(r.cfg.Kafka.Brokers, ","), r.cfg.Kafka.ConnectTimeout, err)
 		}
 		for _, tr := range res.Sorted() {
 			switch {
@@ -212,7 +220,7 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 				r.log.Info("created topic", zap.String("topic", tr.Topic), zap.Int32("partitions", t.Partitions))
 			case errors.Is(tr.Err, kerr.TopicAlreadyExists):
 			default:
-				return fmt.Errorf("create topic %s: %w", tr.Topic, tr.Err)
+				return fmt.Errorf("topics.create: the broker refused to create topic %s (topics.partitions %d, topics.replication_factor %d): %w", tr.Topic, t.Partitions, t.ReplicationFactor, tr.Err)
 			}
 		}
 		return nil
@@ -230,17 +238,30 @@ func (r *Runner) Stages() []*pipeline.Stage { return r.stages }
 // Metrics returns the instance's metrics.
 func (r *Runner) Metrics() *pipeline.Metrics { return r.metrics }
 
-// Ready reports whether every stage has joined its group; why says which
-// has not.
+// Ready reports whether every stage reaches its brokers and has joined its
+// group; why says which has not.
 func (r *Runner) Ready() (ok bool, why string) {
-	var waiting []string
+	var waiting, unreachable []string
 	for _, s := range r.all {
+		if h := r.reach[s.Name()]; h != nil {
+			if p := h.problem(); p != "" {
+				unreachable = append(unreachable, s.Name()+" ("+p+")")
+				continue
+			}
+		}
 		if !s.Ready() {
 			waiting = append(waiting, s.Name())
 		}
 	}
+	var whys []string
+	if len(unreachable) > 0 {
+		whys = append(whys, "cannot reach Kafka: "+strings.Join(unreachable, ", "))
+	}
 	if len(waiting) > 0 {
-		return false, "waiting for partition assignment: " + strings.Join(waiting, ", ")
+		whys = append(whys, "waiting for partition assignment: "+strings.Join(waiting, ", "))
+	}
+	if len(whys) > 0 {
+		return false, strings.Join(whys, "; ")
 	}
 	return true, "ready"
 }
