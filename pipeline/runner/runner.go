@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,9 @@ type Runner struct {
 	all     []stage           // every stage, the sink included
 	srv     *http.Server
 	ln      net.Listener
+	pprof   *http.Server // on http.pprof_addr, when http.pprof is on
+	// pprofAddr is the address pprof bound.
+	pprofAddr string
 	// reach says, per stage name, whether its clients reach the brokers.
 	reach map[string]*reach
 }
@@ -266,8 +270,7 @@ func (r *Runner) Ready() (ok bool, why string) {
 	return true, "ready"
 }
 
-// Handler serves /metrics, /healthz and /readyz, and /debug/pprof/ when
-// http.pprof is on.
+// Handler serves /metrics, /healthz and /readyz.
 func (r *Runner) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(r.metrics.Registry, promhttp.HandlerOpts{}))
@@ -279,19 +282,53 @@ func (r *Runner) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, why)
 	})
-	if r.cfg.HTTP.PProf {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
 	return mux
 }
 
+// maxProfileSeconds bounds /debug/pprof/profile and trace: a longer one
+// holds the profiler (and costs the pipeline) for as long as asked.
+const maxProfileSeconds = 60
+
+// PProfHandler serves Go's profiles under /debug/pprof/, on a listener of
+// its own (http.pprof_addr), never the /metrics one: cmdline and the heap
+// show arguments and payload bytes.
+func PProfHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", boundSeconds(pprof.Profile))
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", boundSeconds(pprof.Trace))
+	return mux
+}
+
+func boundSeconds(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		if s := req.URL.Query().Get("seconds"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > maxProfileSeconds {
+				http.Error(w, fmt.Sprintf("seconds=%q: want 1 to %d", s, maxProfileSeconds), http.StatusBadRequest)
+				return
+			}
+		}
+		h(w, req)
+	}
+}
+
 // Serve starts the HTTP endpoints on cfg.HTTP.Addr ("" or "off" disables
-// them). It returns the address actually bound.
+// them), and the profiles on cfg.HTTP.PProfAddr when http.pprof is on. It
+// returns the address actually bound.
 func (r *Runner) Serve() (string, error) {
+	if r.cfg.HTTP.PProf {
+		ln, err := net.Listen("tcp", r.cfg.HTTP.PProfAddr)
+		if err != nil {
+			return "", fmt.Errorf("http.pprof_addr: %w", err)
+		}
+		r.pprof = &http.Server{Handler: PProfHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = r.pprof.Serve(ln) }()
+		r.pprofAddr = ln.Addr().String()
+		r.log.Info("profiles served", zap.String("pprof_addr", r.pprofAddr))
+	}
 	if r.cfg.HTTP.Addr == "" || r.cfg.HTTP.Addr == "off" {
 		return "", nil
 	}
@@ -330,10 +367,12 @@ func (r *Runner) Run(ctx context.Context) error {
 		}(s)
 	}
 	wg.Wait()
-	if r.srv != nil {
-		shut, done := context.WithTimeout(context.Background(), 5*time.Second)
-		defer done()
-		_ = r.srv.Shutdown(shut)
+	for _, srv := range []*http.Server{r.srv, r.pprof} {
+		if srv != nil {
+			shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = srv.Shutdown(shut)
+			done()
+		}
 	}
 	return first
 }
