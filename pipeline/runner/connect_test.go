@@ -116,13 +116,13 @@ func TestReadyzFalseWhileBrokerUnreachable(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	kafkatest.WaitFor(t, "ready", 30*time.Second, func() bool { code, _ := get(t, "http://"+addr+"/readyz"); return code == http.StatusOK })
+	kafkatest.WaitFor(t, "ready", 30*time.Second, func() bool { code, _ := runner.HTTPGet(t, "http://"+addr+"/readyz"); return code == http.StatusOK })
 	brokerAddr := cluster.ListenAddrs()[0]
 	cluster.Close()
 	var body string
 	kafkatest.WaitFor(t, "not ready after the broker went away", 60*time.Second, func() bool {
 		var code int
-		code, body = get(t, "http://"+addr+"/readyz")
+		code, body = runner.HTTPGet(t, "http://"+addr+"/readyz")
 		return code == http.StatusServiceUnavailable
 	})
 	if !strings.Contains(body, "cannot reach Kafka: detect") || !strings.Contains(body, brokerAddr) {

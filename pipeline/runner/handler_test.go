@@ -25,15 +25,15 @@ func TestPProfOwnListener(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if code, _ := httpGet(t, "http://"+addr+"/debug/pprof/heap?debug=1"); code != http.StatusNotFound {
+		if code, _ := HTTPGet(t, "http://"+addr+"/debug/pprof/heap?debug=1"); code != http.StatusNotFound {
 			t.Errorf("pprof %v: /debug/pprof/heap on the metrics listener: status %d, want 404", on, code)
 		}
 		if on {
-			code, body := httpGet(t, "http://"+r.pprofAddr+"/debug/pprof/heap?debug=1")
+			code, body := HTTPGet(t, "http://"+r.pprofAddr+"/debug/pprof/heap?debug=1")
 			if code != http.StatusOK || !strings.Contains(body, "heap profile") {
 				t.Errorf("pprof listener: %d %.80s", code, body)
 			}
-			if code, body := httpGet(t, "http://"+r.pprofAddr+"/debug/pprof/profile?seconds=3600"); code != http.StatusBadRequest {
+			if code, body := HTTPGet(t, "http://"+r.pprofAddr+"/debug/pprof/profile?seconds=3600"); code != http.StatusBadRequest {
 				t.Errorf("an hour's CPU profile: %d %.80s, want 400", code, body)
 			}
 		} else if r.pprof != nil {
@@ -47,7 +47,9 @@ func TestPProfOwnListener(t *testing.T) {
 	}
 }
 
-func httpGet(t *testing.T, url string) (int, string) {
+// HTTPGet returns a GET's status and body (exported for the package's
+// external tests too).
+func HTTPGet(t testing.TB, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
