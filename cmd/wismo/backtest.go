@@ -91,22 +91,24 @@ type backtest struct {
 
 func (b *backtest) read(name string, r io.Reader) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
+	const maxLine = 16 << 20
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}
 		var e event.Event
 		if err := event.UnmarshalJSON(line, &e); err != nil {
-			fmt.Fprintf(b.errw, "%s:%d: %v\n", name, n, err)
+			fmt.Fprintf(b.errw, "%s:%d: %s\n", name, n, clipError(err.Error()))
 			b.bad++
 			continue
 		}
 		b.engine.Apply(&e, b)
 	}
 	if err := sc.Err(); err != nil && b.err == nil {
-		b.err = fmt.Errorf("%s: %w", name, err)
+		b.err = scanErr(fmt.Sprintf("%s:%d", name, n), err, maxLine, "backtest reads one JSON event per line (NDJSON, as wismo normalize writes)")
 	}
 }
 

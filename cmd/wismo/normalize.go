@@ -133,7 +133,7 @@ func (r *normalizeRun) stdin(in io.Reader) error {
 		r.one(fmt.Sprintf("stdin:%d", line), data)
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("stdin line %d: %w", line+1, err)
+		return scanErr(fmt.Sprintf("stdin:%d", line+1), err, r.maxPayload, "a payload per line is at most --max-payload-bytes")
 	}
 	return nil
 }
@@ -151,7 +151,7 @@ func (r *normalizeRun) one(name string, data []byte) {
 			return
 		}
 		r.rejected++
-		fmt.Fprintf(r.errw, "%s: rejected: %v\n", name, err)
+		fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, clipError(err.Error()))
 		return
 	}
 	for _, e := range r.batch.Rejected {

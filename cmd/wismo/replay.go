@@ -121,7 +121,7 @@ func loadPayloads(paths []string, ndjson bool) ([][]byte, error) {
 			}
 		}
 		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
+			return nil, scanErr(f, err, 16<<20, "with --ndjson every line is one payload")
 		}
 	}
 	if len(out) == 0 {
