@@ -296,11 +296,7 @@ func (c *Config) Validate() error {
 			bad("%s: %v", t.key, err)
 		}
 	}
-	if c.Topics.ReplicationFactor == 0 || c.Topics.ReplicationFactor < -1 {
-		bad("topics.replication_factor: %d, want -1 (the broker's default) or 1 and up", c.Topics.ReplicationFactor)
-	}
 	errs = append(errs,
-		intRange("topics.partitions", int64(c.Topics.Partitions), 1, 100_000),
 		intRange("normalize.max_payload_bytes", int64(c.Normalize.MaxPayloadBytes), 1, 256<<20),
 		intRange("normalize.max_poll_records", int64(c.Normalize.MaxPollRecords), 1, 1_000_000),
 		intRange("normalize.remember_scans", int64(c.Normalize.RememberScans), 0, 100_000_000),
@@ -344,6 +340,11 @@ func (c *Config) validateKafka() error {
 		bad("kafka.sasl.mechanism: a user or password is set but no mechanism, so SASL would be off; set PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	}
 	errs = append(errs, durationRange("kafka.connect_timeout", c.Kafka.ConnectTimeout, time.Second, time.Hour))
+	// replay and gen create topics too
+	if c.Topics.ReplicationFactor == 0 || c.Topics.ReplicationFactor < -1 {
+		bad("topics.replication_factor: %d, want -1 (the broker's default) or 1 and up", c.Topics.ReplicationFactor)
+	}
+	errs = append(errs, intRange("topics.partitions", int64(c.Topics.Partitions), 1, 100_000))
 	return errors.Join(errs...)
 }
 

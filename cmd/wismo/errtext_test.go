@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,5 +44,38 @@ func TestClipError(t *testing.T) {
 	}
 	if clipError("short") != "short" {
 		t.Error("a short error changed")
+	}
+}
+
+// replay against a port where no broker listens fails within
+// kafka.connect_timeout, naming the address, and refuses nonsense flags.
+func TestReplayNoBroker(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("WISMO_KAFKA_CONNECT_TIMEOUT", "1s")
+	payload := filepath.Join(t.TempDir(), "p.json")
+	if err := os.WriteFile(payload, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--topic", "raw.x", "--brokers", addr, payload}, "kafka.brokers " + addr + ": no broker answered within 1s (kafka.connect_timeout)"},
+		{[]string{"--topic", "raw.x", "--brokers", addr, "--repeat", "0", payload}, "--repeat 0"},
+		{[]string{"--topic", "raw.x", "--brokers", addr, "--rate", "-5", payload}, "--rate -5"},
+	} {
+		cmd := replayCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs(c.args)
+		if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want it to say %q", c.args, err, c.want)
+		}
 	}
 }

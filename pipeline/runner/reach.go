@@ -68,12 +68,12 @@ func (r *reach) problem() string {
 	return strings.Join(out, "; ")
 }
 
-// checkBrokers asks the brokers for their metadata with the stages' client
+// CheckBrokers asks the brokers for their metadata with the stages' client
 // options, so that a wrong address, port, certificate or password stops
 // the instance at start with the broker named, instead of the stages
 // retrying in silence. A refused login or certificate fails at once; no
 // answer fails after kafka.connect_timeout.
-func checkBrokers(ctx context.Context, kopts []kgo.Opt, k config.Kafka) error {
+func CheckBrokers(ctx context.Context, kopts []kgo.Opt, k config.Kafka) error {
 	seen := &reach{}
 	cl, err := kgo.NewClient(append(slices.Clone(kopts), kgo.WithHooks(seen))...)
 	if err != nil {

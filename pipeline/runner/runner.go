@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 		return nil, err
 	}
 	kopts = append(kopts, kgo.WithLogger(kafkaLogger{log.Named("kafka")}))
-	if err := checkBrokers(ctx, kopts, cfg.Kafka); err != nil {
+	if err := CheckBrokers(ctx, kopts, cfg.Kafka); err != nil {
 		return nil, err
 	}
 	if cfg.Topics.Create {
