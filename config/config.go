@@ -253,6 +253,11 @@ func (c *Config) Validate() error {
 	if c.Encoding != "avro" && c.Encoding != "json" {
 		bad("encoding: %q, want avro or json", c.Encoding)
 	}
+	if sr := c.SchemaRegistry.URL; sr != "" {
+		if u, err := url.Parse(sr); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("schema_registry.url: want http://host:port or https://host:port (with an optional path)")
+		}
+	}
 	if contains(c.Stages, "sink") {
 		errs = append(errs, c.ClickHouse.Validate())
 	}

@@ -143,6 +143,7 @@ func TestStrictValues(t *testing.T) {
 		{"WISMO_TOPICS_EVENTS=events v1", []string{"topics.events"}},
 		{"WISMO_LOG_LEVEL=verbose", []string{"log.level"}},
 		{"WISMO_CLICKHOUSE_DATABASE=a-b", []string{"clickhouse.database"}},
+		{"WISMO_SCHEMA_REGISTRY_URL=registry:8081", []string{"schema_registry.url"}},
 	} {
 		_, err := Load(flags(t), []string{"WISMO_RAW=raw.ups=ups", c.env})
 		if err == nil {

@@ -43,7 +43,13 @@ func (r *SchemaRegistry) Register(subject, schema string) (int32, error) {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("schema registry: register %s: %s: %s", subject, resp.Status, bytes.TrimSpace(data))
+		// The body is quoted only in part: a proxy's error page is no
+		// error message.
+		msg := bytes.TrimSpace(data)
+		if len(msg) > 300 {
+			msg = append(msg[:300:300], "..."...)
+		}
+		return 0, fmt.Errorf("schema registry: register %s at schema_registry.url: %s: %s", subject, resp.Status, msg)
 	}
 	var out struct {
 		ID int32 `json:"id"`
