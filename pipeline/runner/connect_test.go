@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +133,26 @@ func TestReadyzFalseWhileBrokerUnreachable(t *testing.T) {
 	select { // the stage drains against a broker that is gone: do not wait long
 	case <-done:
 	case <-time.After(20 * time.Second):
+	}
+}
+
+// A certificate that does not verify is fatal at once, with the TLS
+// setting to check; TLS against a plaintext listener (the broker hangs up)
+// fails within the timeout with a hint at the listener's protocol.
+func TestStartupTLSRefusals(t *testing.T) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate no system root signed
+	defer srv.Close()
+	tlsAddr := strings.TrimPrefix(srv.URL, "https://")
+	for _, c := range []struct {
+		brokers, timeout, want string
+	}{
+		{tlsAddr, "10m", "certificate does not verify; check kafka.tls.ca_file"},
+		{strings.Join(kafkatest.Brokers(t), ","), "3s", "is TLS misconfigured"},
+	} {
+		_, err := runner.New(t.Context(), load(t, "WISMO_KAFKA_BROKERS="+c.brokers, "WISMO_KAFKA_TLS_ENABLED=true",
+			"WISMO_KAFKA_CONNECT_TIMEOUT="+c.timeout), zap.NewNop())
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.brokers) {
+			t.Errorf("%s: err = %v, want it to say %q", c.brokers, err, c.want)
+		}
 	}
 }
