@@ -156,3 +156,20 @@ func TestStartupTLSRefusals(t *testing.T) {
 		}
 	}
 }
+
+// A ClickHouse that does not answer (rather than refusing) is the sink's
+// ordinary outage when there is no schema to apply: the instance starts,
+// the sink unready, and retries. With clickhouse.migrate it cannot start,
+// and says so within clickhouse.connect_timeout, naming the address.
+func TestStartupClickHouseDown(t *testing.T) {
+	brokers := strings.Join(kafkatest.Brokers(t), ",")
+	addr := closedAddr(t)
+	env := []string{"WISMO_KAFKA_BROKERS=" + brokers, "WISMO_STAGES=sink", "WISMO_CLICKHOUSE_ADDR=" + addr, "WISMO_CLICKHOUSE_CONNECT_TIMEOUT=2s"}
+	if _, err := runner.New(t.Context(), load(t, append(env, "WISMO_CLICKHOUSE_MIGRATE=false")...), zap.NewNop()); err != nil {
+		t.Errorf("migrate false, ClickHouse down: %v; want the instance to start", err)
+	}
+	_, err := runner.New(t.Context(), load(t, append(env, "WISMO_CLICKHOUSE_MIGRATE=true")...), zap.NewNop())
+	if err == nil || !strings.Contains(err.Error(), "clickhouse at "+addr+": no answer within 2s (clickhouse.connect_timeout)") {
+		t.Errorf("migrate true, ClickHouse down: err = %v", err)
+	}
+}

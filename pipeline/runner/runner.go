@@ -118,10 +118,19 @@ func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage,
 		return nil, err
 	}
 	defer conn.Close()
-	err = chsink.WaitReachable(ctx, conn, o.Addrs, c.ConnectTimeout, func(err error) {
+	// Without a schema to apply, a ClickHouse that is down (not refusing)
+	// is the sink's ordinary outage: it starts, unready, and retries.
+	wait := c.ConnectTimeout
+	if !c.Migrate {
+		wait = min(wait, 5*time.Second)
+	}
+	err = chsink.WaitReachable(ctx, conn, o.Addrs, wait, func(err error) {
 		log.Warn("waiting for ClickHouse", zap.Strings("addr", o.Addrs), zap.Error(err))
 	})
-	if err != nil {
+	switch {
+	case err != nil && !c.Migrate && errors.Is(err, chsink.ErrNoAnswer):
+		log.Warn("starting the sink while ClickHouse does not answer; it retries and stays unready meanwhile", zap.Error(err))
+	case err != nil:
 		return nil, err
 	}
 	if c.Migrate {

@@ -35,6 +35,10 @@ var refusedCodes = map[int32]bool{
 	516: true, // AUTHENTICATION_FAILED
 }
 
+// ErrNoAnswer is wrapped by WaitReachable's error when ClickHouse did not
+// answer in time (rather than refusing the login).
+var ErrNoAnswer = errors.New("no answer")
+
 // WaitReachable pings ClickHouse until it answers, for at most timeout.
 // A refused login or a certificate that does not verify ends the wait at
 // once with an error that says which setting to fix; an unreachable server
@@ -57,7 +61,7 @@ func WaitReachable(ctx context.Context, conn Conn, addrs []string, timeout time.
 			return fmt.Errorf("clickhouse at %s: %w", where, ctx.Err())
 		}
 		if !time.Now().Before(deadline) {
-			return fmt.Errorf("clickhouse at %s: no answer within %s (clickhouse.connect_timeout); check clickhouse.addr and that the server runs: %w", where, timeout, err)
+			return fmt.Errorf("clickhouse at %s: %w within %s (clickhouse.connect_timeout); check clickhouse.addr and that the server runs: %w", where, ErrNoAnswer, timeout, err)
 		}
 		if waiting != nil {
 			waiting(err)
