@@ -91,6 +91,9 @@ func CheckBrokers(ctx context.Context, kopts []kgo.Opt, k config.Kafka) error {
 		if fatal := kafkaRefused(err, k); fatal != "" {
 			return fmt.Errorf("kafka.brokers %s: %s: %w", seeds, fatal, err)
 		}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return fmt.Errorf("kafka.brokers %s: stopped before a broker answered: %w", seeds, ctx.Err())
+		}
 		if ctx.Err() != nil {
 			why := seen.problem()
 			if why == "" {
