@@ -245,6 +245,9 @@ func (c *Config) Validate() error {
 	if c.Kafka.GroupPrefix == "" {
 		bad("kafka.group_prefix: must not be empty (it names the consumer groups)")
 	}
+	if len(c.Stages) == 0 {
+		bad("stages: none given; name at least one of %s", strings.Join(KnownStages, ", "))
+	}
 	for _, s := range c.Stages {
 		if !contains(KnownStages, s) {
 			bad("stages: unknown stage %q (known: %s)", s, strings.Join(KnownStages, ", "))

@@ -144,6 +144,7 @@ func TestStrictValues(t *testing.T) {
 		{"WISMO_LOG_LEVEL=verbose", []string{"log.level"}},
 		{"WISMO_CLICKHOUSE_DATABASE=a-b", []string{"clickhouse.database"}},
 		{"WISMO_SCHEMA_REGISTRY_URL=registry:8081", []string{"schema_registry.url"}},
+		{"WISMO_STAGES=", []string{"stages: none given"}},
 	} {
 		_, err := Load(flags(t), []string{"WISMO_RAW=raw.ups=ups", c.env})
 		if err == nil {
