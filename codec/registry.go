@@ -57,7 +57,9 @@ func (r *Registry) Register(ctx context.Context, subject, schema string) (int32,
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return 0, fmt.Errorf("%s: registering subject %s: %s: check schema_registry.username and schema_registry.password", where, subject, resp.Status)
 	case resp.StatusCode != http.StatusOK:
-		return 0, fmt.Errorf("%s: registering subject %s: %s: %s", where, subject, resp.Status, bytes.TrimSpace(data))
+		// The body is quoted only in part: a proxy's error page is no
+		// error message.
+		return 0, fmt.Errorf("%s: registering subject %s: %s: %.300q", where, subject, resp.Status, bytes.TrimSpace(data))
 	}
 	var out struct {
 		ID *int32 `json:"id"`

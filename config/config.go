@@ -8,18 +8,21 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
+	schema "github.com/wismo/wismo/schemas/clickhouse"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -41,6 +44,9 @@ type Config struct {
 	ClickHouse     ClickHouse     `yaml:"clickhouse" mapstructure:"clickhouse"`
 	HTTP           HTTP           `yaml:"http" mapstructure:"http"`
 	Log            Log            `yaml:"log" mapstructure:"log"`
+
+	// warnings are what loading let through but an operator should hear.
+	warnings []string
 }
 
 // Kafka is how to reach the brokers.
@@ -55,9 +61,15 @@ type Kafka struct {
 	GroupPrefix string `yaml:"group_prefix" mapstructure:"group_prefix"`
 	TLS         TLS    `yaml:"tls" mapstructure:"tls"`
 	SASL        SASL   `yaml:"sasl" mapstructure:"sasl"`
+	// ConnectTimeout bounds the start-up check that each stage's client
+	// reaches a broker: a wrong address, port or password then stops the
+	// instance with the broker named instead of retrying in silence.
+	ConnectTimeout time.Duration `yaml:"connect_timeout" mapstructure:"connect_timeout"`
 }
 
-// TLS for Kafka.
+// TLS for Kafka and ClickHouse. It is on when Enabled is set or when any
+// of the files (or InsecureSkipVerify) is: a CA file given for a
+// connection that then went out in clear would be a silent downgrade.
 type TLS struct {
 	Enabled            bool   `yaml:"enabled" mapstructure:"enabled"`
 	CAFile             string `yaml:"ca_file" mapstructure:"ca_file"`
@@ -71,6 +83,9 @@ type SASL struct {
 	Mechanism string `yaml:"mechanism" mapstructure:"mechanism"` // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
 	Username  string `yaml:"username" mapstructure:"username"`
 	Password  string `yaml:"password" mapstructure:"password"`
+	// PasswordFile holds the password (a trailing newline is dropped), for
+	// secrets mounted as files; it excludes Password.
+	PasswordFile string `yaml:"password_file" mapstructure:"password_file"`
 }
 
 // Topics are the pipeline's own topics and how to create them.
@@ -102,6 +117,8 @@ type SchemaRegistry struct {
 	URL      string `yaml:"url" mapstructure:"url"`
 	Username string `yaml:"username" mapstructure:"username"`
 	Password string `yaml:"password" mapstructure:"password"`
+	// PasswordFile: as kafka.sasl.password_file.
+	PasswordFile string `yaml:"password_file" mapstructure:"password_file"`
 }
 
 // Normalize tunes the normalize stage.
@@ -155,7 +172,16 @@ type ClickHouse struct {
 	Database string `yaml:"database" mapstructure:"database"`
 	User     string `yaml:"user" mapstructure:"user"`
 	Password string `yaml:"password" mapstructure:"password"`
-	TLS      TLS    `yaml:"tls" mapstructure:"tls"`
+	// PasswordFile: as kafka.sasl.password_file.
+	PasswordFile string `yaml:"password_file" mapstructure:"password_file"`
+	TLS          TLS    `yaml:"tls" mapstructure:"tls"`
+	// Cluster, when set, makes the schema (wismo migrate, or migrate: true)
+	// replicated ON CLUSTER.
+	Cluster string `yaml:"cluster" mapstructure:"cluster"`
+	// ConnectTimeout is how long the sink and `wismo migrate` keep trying
+	// to reach ClickHouse at start before they give up; a refused password
+	// stops them at once.
+	ConnectTimeout time.Duration `yaml:"connect_timeout" mapstructure:"connect_timeout"`
 	// BatchRows and BatchAge: a batch is inserted when it has this many
 	// rows or is this old, whichever comes first.
 	BatchRows int           `yaml:"batch_rows" mapstructure:"batch_rows"`
@@ -168,10 +194,13 @@ type ClickHouse struct {
 // HTTP serves /metrics, /healthz and /readyz.
 type HTTP struct {
 	Addr string `yaml:"addr" mapstructure:"addr"`
-	// PProf adds Go's profiling endpoints under /debug/pprof/ (off by
-	// default: a CPU profile costs the pipeline while it is taken, and the
-	// heap profile shows payload bytes).
-	PProf bool `yaml:"pprof" mapstructure:"pprof"`
+	// PProf serves Go's profiling endpoints under /debug/pprof/ on a
+	// listener of their own, PProfAddr (off by default: a CPU profile costs
+	// the pipeline while it is taken, and the heap profile and cmdline show
+	// payload bytes and arguments, so it listens on loopback unless told
+	// otherwise and is never on the /metrics listener).
+	PProf     bool   `yaml:"pprof" mapstructure:"pprof"`
+	PProfAddr string `yaml:"pprof_addr" mapstructure:"pprof_addr"`
 }
 
 // Log configures zap.
@@ -183,7 +212,9 @@ type Log struct {
 // KnownStages are the stages `wismo run` can run.
 var KnownStages = []string{"normalize", "detect", "sink"}
 
-func defaults(v *viper.Viper) {
+// defaults sets every setting's default through the same parser as the
+// environment, so a default is written as an operator would write it.
+func defaults(v *setter) {
 	host, _ := os.Hostname()
 	if host == "" {
 		host = "wismo"
@@ -212,163 +243,15 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("clickhouse.batch_rows", 10000)
 	v.SetDefault("clickhouse.batch_age", "1s")
 	v.SetDefault("clickhouse.migrate", true)
+	v.SetDefault("clickhouse.connect_timeout", "30s")
+	v.SetDefault("kafka.connect_timeout", "30s")
+	v.SetDefault("http.pprof_addr", "127.0.0.1:6060")
 	v.SetDefault("detect.max_poll_records", 5000)
 	v.SetDefault("pipeline.stuck_batch_after", pipeline.DefaultStuckAfter.String())
 	v.SetDefault("pipeline.shutdown_grace", DefaultShutdownGrace.String())
 	v.SetDefault("http.addr", ":9464")
 	v.SetDefault("log.level", "info")
 	v.SetDefault("log.format", "json")
-}
-
-// Flags registers the command-line flags that override file and environment.
-func Flags(fs *pflag.FlagSet) {
-	fs.String("config", "", "config file (YAML)")
-	fs.StringSlice("brokers", nil, "Kafka seed brokers (kafka.brokers)")
-	fs.StringSlice("stages", nil, "stages to run, of "+strings.Join(KnownStages, ", ")+" (stages)")
-	fs.StringArray("raw", nil, "raw topic binding TOPIC=CARRIER[:FORMAT], repeatable (raw)")
-	fs.String("instance-id", "", "stable id of this instance; its transactional ids derive from it (instance_id)")
-	fs.String("encoding", "", "avro or json (encoding)")
-	fs.String("http-addr", "", "address of /metrics, /healthz, /readyz (http.addr)")
-	fs.String("log-level", "", "debug, info, warn or error (log.level)")
-}
-
-var flagKeys = map[string]string{
-	"brokers": "kafka.brokers", "stages": "stages", "instance-id": "instance_id",
-	"encoding": "encoding", "http-addr": "http.addr", "log-level": "log.level",
-}
-
-// LoadKafkaOnly is Load for commands that only talk to Kafka (replay): the
-// stage settings are not checked.
-func LoadKafkaOnly(fs *pflag.FlagSet, env []string) (*Config, error) {
-	c, err := load(fs, env)
-	if err != nil {
-		return nil, err
-	}
-	if len(c.Kafka.Brokers) == 0 {
-		return nil, errors.New("kafka.brokers: at least one broker is needed")
-	}
-	return c, nil
-}
-
-// Load reads the configuration: defaults, then the file named by --config,
-// then WISMO_* environment variables, then flags that were set.
-func Load(fs *pflag.FlagSet, env []string) (*Config, error) {
-	c, err := load(fs, env)
-	if err != nil {
-		return nil, err
-	}
-	return c, c.Validate()
-}
-
-func load(fs *pflag.FlagSet, env []string) (*Config, error) {
-	v := viper.New()
-	defaults(v)
-	if fs != nil {
-		if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
-			v.SetConfigFile(f.Value.String())
-			if err := v.ReadInConfig(); err != nil {
-				return nil, fmt.Errorf("config: %w", err)
-			}
-		}
-	}
-	// Environment: explicit so that tests can pass their own, and so that a
-	// comma-separated list works for list keys.
-	for _, kv := range env {
-		k, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(k, "WISMO_") {
-			continue
-		}
-		key := envKey(strings.TrimPrefix(k, "WISMO_"))
-		if key == "" {
-			continue
-		}
-		switch key {
-		case "kafka.brokers", "stages":
-			v.Set(key, splitList(val))
-		case "raw":
-			raws, err := ParseRaw(splitList(val))
-			if err != nil {
-				return nil, fmt.Errorf("config: WISMO_RAW: %w", err)
-			}
-			v.Set("raw", raws)
-		default:
-			v.Set(key, val)
-		}
-	}
-	if fs != nil {
-		for flag, key := range flagKeys {
-			if f := fs.Lookup(flag); f != nil && f.Changed {
-				if sv, ok := f.Value.(pflag.SliceValue); ok {
-					v.Set(key, sv.GetSlice())
-				} else {
-					v.Set(key, f.Value.String())
-				}
-			}
-		}
-		if f := fs.Lookup("raw"); f != nil && f.Changed {
-			raws, err := ParseRaw(f.Value.(pflag.SliceValue).GetSlice())
-			if err != nil {
-				return nil, fmt.Errorf("config: --raw: %w", err)
-			}
-			v.Set("raw", raws)
-		}
-	}
-	var c Config
-	if err := v.Unmarshal(&c); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	return &c, nil
-}
-
-// KnownEnv reports whether the environment variable name (WISMO_...) is
-// one of wismo's settings.
-func KnownEnv(name string) bool {
-	rest, ok := strings.CutPrefix(name, "WISMO_")
-	return ok && envKey(rest) != ""
-}
-
-// envKey maps KAFKA_SASL_MECHANISM to kafka.sasl.mechanism using the known
-// key paths, since key names themselves contain underscores.
-func envKey(s string) string {
-	s = strings.ToLower(s)
-	for _, k := range allKeys {
-		if strings.ReplaceAll(k, ".", "_") == s {
-			return k
-		}
-	}
-	return ""
-}
-
-// allKeys are the key paths of every setting, read off Config's
-// mapstructure tags so that a new setting is reachable from the environment
-// without anyone remembering to list it here.
-var allKeys = leafKeys(reflect.TypeOf(Config{}), "")
-
-// leafKeys lists the dotted key paths of t's fields, descending into nested
-// structs; slices (stages, raw) and durations are single values.
-func leafKeys(t reflect.Type, prefix string) []string {
-	var out []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
-		if name == "" {
-			continue
-		}
-		if f.Type.Kind() == reflect.Struct {
-			out = append(out, leafKeys(f.Type, prefix+name+".")...)
-			continue
-		}
-		out = append(out, prefix+name)
-	}
-	return out
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, strings.TrimSpace(p))
-	}
-	return out
 }
 
 // ParseRaw parses bindings written TOPIC=CARRIER[:FORMAT].
@@ -388,16 +271,16 @@ func ParseRaw(specs []string) ([]Raw, error) {
 // Validate checks everything that can be checked without a network, with
 // errors that say which setting is wrong and what would be right.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := []error{c.validateKafka()}
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if len(c.Kafka.Brokers) == 0 {
-		bad("kafka.brokers: at least one broker is needed")
-	}
 	if c.InstanceID == "" {
 		bad("instance_id: must not be empty (it makes the transactional ids stable)")
 	}
 	if c.Kafka.GroupPrefix == "" {
 		bad("kafka.group_prefix: must not be empty (it names the consumer groups)")
+	}
+	if len(c.Stages) == 0 {
+		bad("stages: none given; name at least one of %s", strings.Join(KnownStages, ", "))
 	}
 	for _, s := range c.Stages {
 		if !contains(KnownStages, s) {
@@ -407,8 +290,13 @@ func (c *Config) Validate() error {
 	if c.Encoding != "avro" && c.Encoding != "json" {
 		bad("encoding: %q, want avro or json", c.Encoding)
 	}
-	if contains(c.Stages, "sink") && strings.TrimSpace(c.ClickHouse.Addr) == "" {
-		bad("clickhouse.addr: the sink stage needs a ClickHouse address")
+	if sr := c.SchemaRegistry.URL; sr != "" {
+		if u, err := url.Parse(sr); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("schema_registry.url: want http://host:port or https://host:port (with an optional path)")
+		}
+	}
+	if contains(c.Stages, "sink") {
+		errs = append(errs, c.ClickHouse.Validate())
 	}
 	if d := c.Topics.DeadLetterRetention; d < time.Hour {
 		bad("topics.deadletter_retention: %s, want 1h or more (the dead letters must outlive their investigation)", d)
@@ -424,8 +312,8 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, r := range c.Raw {
-		if r.Topic == "" {
-			bad("raw[%d]: topic is empty", i)
+		if err := topicName(r.Topic); err != nil {
+			bad("raw[%d]: topic %v", i, err)
 			continue
 		}
 		if seen[r.Topic] {
@@ -448,6 +336,42 @@ func (c *Config) Validate() error {
 			bad("raw[%d] (topic %q): %v", i, r.Topic, err)
 		}
 	}
+	for _, t := range []struct{ key, name string }{
+		{"topics.events", c.Topics.Events}, {"topics.deadletter", c.Topics.DeadLetter},
+		{"topics.notifications", c.Topics.Notifications}, {"topics.state", c.Topics.State},
+	} {
+		if err := topicName(t.name); err != nil {
+			bad("%s: %v", t.key, err)
+		}
+	}
+	errs = append(errs,
+		intRange("normalize.max_payload_bytes", int64(c.Normalize.MaxPayloadBytes), 1, 256<<20),
+		intRange("normalize.max_poll_records", int64(c.Normalize.MaxPollRecords), 1, 1_000_000),
+		intRange("normalize.remember_scans", int64(c.Normalize.RememberScans), 0, 100_000_000),
+		intRange("detect.max_poll_records", int64(c.Detect.MaxPollRecords), 1, 1_000_000),
+		c.HTTP.validate(),
+	)
+	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level: %q, want debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "console" {
+		bad("log.format: %q, want json or console", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+// validateKafka checks what every command that talks to Kafka needs.
+func (c *Config) validateKafka() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(c.Kafka.Brokers) == 0 {
+		bad("kafka.brokers: at least one broker is needed")
+	}
+	for _, b := range c.Kafka.Brokers {
+		if err := hostPort(b); err != nil {
+			bad("kafka.brokers: %v", err)
+		}
+	}
 	switch strings.ToUpper(c.Kafka.SASL.Mechanism) {
 	case "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
 	default:
@@ -462,15 +386,110 @@ func (c *Config) Validate() error {
 	if c.Pipeline.ShutdownGrace < time.Second || c.Pipeline.ShutdownGrace > time.Hour {
 		bad("pipeline.shutdown_grace: %v, want 1s to 1h", c.Pipeline.ShutdownGrace)
 	}
-	if c.Topics.Partitions < 1 {
-		bad("topics.partitions: %d, want at least 1", c.Topics.Partitions)
+	if c.Kafka.SASL.Mechanism != "" && c.Kafka.SASL.Password == "" {
+		bad("kafka.sasl.password: needed with kafka.sasl.mechanism (set %s or %s)",
+			EnvName("kafka.sasl.password"), EnvName("kafka.sasl.password_file"))
 	}
-	for name, t := range map[string]string{"events": c.Topics.Events, "deadletter": c.Topics.DeadLetter} {
-		if t == "" {
-			bad("topics.%s: must not be empty", name)
+	if c.Kafka.SASL.Mechanism == "" && (c.Kafka.SASL.Username != "" || c.Kafka.SASL.Password != "") {
+		bad("kafka.sasl.mechanism: a user or password is set but no mechanism, so SASL would be off; set PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	}
+	errs = append(errs, durationRange("kafka.connect_timeout", c.Kafka.ConnectTimeout, time.Second, time.Hour))
+	// replay and gen create topics too
+	if c.Topics.ReplicationFactor == 0 || c.Topics.ReplicationFactor < -1 {
+		bad("topics.replication_factor: %d, want -1 (the broker's default) or 1 and up", c.Topics.ReplicationFactor)
+	}
+	errs = append(errs, intRange("topics.partitions", int64(c.Topics.Partitions), 1, 100_000))
+	return errors.Join(errs...)
+}
+
+// Validate checks the ClickHouse settings (the sink's and `wismo migrate`'s).
+func (ch ClickHouse) Validate() error {
+	var errs []error
+	if strings.TrimSpace(ch.Addr) == "" {
+		errs = append(errs, errors.New("clickhouse.addr: a ClickHouse address is needed (host:port of the native protocol)"))
+	}
+	for _, a := range strings.Split(ch.Addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			if err := hostPort(a); err != nil {
+				errs = append(errs, fmt.Errorf("clickhouse.addr: %w", err))
+			}
+		}
+	}
+	if !schema.ValidDatabase(ch.Database) {
+		errs = append(errs, fmt.Errorf("clickhouse.database: %q, want letters, digits and underscores", ch.Database))
+	}
+	if ch.Cluster != "" && !schema.ValidDatabase(ch.Cluster) {
+		errs = append(errs, fmt.Errorf("clickhouse.cluster: %q, want letters, digits and underscores", ch.Cluster))
+	}
+	errs = append(errs,
+		intRange("clickhouse.batch_rows", int64(ch.BatchRows), 1, 10_000_000),
+		durationRange("clickhouse.batch_age", ch.BatchAge, time.Millisecond, time.Hour),
+		durationRange("clickhouse.connect_timeout", ch.ConnectTimeout, time.Second, time.Hour),
+	)
+	return errors.Join(errs...)
+}
+
+func (h HTTP) validate() error {
+	var errs []error
+	if h.Addr != "" && h.Addr != "off" {
+		if err := hostPort(h.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("http.addr: %w (or off)", err))
+		}
+	}
+	if h.PProf {
+		if err := hostPort(h.PProfAddr); err != nil {
+			errs = append(errs, fmt.Errorf("http.pprof_addr: %w", err))
+		} else if h.PProfAddr == h.Addr {
+			errs = append(errs, fmt.Errorf("http.pprof_addr: %s is http.addr too; the profiles need a listener of their own (default 127.0.0.1:6060)", h.PProfAddr))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func intRange(key string, n, lo, hi int64) error {
+	if n < lo || n > hi {
+		return fmt.Errorf("%s: %d is out of range, want %d to %d", key, n, lo, hi)
+	}
+	return nil
+}
+
+func durationRange(key string, d, lo, hi time.Duration) error {
+	if d < lo || d > hi {
+		return fmt.Errorf("%s: %s is out of range, want %s to %s", key, d, lo, hi)
+	}
+	return nil
+}
+
+// hostPort checks a host:port address (the host may be empty: all
+// interfaces).
+func hostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q, want 0 to 65535", addr, port)
+	}
+	return nil
+}
+
+// topicName checks Kafka's rules for topic names, so a bad one is refused
+// here rather than by the broker mid-run.
+func topicName(t string) error {
+	switch {
+	case t == "":
+		return errors.New("must not be empty")
+	case len(t) > 249:
+		return fmt.Errorf("%.40q... is %d characters long, Kafka allows 249", t, len(t))
+	case t == "." || t == "..":
+		return fmt.Errorf("%q is no topic name", t)
+	}
+	for _, r := range t {
+		if !(r == '.' || r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return fmt.Errorf("%q: Kafka topic names have only letters, digits, '.', '_' and '-'", t)
+		}
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {
@@ -482,10 +501,19 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Config builds the TLS client configuration; key names the setting in
-// errors ("kafka.tls").
+// On reports whether TLS is to be used: enabled, or implied by a CA,
+// client certificate or skip-verify setting (which make no sense in clear).
+func (t TLS) On() bool {
+	return t.Enabled || t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.InsecureSkipVerify
+}
+
+// Config builds the TLS client configuration, or nil when TLS is off; key
+// names the setting in errors ("kafka.tls").
 func (t TLS) Config(key string) (*tls.Config, error) {
-	tc := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // the user's explicit choice
+	if !t.On() {
+		return nil, nil
+	}
+	tc := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // the user's explicit choice, warned about
 	if t.CAFile != "" {
 		pem, err := os.ReadFile(t.CAFile)
 		if err != nil {
@@ -493,28 +521,45 @@ func (t TLS) Config(key string) (*tls.Config, error) {
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s.ca_file: no certificate in %s", key, t.CAFile)
+			return nil, fmt.Errorf("%s.ca_file: no PEM certificate in %s", key, t.CAFile)
 		}
 		tc.RootCAs = pool
 	}
 	if t.CertFile != "" || t.KeyFile != "" {
 		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s cert_file/key_file: %w", key, err)
+			return nil, fmt.Errorf("%s.cert_file and key_file: %w", key, err)
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
 }
 
+// TLSProblem says which TLS setting (key: "kafka.tls") to fix when err is
+// a TLS failure that retrying will not heal, else "".
+func TLSProblem(key string, err error) string {
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	var header tls.RecordHeaderError
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verify):
+		return "the server's certificate does not verify; check " + key + ".ca_file and the address's host name"
+	case errors.As(err, &header):
+		return "the server does not speak TLS on this port; use its TLS port or turn " + key + " off"
+	}
+	return ""
+}
+
 // KafkaOpts turns the Kafka settings into franz-go options.
 func (c *Config) KafkaOpts() ([]kgo.Opt, error) {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Kafka.Brokers...), kgo.ClientID(c.Kafka.ClientID)}
-	if c.Kafka.TLS.Enabled {
-		tc, err := c.Kafka.TLS.Config("kafka.tls")
-		if err != nil {
-			return nil, err
-		}
+	tc, err := c.Kafka.TLS.Config("kafka.tls")
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	s := c.Kafka.SASL
@@ -529,17 +574,95 @@ func (c *Config) KafkaOpts() ([]kgo.Opt, error) {
 	return opts, nil
 }
 
-// Print writes the effective configuration as YAML, with secrets masked.
+// Warnings are the settings that work but are weak (a password in clear,
+// a certificate not checked) and the unknown variables let through with
+// WISMO_CONFIG_UNKNOWN_ENV=warn. `wismo run` logs them at start.
+func (c *Config) Warnings() []string {
+	w := slices.Clone(c.warnings)
+	if strings.EqualFold(c.Kafka.SASL.Mechanism, "PLAIN") && !c.Kafka.TLS.On() {
+		w = append(w, "kafka.sasl.mechanism PLAIN without kafka.tls: the password crosses the network in clear; turn on kafka.tls or use SCRAM-SHA-512")
+	}
+	for _, t := range []struct {
+		key string
+		tls TLS
+	}{{"kafka.tls", c.Kafka.TLS}, {"clickhouse.tls", c.ClickHouse.TLS}} {
+		if t.tls.InsecureSkipVerify {
+			w = append(w, t.key+".insecure_skip_verify: the server's certificate is not checked, so anyone on the path can pose as it; give its CA in "+t.key+".ca_file instead")
+		}
+	}
+	if c.ClickHouse.Password != "" && !c.ClickHouse.TLS.On() && !allLoopback(c.ClickHouse.Addr) {
+		w = append(w, "clickhouse.password without clickhouse.tls: the password crosses the network in clear; turn on clickhouse.tls (ClickHouse's secure native port is usually 9440)")
+	}
+	if c.SchemaRegistry.Password != "" && strings.HasPrefix(strings.ToLower(c.SchemaRegistry.URL), "http://") && !allLoopback(hostOfURL(c.SchemaRegistry.URL)) {
+		w = append(w, "schema_registry.password over http: the password crosses the network in clear; use an https:// schema_registry.url")
+	}
+	return w
+}
+
+// allLoopback reports whether every host:port of the comma-separated list
+// is on this machine, where a password in clear does not leave it.
+func allLoopback(addrs string) bool {
+	for _, a := range strings.Split(addrs, ",") {
+		host, _, err := net.SplitHostPort(strings.TrimSpace(a))
+		if err != nil {
+			host = strings.TrimSpace(a)
+		}
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return false
+		}
+	}
+	return true
+}
+
+func hostOfURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	return u.Host
+}
+
+// Print writes the effective configuration as YAML, with secrets masked
+// (the passwords, and any password in the schema registry's URL).
 func (c *Config) Print() ([]byte, error) {
 	cp := *c
-	if cp.Kafka.SASL.Password != "" {
-		cp.Kafka.SASL.Password = "***"
+	for _, s := range cp.secrets() {
+		if *s.value != "" {
+			*s.value = "***"
+		}
 	}
-	if cp.SchemaRegistry.Password != "" {
-		cp.SchemaRegistry.Password = "***"
+	if u, err := url.Parse(cp.SchemaRegistry.URL); err == nil && u.User != nil {
+		u.User = url.User(u.User.Username())
+		cp.SchemaRegistry.URL = u.String()
 	}
-	if cp.ClickHouse.Password != "" {
-		cp.ClickHouse.Password = "***"
+	return yaml.Marshal(printable(reflect.ValueOf(cp)))
+}
+
+// printable is v as a YAML node in the file's own terms (durations as 30s,
+// not nanoseconds), so printed output can be read back as a config file.
+func printable(v reflect.Value) *yaml.Node {
+	switch {
+	case v.Type() == durationType:
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: time.Duration(v.Int()).String()}
+	case v.Kind() == reflect.Struct:
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		for i := 0; i < v.NumField(); i++ {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, printable(v.Field(i)))
+		}
+		return n
+	case v.Kind() == reflect.Slice:
+		n := &yaml.Node{Kind: yaml.SequenceNode}
+		for i := 0; i < v.Len(); i++ {
+			n.Content = append(n.Content, printable(v.Index(i)))
+		}
+		return n
 	}
-	return yaml.Marshal(&cp)
+	var n yaml.Node
+	_ = n.Encode(v.Interface())
+	return &n
 }

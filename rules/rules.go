@@ -5,9 +5,11 @@
 package rules
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -295,7 +297,11 @@ func parseTriggers(name string, data []byte) ([]triggerRow, error) {
 		Priority       string `yaml:"priority"`
 		OnlyActionable bool   `yaml:"only_actionable"`
 	}
-	if err := yaml.Unmarshal(data, &rows); err != nil {
+	// Strict like the rule files: a misspelt only_actionable must not
+	// silently notify on everything.
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rows); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("rules: %s: %w", name, err)
 	}
 	out := make([]triggerRow, 0, len(rows))

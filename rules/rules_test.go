@@ -74,3 +74,21 @@ func TestUserOverridesAndErrors(t *testing.T) {
 		t.Errorf("bad trigger: %v", err)
 	}
 }
+
+// A misspelt key in a user's triggers.yaml is an error, as in the rule
+// files (only_actionabel once passed, and the row notified on everything).
+func TestTriggersUnknownKey(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "triggers.yaml"), []byte("- {match: in_transit.picked_up, trigger: shipped, priority: low, only_actionabel: true}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "only_actionabel") || !strings.Contains(err.Error(), "triggers.yaml") {
+		t.Errorf("err = %v, want the unknown key and file named", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "triggers.yaml"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err != nil {
+		t.Errorf("an empty triggers.yaml: %v", err)
+	}
+}

@@ -182,11 +182,13 @@ func (e *e2e) table(thr thrResult, lats []latResult) string {
 type instance struct {
 	cmd      *exec.Cmd
 	httpAddr string
-	notify   string // its notifications topic
-	events   string // its events topic
-	topics   []string
-	database string
-	exited   chan error
+	// pprofAddr serves the instance's profiles (http.pprof_addr).
+	pprofAddr string
+	notify    string // its notifications topic
+	events    string // its events topic
+	topics    []string
+	database  string
+	exited    chan error
 }
 
 func (e *e2e) gen(ctx context.Context, prefix string, shipments int, rate int, logName string) (records int, err error) {
@@ -220,8 +222,12 @@ func (e *e2e) start(ctx context.Context, prefix, logName string, ready bool) (*i
 	if err != nil {
 		return nil, err
 	}
+	pprofAddr, err := wismoproc.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
 	db := "wismo_" + strings.NewReplacer(".", "_", "-", "_").Replace(strings.TrimSuffix(prefix, "."))
-	in := &instance{httpAddr: addr, notify: prefix + "notifications", events: prefix + "events", database: db, exited: make(chan error, 1)}
+	in := &instance{httpAddr: addr, pprofAddr: pprofAddr, notify: prefix + "notifications", events: prefix + "events", database: db, exited: make(chan error, 1)}
 	var raw []string
 	for _, c := range []string{"ups", "fedex", "usps", "dhl"} {
 		raw = append(raw, prefix+"raw."+c+"="+c+":json")
@@ -235,7 +241,7 @@ func (e *e2e) start(ctx context.Context, prefix, logName string, ready bool) (*i
 		"WISMO_TOPICS_STATE=" + prefix + "state", "WISMO_TOPICS_DEADLETTER=" + prefix + "deadletter",
 		fmt.Sprintf("WISMO_TOPICS_PARTITIONS=%d", e.partitions), "WISMO_TOPICS_REPLICATION_FACTOR=1",
 		"WISMO_DETECT_CLOCK=event", "WISMO_CLICKHOUSE_ADDR=" + e.clickhouse, "WISMO_CLICKHOUSE_DATABASE=" + db,
-		"WISMO_HTTP_ADDR=" + addr, "WISMO_HTTP_PPROF=true", "WISMO_LOG_LEVEL=info",
+		"WISMO_HTTP_ADDR=" + addr, "WISMO_HTTP_PPROF=true", "WISMO_HTTP_PPROF_ADDR=" + pprofAddr, "WISMO_LOG_LEVEL=info",
 	}
 	settings = append(settings, e.set...)
 	logf("e2e: %s run, with\n  %s", e.wismo, strings.Join(settings, "\n  "))
@@ -481,7 +487,7 @@ func (e *e2e) throughput(n int) (thrResult, error) {
 		profDone = make(chan struct{})
 		go func() {
 			defer close(profDone)
-			code, body := httpGet(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", in.httpAddr, int(e.profile.Seconds())))
+			code, body := httpGet(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", in.pprofAddr, int(e.profile.Seconds())))
 			if code == http.StatusOK {
 				_ = os.WriteFile(res.profilePath, body, 0o644)
 			}
@@ -533,7 +539,7 @@ func (e *e2e) throughput(n int) (thrResult, error) {
 		res.machineCPUPer100k = (end.machineCPU - first.machineCPU) / float64(res.events) * 100_000
 	}
 	// The heap after a forced collection (the heap profile's gc=1).
-	httpGet(ctx, "http://"+in.httpAddr+"/debug/pprof/heap?gc=1")
+	httpGet(ctx, "http://"+in.pprofAddr+"/debug/pprof/heap?gc=1")
 	if s, err := in.sample(ctx); err == nil && s.tracked > 0 {
 		res.tracked, res.heap = int(s.tracked), s.heap
 		res.heapPerShipment = s.heap / s.tracked
@@ -661,7 +667,7 @@ func (e *e2e) latency(rate int, dur, warmup time.Duration) (latResult, error) {
 	}
 	res.n = len(lats)
 	res.p50, res.p99 = percentiles(lats)
-	httpGet(ctx, "http://"+in.httpAddr+"/debug/pprof/heap?gc=1")
+	httpGet(ctx, "http://"+in.pprofAddr+"/debug/pprof/heap?gc=1")
 	if st, err := in.sample(ctx); err == nil {
 		res.tracked, res.heap = int(st.tracked), st.heap
 	}

@@ -105,12 +105,12 @@ func (b *backtest) read(name string, r io.Reader) {
 		}
 		var e event.Event
 		if err := event.UnmarshalJSON(line, &e); err != nil {
-			fmt.Fprintf(b.errw, "%s:%d: %s\n", name, n, printable(err))
+			fmt.Fprintf(b.errw, "%s:%d: %s\n", name, n, clipError(printable(err)))
 			b.bad++
 			return nil
 		}
 		if err := b.engine.Apply(&e, b); err != nil {
-			fmt.Fprintf(b.errw, "%s:%d: %s\n", name, n, printable(err))
+			fmt.Fprintf(b.errw, "%s:%d: %s\n", name, n, clipError(printable(err)))
 			b.bad++
 		}
 		return nil

@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/config"
 	"github.com/wismo/wismo/gen"
+	"github.com/wismo/wismo/pipeline/runner"
 )
 
 func genCmd() *cobra.Command {
@@ -296,6 +297,9 @@ func (r *genRun) summary(st gen.Stats, where, expectedPath string) {
 func (r *genRun) toKafka(ctx context.Context, cfg *config.Config, expectedPath string, rate float64) error {
 	kopts, err := cfg.KafkaOpts()
 	if err != nil {
+		return err
+	}
+	if err := runner.CheckBrokers(ctx, kopts, cfg.Kafka); err != nil {
 		return err
 	}
 	cl, err := kgo.NewClient(kopts...)

@@ -26,7 +26,7 @@ func main() {
 	root.AddCommand(normalizeCmd(), demoCmd(), runCmd(), replayCmd(), backtestCmd(), genCmd(), migrateCmd())
 	if err := root.Execute(); err != nil {
 		if !errors.Is(err, errRejected) {
-			fmt.Fprintln(os.Stderr, "wismo:", err)
+			fmt.Fprintln(os.Stderr, "wismo:", clipError(err.Error()))
 		}
 		os.Exit(1)
 	}

@@ -2,48 +2,32 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/wismo/wismo/config"
 	schema "github.com/wismo/wismo/schemas/clickhouse"
 	chsink "github.com/wismo/wismo/sinks/clickhouse"
 )
 
-// migrateFlags are `wismo migrate`'s settings. Each flag's default comes
-// from its environment variable when set, so containers configure it with
-// WISMO_CLICKHOUSE_* alone.
+// migrateFlags are `wismo migrate`'s own flags; the connection settings
+// are the clickhouse.* settings of `wismo run` (file, WISMO_CLICKHOUSE_*
+// variables, the flags below), read by the same loader.
 type migrateFlags struct {
-	addr, database, user, password, cluster string
-	tls, tlsSkipVerify                      bool
-	tlsCA                                   string
-	wait                                    time.Duration
-	upTo                                    int
-	print                                   bool
+	upTo  int
+	print bool
 }
 
-func envOr(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok && v != "" {
-		return v
-	}
-	return def
-}
-
-func envBool(key string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(key))
-	return b
-}
-
-func envDuration(key string) time.Duration {
-	d, _ := time.ParseDuration(os.Getenv(key))
-	return d
+// migrateFlagKeys are the flags that set clickhouse.* settings.
+var migrateFlagKeys = map[string]string{
+	"clickhouse": "clickhouse.addr", "database": "clickhouse.database", "user": "clickhouse.user",
+	"tls": "clickhouse.tls.enabled", "tls-ca": "clickhouse.tls.ca_file", "tls-skip-verify": "clickhouse.tls.insecure_skip_verify",
+	"cluster": "clickhouse.cluster", "wait": "clickhouse.connect_timeout",
 }
 
 func migrateCmd() *cobra.Command {
@@ -59,88 +43,63 @@ later run once the server is upgraded. With --cluster every statement runs
 ON CLUSTER with Replicated engines.
 
 Works with ClickHouse 18.16 and current releases, over the native protocol.
-Environment: WISMO_CLICKHOUSE_ADDR, _DATABASE, _USER, _PASSWORD, _TLS,
-_TLS_CA, _TLS_SKIP_VERIFY, _CLUSTER, _WAIT set the defaults of the flags.`,
+The connection settings are wismo run's clickhouse.* settings: a config file
+(--config), the environment (WISMO_CLICKHOUSE_ADDR, _DATABASE, _USER,
+_PASSWORD or _PASSWORD_FILE, _TLS_ENABLED, _TLS_CA_FILE,
+_TLS_INSECURE_SKIP_VERIFY, _CLUSTER, _CONNECT_TIMEOUT) and the flags, flags
+winning. The password has no flag: on a command line it shows in ps.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.print {
-				return printMigrations(cmd.OutOrStdout(), f)
+			if cmd.Flags().Changed("password") {
+				return errors.New("--password is not accepted: a password on the command line shows in ps; set WISMO_CLICKHOUSE_PASSWORD or WISMO_CLICKHOUSE_PASSWORD_FILE")
 			}
-			return runMigrate(cmd.Context(), cmd.OutOrStdout(), f)
+			cfg, err := config.LoadClickHouse(cmd.Flags(), os.Environ(), migrateFlagKeys)
+			if err != nil {
+				return err
+			}
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintln(cmd.ErrOrStderr(), "wismo migrate: warning:", w)
+			}
+			o, err := chsink.OptionsFrom(cfg.ClickHouse)
+			if err != nil {
+				return err
+			}
+			o.UpTo = f.upTo
+			if f.print {
+				return printMigrations(cmd.OutOrStdout(), o)
+			}
+			return runMigrate(cmd.Context(), cmd.OutOrStdout(), o, cfg.ClickHouse.ConnectTimeout)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.addr, "clickhouse", envOr("WISMO_CLICKHOUSE_ADDR", chsink.DefaultAddr), "ClickHouse native-protocol address(es), host:port, comma-separated")
-	fl.StringVar(&f.database, "database", envOr("WISMO_CLICKHOUSE_DATABASE", chsink.DefaultDatabase), "database for wismo's tables")
-	fl.StringVar(&f.user, "user", envOr("WISMO_CLICKHOUSE_USER", ""), "user (default: ClickHouse's default user)")
-	fl.StringVar(&f.password, "password", envOr("WISMO_CLICKHOUSE_PASSWORD", ""), "password")
-	fl.BoolVar(&f.tls, "tls", envBool("WISMO_CLICKHOUSE_TLS"), "connect with TLS (ClickHouse's secure native port, usually 9440)")
-	fl.StringVar(&f.tlsCA, "tls-ca", envOr("WISMO_CLICKHOUSE_TLS_CA", ""), "PEM file of the CA that signed the server's certificate (implies --tls)")
-	fl.BoolVar(&f.tlsSkipVerify, "tls-skip-verify", envBool("WISMO_CLICKHOUSE_TLS_SKIP_VERIFY"), "do not verify the server's certificate (testing only)")
-	fl.StringVar(&f.cluster, "cluster", envOr("WISMO_CLICKHOUSE_CLUSTER", ""), "cluster name: create the replicated schema ON CLUSTER")
-	fl.DurationVar(&f.wait, "wait", envDuration("WISMO_CLICKHOUSE_WAIT"), "keep trying to reach ClickHouse this long before giving up (e.g. 60s in a container that starts with the server)")
+	fl.String("config", "", "config file (YAML); its clickhouse block is used")
+	fl.String("clickhouse", "", "ClickHouse native-protocol address(es), host:port, comma-separated (clickhouse.addr, default "+chsink.DefaultAddr+")")
+	fl.String("database", "", "database for wismo's tables (clickhouse.database, default "+chsink.DefaultDatabase+")")
+	fl.String("user", "", "user (clickhouse.user; default: ClickHouse's default user)")
+	fl.Bool("tls", false, "connect with TLS, ClickHouse's secure native port, usually 9440 (clickhouse.tls.enabled)")
+	fl.String("tls-ca", "", "PEM file of the CA that signed the server's certificate; turns TLS on (clickhouse.tls.ca_file)")
+	fl.Bool("tls-skip-verify", false, "do not verify the server's certificate, testing only; turns TLS on (clickhouse.tls.insecure_skip_verify)")
+	fl.String("cluster", "", "cluster name: create the replicated schema ON CLUSTER (clickhouse.cluster)")
+	fl.Duration("wait", 0, "keep trying to reach ClickHouse this long before giving up, e.g. 60s in a container that starts with the server (clickhouse.connect_timeout, default 30s)")
+	fl.Bool("allow-unknown-env", false, "warn about unknown WISMO_* variables instead of refusing them")
+	fl.String("password", "", "not accepted: use WISMO_CLICKHOUSE_PASSWORD or WISMO_CLICKHOUSE_PASSWORD_FILE")
+	_ = fl.MarkHidden("password")
 	fl.IntVar(&f.upTo, "up-to", 0, "apply migrations up to this version only (0: all)")
 	fl.BoolVar(&f.print, "print", false, "print the statements (with --database and --cluster applied) instead of running them")
 	return cmd
 }
 
-func (f migrateFlags) options() (chsink.Options, error) {
-	o := chsink.Options{
-		Database: f.database, Username: f.user, Password: f.password, Cluster: f.cluster, UpTo: f.upTo,
-	}
-	o.Addrs = chsink.SplitAddrs(f.addr)
-	if len(o.Addrs) == 0 {
-		return o, errors.New("--clickhouse: no address")
-	}
-	if !schema.ValidDatabase(f.database) {
-		return o, fmt.Errorf("--database %q: want letters, digits and underscores", f.database)
-	}
-	if f.tls || f.tlsCA != "" || f.tlsSkipVerify {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: f.tlsSkipVerify}
-		if f.tlsCA != "" {
-			pem, err := os.ReadFile(f.tlsCA)
-			if err != nil {
-				return o, fmt.Errorf("--tls-ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return o, fmt.Errorf("--tls-ca: no certificate in %s", f.tlsCA)
-			}
-			cfg.RootCAs = pool
-		}
-		o.TLS = cfg
-	}
-	return o, nil
-}
-
-func runMigrate(ctx context.Context, out io.Writer, f migrateFlags) error {
-	o, err := f.options()
-	if err != nil {
-		return err
-	}
+func runMigrate(ctx context.Context, out io.Writer, o chsink.Options, wait time.Duration) error {
 	conn, err := chsink.Open(o)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(f.wait)
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = conn.Ping(pctx)
-		cancel()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("ClickHouse at %s: %w", strings.Join(o.Addrs, ","), err)
-		}
+	if err := chsink.WaitReachable(ctx, conn, o.Addrs, wait, func(err error) {
 		fmt.Fprintf(out, "waiting for ClickHouse at %s: %v\n", strings.Join(o.Addrs, ","), err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(2 * time.Second):
-		}
+	}); err != nil {
+		return err
 	}
 	res, err := chsink.Migrate(ctx, conn, o)
 	if res != nil {
@@ -166,16 +125,13 @@ func runMigrate(ctx context.Context, out io.Writer, f migrateFlags) error {
 	return err
 }
 
-func printMigrations(out io.Writer, f migrateFlags) error {
-	if !schema.ValidDatabase(f.database) {
-		return fmt.Errorf("--database %q: want letters, digits and underscores", f.database)
-	}
+func printMigrations(out io.Writer, o chsink.Options) error {
 	ms, err := schema.Migrations()
 	if err != nil {
 		return err
 	}
 	for _, m := range ms {
-		if f.upTo > 0 && m.Version > f.upTo {
+		if o.UpTo > 0 && m.Version > o.UpTo {
 			break
 		}
 		fmt.Fprintf(out, "-- %s\n", m.File)
@@ -183,7 +139,7 @@ func printMigrations(out io.Writer, f migrateFlags) error {
 			if st.Optional() {
 				fmt.Fprintf(out, "-- requires: %s\n", st.Requires)
 			}
-			fmt.Fprintf(out, "%s;\n\n", schema.ForCluster(schema.Render(st.SQL, f.database), f.database, f.cluster))
+			fmt.Fprintf(out, "%s;\n\n", schema.ForCluster(schema.Render(st.SQL, o.Database), o.Database, o.Cluster))
 		}
 	}
 	return nil

@@ -148,7 +148,7 @@ func (r *normalizeRun) stdin(in io.Reader) error {
 func (r *normalizeRun) refused(name string, err error) {
 	r.payloads++
 	r.rejected++
-	fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, printable(err))
+	fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, clipError(printable(err)))
 }
 
 func (r *normalizeRun) one(name string, data []byte) {
@@ -164,7 +164,7 @@ func (r *normalizeRun) one(name string, data []byte) {
 			return
 		}
 		r.rejected++
-		fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, printable(err))
+		fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, clipError(printable(err)))
 		return
 	}
 	for _, e := range r.batch.Rejected {

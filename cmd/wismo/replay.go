@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/config"
 	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/pipeline/runner"
 )
 
 func replayCmd() *cobra.Command {
@@ -43,6 +45,12 @@ second. Kafka settings come from the same config as wismo run.`,
 			cfg, err := config.LoadKafkaOnly(cmd.Flags(), os.Environ())
 			if err != nil {
 				return err
+			}
+			if rate < 0 || math.IsNaN(rate) || math.IsInf(rate, 0) {
+				return fmt.Errorf("--rate %v: want 0 (as fast as the broker takes them) or more records per second", rate)
+			}
+			if repeat < 1 {
+				return fmt.Errorf("--repeat %d: want 1 or more", repeat)
 			}
 			limit := cfg.Normalize.MaxPayloadBytes
 			if limit <= 0 {
@@ -68,6 +76,9 @@ second. Kafka settings come from the same config as wismo run.`,
 			defer cl.Close()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			if err := runner.CheckBrokers(ctx, kopts, cfg.Kafka); err != nil {
+				return err
+			}
 			// A missing raw topic is created as wismo run would create it.
 			res, err := kadm.NewClient(cl).CreateTopics(ctx, cfg.Topics.Partitions, cfg.Topics.ReplicationFactor, nil, topic)
 			if err != nil {

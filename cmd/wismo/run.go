@@ -44,6 +44,9 @@ has not stopped within pipeline.shutdown_grace ends the process with status 1.`,
 				return err
 			}
 			defer func() { _ = log.Sync() }()
+			for _, w := range cfg.Warnings() {
+				log.Warn("weak or unknown setting", zap.String("setting", w))
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return run(ctx, cfg, log)

@@ -3,7 +3,6 @@ package runner
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -15,30 +14,50 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 )
 
-// The profiling endpoints are there only when asked for.
-func TestPProfOnlyWhenEnabled(t *testing.T) {
+// The profiles are served only when asked for, and then on a listener of
+// their own, never the /metrics one (they once shared it, cmdline and heap
+// included); a profile longer than a minute is refused.
+func TestPProfOwnListener(t *testing.T) {
 	for _, on := range []bool{false, true} {
-		cfg := &config.Config{HTTP: config.HTTP{PProf: on}}
-		r := &Runner{cfg: cfg, metrics: pipeline.NewMetrics()}
-		srv := httptest.NewServer(r.Handler())
-		resp, err := http.Get(srv.URL + "/debug/pprof/heap?debug=1")
+		cfg := &config.Config{HTTP: config.HTTP{Addr: "127.0.0.1:0", PProf: on, PProfAddr: "127.0.0.1:0"}}
+		r := &Runner{cfg: cfg, metrics: pipeline.NewMetrics(), log: zap.NewNop()}
+		addr, err := r.Serve()
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		srv.Close()
-		want := http.StatusNotFound
+		if code, _ := HTTPGet(t, "http://"+addr+"/debug/pprof/heap?debug=1"); code != http.StatusNotFound {
+			t.Errorf("pprof %v: /debug/pprof/heap on the metrics listener: status %d, want 404", on, code)
+		}
 		if on {
-			want = http.StatusOK
+			code, body := HTTPGet(t, "http://"+r.pprofAddr+"/debug/pprof/heap?debug=1")
+			if code != http.StatusOK || !strings.Contains(body, "heap profile") {
+				t.Errorf("pprof listener: %d %.80s", code, body)
+			}
+			if code, body := HTTPGet(t, "http://"+r.pprofAddr+"/debug/pprof/profile?seconds=3600"); code != http.StatusBadRequest {
+				t.Errorf("an hour's CPU profile: %d %.80s, want 400", code, body)
+			}
+		} else if r.pprof != nil {
+			t.Error("pprof off, yet a pprof listener")
 		}
-		if resp.StatusCode != want {
-			t.Errorf("pprof %v: status %d, want %d", on, resp.StatusCode, want)
-		}
-		if on && !strings.Contains(string(body), "heap profile") {
-			t.Errorf("pprof on: not a heap profile: %.80s", body)
+		for _, s := range []*http.Server{r.srv, r.pprof} {
+			if s != nil {
+				s.Close()
+			}
 		}
 	}
+}
+
+// HTTPGet returns a GET's status and body (exported for the package's
+// external tests too).
+func HTTPGet(t testing.TB, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // franz-go's lines reach zap: warnings always, its info lines (rebalances,

@@ -46,6 +46,11 @@ type Runner struct {
 	commands *codec.CommandEncoder
 	srv      *http.Server
 	ln       net.Listener
+	pprof    *http.Server // on http.pprof_addr, when http.pprof is on
+	// pprofAddr is the address pprof bound.
+	pprofAddr string
+	// reach says, per stage name, whether its clients reach the brokers.
+	reach map[string]*reach
 }
 
 // stage is what the runner needs of a stage: the transactional stages and
@@ -59,12 +64,15 @@ type stage interface {
 
 // New connects to Kafka, creates missing topics and builds the stages.
 func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, error) {
-	r := &Runner{cfg: cfg, log: log, metrics: pipeline.NewMetrics()}
+	r := &Runner{cfg: cfg, log: log, metrics: pipeline.NewMetrics(), reach: map[string]*reach{}}
 	kopts, err := cfg.KafkaOpts()
 	if err != nil {
 		return nil, err
 	}
 	kopts = append(kopts, kgo.WithLogger(kafkaLogger{log.Named("kafka")}))
+	if err := CheckBrokers(ctx, kopts, cfg.Kafka); err != nil {
+		return nil, err
+	}
 	if cfg.Topics.Create {
 		if err := r.createTopics(ctx, kopts); err != nil {
 			return nil, err
@@ -74,6 +82,8 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 		return nil, err
 	}
 	for _, name := range cfg.Stages {
+		r.reach[name] = &reach{}
+		kopts := append(slices.Clone(kopts), kgo.WithHooks(r.reach[name]))
 		switch name {
 		case "normalize":
 			st, err := r.normalizeStage(kopts)
@@ -126,35 +136,47 @@ func (r *Runner) encoders(ctx context.Context) error {
 	return nil
 }
 
-// sinkStage builds the ClickHouse sink, after applying the schema when
-// clickhouse.migrate says so (a fresh database then works at once).
+// sinkStage builds the ClickHouse sink, after checking that ClickHouse
+// answers and takes the credentials (a wrong password stops the instance
+// here rather than in a silent retry loop), and after applying the schema
+// when clickhouse.migrate says so (a fresh database then works at once).
 func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage, error) {
 	c := r.cfg.ClickHouse
-	o := chsink.Options{Database: c.Database, Username: c.User, Password: c.Password,
-		BatchRows: c.BatchRows, BatchAge: c.BatchAge, Logger: r.log.With(zap.String("stage", "sink"))}
-	o.Addrs = chsink.SplitAddrs(c.Addr)
-	if c.TLS.Enabled {
-		tc, err := c.TLS.Config("clickhouse.tls")
-		if err != nil {
-			return nil, err
-		}
-		o.TLS = tc
+	log := r.log.With(zap.String("stage", "sink"))
+	o, err := chsink.OptionsFrom(c)
+	if err != nil {
+		return nil, err
+	}
+	o.Logger = log
+	conn, err := chsink.Open(o)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	// Without a schema to apply, a ClickHouse that is down (not refusing)
+	// is the sink's ordinary outage: it starts, unready, and retries.
+	wait := c.ConnectTimeout
+	if !c.Migrate {
+		wait = min(wait, 5*time.Second)
+	}
+	err = chsink.WaitReachable(ctx, conn, o.Addrs, wait, func(err error) {
+		log.Warn("waiting for ClickHouse", zap.Strings("addr", o.Addrs), zap.Error(err))
+	})
+	switch {
+	case err != nil && !c.Migrate && errors.Is(err, chsink.ErrNoAnswer):
+		log.Warn("starting the sink while ClickHouse does not answer; it retries and stays unready meanwhile", zap.Error(err))
+	case err != nil:
+		return nil, err
 	}
 	if c.Migrate {
-		conn, err := chsink.Open(o)
-		if err != nil {
-			return nil, fmt.Errorf("clickhouse: %w", err)
-		}
-		_, err = chsink.Migrate(ctx, conn, o)
-		conn.Close()
-		if err != nil {
+		if _, err := chsink.Migrate(ctx, conn, o); err != nil {
 			return nil, fmt.Errorf("clickhouse: migrate: %w", err)
 		}
 	}
 	return chsink.NewStage(chsink.StageConfig{
 		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: r.group("sink"),
 		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, DeadLetterTopic: r.cfg.Topics.DeadLetter,
-		ClientOpts: kopts, Logger: r.log.With(zap.String("stage", "sink")), Registerer: r.metrics.Registry,
+		ClientOpts: kopts, Logger: log, Registerer: r.metrics.Registry,
 		Limits: r.limits(),
 	})
 }
@@ -237,12 +259,13 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 	for _, b := range r.cfg.Raw {
 		plain = append(plain, b.Topic)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Kafka.ConnectTimeout)
 	defer cancel()
 	create := func(topics []string, configs map[string]*string) error {
 		res, err := adm.CreateTopics(ctx, t.Partitions, t.ReplicationFactor, configs, topics...)
 		if err != nil {
-			return fmt.Errorf("create topics: %w", err)
+			return fmt.Errorf("topics.create: creating %s on kafka.brokers %s within %s (kafka.connect_timeout): %w; create them yourself and set topics.create false, or check the brokers",
+				strings.Join(topics, ", "), strings.Join(r.cfg.Kafka.Brokers, ","), r.cfg.Kafka.ConnectTimeout, err)
 		}
 		for _, tr := range res.Sorted() {
 			switch {
@@ -250,7 +273,7 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 				r.log.Info("created topic", zap.String("topic", tr.Topic), zap.Int32("partitions", t.Partitions))
 			case errors.Is(tr.Err, kerr.TopicAlreadyExists):
 			default:
-				return fmt.Errorf("create topic %s: %w", tr.Topic, tr.Err)
+				return fmt.Errorf("topics.create: the broker refused to create topic %s (topics.partitions %d, topics.replication_factor %d): %w", tr.Topic, t.Partitions, t.ReplicationFactor, tr.Err)
 			}
 		}
 		return nil
@@ -280,17 +303,30 @@ func (r *Runner) Stages() []*pipeline.Stage { return r.stages }
 // Metrics returns the instance's metrics.
 func (r *Runner) Metrics() *pipeline.Metrics { return r.metrics }
 
-// Ready reports whether every stage has joined its group; why says which
-// has not.
+// Ready reports whether every stage reaches its brokers and has joined its
+// group; why says which has not.
 func (r *Runner) Ready() (ok bool, why string) {
-	var waiting []string
+	var waiting, unreachable []string
 	for _, s := range r.all {
+		if h := r.reach[s.Name()]; h != nil {
+			if p := h.problem(); p != "" {
+				unreachable = append(unreachable, s.Name()+" ("+p+")")
+				continue
+			}
+		}
 		if !s.Ready() {
 			waiting = append(waiting, s.Name())
 		}
 	}
+	var whys []string
+	if len(unreachable) > 0 {
+		whys = append(whys, "cannot reach Kafka: "+strings.Join(unreachable, ", "))
+	}
 	if len(waiting) > 0 {
-		return false, "waiting for partition assignment: " + strings.Join(waiting, ", ")
+		whys = append(whys, "waiting for partition assignment: "+strings.Join(waiting, ", "))
+	}
+	if len(whys) > 0 {
+		return false, strings.Join(whys, "; ")
 	}
 	return true, "ready"
 }
@@ -310,8 +346,7 @@ func (r *Runner) Healthy() error {
 	return errors.Join(errs...)
 }
 
-// Handler serves /metrics, /healthz and /readyz, and /debug/pprof/ when
-// http.pprof is on.
+// Handler serves /metrics, /healthz and /readyz.
 func (r *Runner) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(r.metrics.Registry, promhttp.HandlerOpts{}))
@@ -330,19 +365,53 @@ func (r *Runner) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, why)
 	})
-	if r.cfg.HTTP.PProf {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
 	return mux
 }
 
+// maxProfileSeconds bounds /debug/pprof/profile and trace: a longer one
+// holds the profiler (and costs the pipeline) for as long as asked.
+const maxProfileSeconds = 60
+
+// PProfHandler serves Go's profiles under /debug/pprof/, on a listener of
+// its own (http.pprof_addr), never the /metrics one: cmdline and the heap
+// show arguments and payload bytes.
+func PProfHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", boundSeconds(pprof.Profile))
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", boundSeconds(pprof.Trace))
+	return mux
+}
+
+func boundSeconds(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		if s := req.URL.Query().Get("seconds"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > maxProfileSeconds {
+				http.Error(w, fmt.Sprintf("seconds=%q: want 1 to %d", s, maxProfileSeconds), http.StatusBadRequest)
+				return
+			}
+		}
+		h(w, req)
+	}
+}
+
 // Serve starts the HTTP endpoints on cfg.HTTP.Addr ("" or "off" disables
-// them). It returns the address actually bound.
+// them), and the profiles on cfg.HTTP.PProfAddr when http.pprof is on. It
+// returns the address actually bound.
 func (r *Runner) Serve() (string, error) {
+	if r.cfg.HTTP.PProf {
+		ln, err := net.Listen("tcp", r.cfg.HTTP.PProfAddr)
+		if err != nil {
+			return "", fmt.Errorf("http.pprof_addr: %w", err)
+		}
+		r.pprof = &http.Server{Handler: PProfHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = r.pprof.Serve(ln) }()
+		r.pprofAddr = ln.Addr().String()
+		r.log.Info("profiles served", zap.String("pprof_addr", r.pprofAddr))
+	}
 	if r.cfg.HTTP.Addr == "" || r.cfg.HTTP.Addr == "off" {
 		return "", nil
 	}
@@ -433,9 +502,11 @@ func (r *Runner) stuckAtShutdown(running map[string]stage, grace time.Duration) 
 }
 
 func (r *Runner) closeHTTP() {
-	if r.srv != nil {
-		shut, done := context.WithTimeout(context.Background(), 5*time.Second)
-		defer done()
-		_ = r.srv.Shutdown(shut)
+	for _, srv := range []*http.Server{r.srv, r.pprof} {
+		if srv != nil {
+			shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = srv.Shutdown(shut)
+			done()
+		}
 	}
 }

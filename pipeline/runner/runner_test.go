@@ -3,7 +3,6 @@ package runner_test
 import (
 	"context"
 	"encoding/binary"
-	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -21,17 +20,6 @@ import (
 	"github.com/wismo/wismo/pipeline/runner"
 	"go.uber.org/zap"
 )
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
 
 // A whole instance as `wismo run` builds it, with a schema registry: topics
 // are created, /readyz turns ready once the group is joined, records flow
@@ -67,10 +55,10 @@ func TestRunnerEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := get(t, "http://"+addr+"/readyz"); code != http.StatusServiceUnavailable {
+	if code, _ := runner.HTTPGet(t, "http://"+addr+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz before the stage runs: %d, want 503", code)
 	}
-	if code, body := get(t, "http://"+addr+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
+	if code, body := runner.HTTPGet(t, "http://"+addr+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
 	runCtx, stop := context.WithCancel(ctx)
@@ -110,9 +98,9 @@ func TestRunnerEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	kafkatest.WaitFor(t, "ready", 30*time.Second, func() bool { code, _ := get(t, "http://"+addr+"/readyz"); return code == 200 })
+	kafkatest.WaitFor(t, "ready", 30*time.Second, func() bool { code, _ := runner.HTTPGet(t, "http://"+addr+"/readyz"); return code == 200 })
 	kafkatest.WaitFor(t, "metrics", 30*time.Second, func() bool {
-		_, m := get(t, "http://"+addr+"/metrics")
+		_, m := runner.HTTPGet(t, "http://"+addr+"/metrics")
 		return strings.Contains(m, `wismo_records_in_total{carrier="ups",stage="normalize"} 2`) &&
 			strings.Contains(m, `wismo_records_deadlettered_total{carrier="ups",kind="decode",stage="normalize"} 1`) &&
 			strings.Contains(m, `wismo_records_produced_total{carrier="ups",stage="normalize"} 10`) &&

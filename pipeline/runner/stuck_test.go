@@ -51,7 +51,7 @@ func TestStuckStageFailsHealthAndShutdownEndsWithinGrace(t *testing.T) {
 	r := runner.WithStages(&config.Config{Pipeline: config.Pipeline{ShutdownGrace: time.Second}}, log, st)
 	srv := httptest.NewServer(r.Handler())
 	defer srv.Close()
-	if code, body := get(t, srv.URL+"/healthz"); code != http.StatusOK {
+	if code, body := runner.HTTPGet(t, srv.URL+"/healthz"); code != http.StatusOK {
 		t.Fatalf("/healthz before the stage runs: %d %s", code, body)
 	}
 
@@ -71,7 +71,7 @@ func TestStuckStageFailsHealthAndShutdownEndsWithinGrace(t *testing.T) {
 	var body string
 	kafkatest.WaitFor(t, "/healthz to fail", 30*time.Second, func() bool {
 		var code int
-		code, body = get(t, srv.URL+"/healthz")
+		code, body = runner.HTTPGet(t, srv.URL+"/healthz")
 		return code == http.StatusServiceUnavailable
 	})
 	if !strings.Contains(body, "stage detect stuck") || !strings.Contains(body, "in partition 0 offset 0") {
