@@ -25,8 +25,8 @@ type Spec struct {
 	Topics map[Format]string
 	// Bench, when set, narrows BenchmarkNormalize to the samples matching
 	// these patterns (inside the sample folder), so that its figures stay
-	// comparable across commits; by default every sample that normalizes
-	// without a rejection is measured.
+	// comparable across commits; by default every sample that the decoder
+	// does not reject as a whole is measured.
 	Bench []string
 }
 

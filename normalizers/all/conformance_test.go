@@ -148,8 +148,9 @@ rejections:
 	}
 }
 
-// samplePayloads returns the samples of src that normalize without any
-// rejection, as the carriers' APIs send them (JSON compacted).
+// samplePayloads returns the samples of src that normalize (scans may be
+// rejected one by one, the payload is not), as the carriers' APIs send
+// them (JSON compacted).
 func samplePayloads(tb testing.TB, src normalizers.Source, only []string) [][]byte {
 	tb.Helper()
 	n, err := normalizers.Lookup(src.Carrier, src.Format)
@@ -165,7 +166,7 @@ func samplePayloads(tb testing.TB, src normalizers.Source, only []string) [][]by
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if b, err := normalizertest.Normalize(n, src.Format, data, ""); err != nil || len(b.Rejected) > 0 {
+		if _, err := normalizertest.Normalize(n, src.Format, data, ""); err != nil {
 			continue
 		}
 		if src.Format == normalizers.JSON {
@@ -174,7 +175,7 @@ func samplePayloads(tb testing.TB, src normalizers.Source, only []string) [][]by
 		out = append(out, data)
 	}
 	if len(out) == 0 {
-		tb.Fatalf("%s: no sample in %s/ normalizes cleanly (see TestCarrierConformance)", src.Name(), src.Dir)
+		tb.Fatalf("%s: no sample in %s/ normalizes (see TestCarrierConformance)", src.Name(), src.Dir)
 	}
 	return out
 }
