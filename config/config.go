@@ -254,13 +254,25 @@ func defaults(v *setter) {
 	v.SetDefault("log.format", "json")
 }
 
-// ParseRaw parses bindings written TOPIC=CARRIER[:FORMAT].
+// RegisteredRaw, in place of a binding, binds every registered carrier in
+// every format it reads, and every generic feed, each to its own raw topic
+// (normalizers.Sources): raw.<carrier>, raw.<carrier>.<format>,
+// raw.scans.avro. A deployment that takes every carrier need not list them.
+const RegisteredRaw = "registered"
+
+// ParseRaw parses bindings written TOPIC=CARRIER[:FORMAT], or RegisteredRaw.
 func ParseRaw(specs []string) ([]Raw, error) {
 	var out []Raw
 	for _, s := range specs {
+		if s == RegisteredRaw {
+			for _, src := range normalizers.Sources() {
+				out = append(out, Raw{Topic: src.Topic, Carrier: src.Carrier, Format: string(src.Format)})
+			}
+			continue
+		}
 		topic, rest, ok := strings.Cut(s, "=")
 		if !ok || topic == "" || rest == "" {
-			return nil, fmt.Errorf("binding %q: want TOPIC=CARRIER[:FORMAT]", s)
+			return nil, fmt.Errorf("binding %q: want TOPIC=CARRIER[:FORMAT], or %s", s, RegisteredRaw)
 		}
 		carrier, format, _ := strings.Cut(rest, ":")
 		out = append(out, Raw{Topic: topic, Carrier: carrier, Format: format})

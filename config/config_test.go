@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"github.com/wismo/wismo/normalizers"
 	_ "github.com/wismo/wismo/normalizers/all"
 )
 
@@ -80,6 +81,27 @@ func TestRawFromFlagsAndEnv(t *testing.T) {
 	}
 	if len(c.Raw) != 2 || c.Raw[1].Topic != "raw.c" {
 		t.Errorf("raw = %+v", c.Raw)
+	}
+}
+
+// "registered" binds every registered source to its own topic, so that a
+// deployment taking every carrier (docker-compose.yml) lists none.
+func TestRawRegistered(t *testing.T) {
+	c, err := Load(flags(t), []string{"WISMO_RAW=registered,raw.x=ups:json", "WISMO_STAGES=normalize,detect"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := normalizers.Sources()
+	if len(c.Raw) != len(sources)+1 || c.Raw[len(c.Raw)-1].Topic != "raw.x" {
+		t.Fatalf("raw = %+v, want one binding per source (%d) and raw.x", c.Raw, len(sources))
+	}
+	for i, src := range sources {
+		if r := c.Raw[i]; r.Topic != src.Topic || r.Carrier != src.Carrier || r.Format != string(src.Format) {
+			t.Errorf("raw[%d] = %+v, want %s=%s:%s", i, r, src.Topic, src.Carrier, src.Format)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("the registered bindings do not validate: %v", err)
 	}
 }
 

@@ -22,9 +22,18 @@ type service struct {
 	lanes    []lane
 }
 
-// carrierSpec is a carrier: its network, services and payload format.
+// carrierSpec is what wismo gen knows about a carrier: its network,
+// services and payload writer. The carrier itself (id, name, formats) is
+// its normalizers.Spec; gen only holds what it needs to write payloads the
+// carrier's normalizer reads, keyed by the same id. A registered carrier
+// without a writer here is rejected by ParseCarriers by name.
 type carrierSpec struct {
-	name, topic    string
+	name, topic string
+	// weight is the carrier's share of the default mix (DefaultCarriers).
+	weight float64
+	// intlShare, when set, is the share of the carrier's shipments on
+	// international lanes, instead of Options.International.
+	intlShare      *float64
 	minutes        bool // the carrier's times have no seconds
 	hubs, ends     []*place
 	domestic, intl []*service
@@ -35,7 +44,7 @@ type carrierSpec struct {
 
 var carrierSpecs = []*carrierSpec{
 	{
-		name: "ups", topic: Topic("ups"), hubs: upsHubs, ends: usCities,
+		name: "ups", topic: Topic("ups"), weight: 0.3, hubs: upsHubs, ends: usCities,
 		domestic: []*service{
 			{raw: "UPS Ground", desc: "003", key: "ground", tn: "03", speed: 2, weight: 0.6, vs: upsVariants},
 			{raw: "UPS 2nd Day Air", desc: "002", key: "2nd_day_air", tn: "02", speed: 1, weight: 0.25, vs: upsVariants},
@@ -58,7 +67,7 @@ var carrierSpecs = []*carrierSpec{
 		},
 	},
 	{
-		name: "fedex", topic: Topic("fedex"), hubs: fedexHubs, ends: usCities,
+		name: "fedex", topic: Topic("fedex"), weight: 0.3, hubs: fedexHubs, ends: usCities,
 		domestic: []*service{
 			{raw: "FEDEX_GROUND", desc: "FedEx Ground", key: "ground", tn: "FDXG", speed: 2, weight: 0.45, vs: fedexVariants},
 			{raw: "GROUND_HOME_DELIVERY", desc: "FedEx Home Delivery", key: "ground_home_delivery", tn: "FDXG", speed: 2, weight: 0.2, vs: fedexVariants},
@@ -76,7 +85,7 @@ var carrierSpecs = []*carrierSpec{
 		track: func(seed, i uint64, _ *service) string { return digits(seed, i, 12) },
 	},
 	{
-		name: "usps", topic: Topic("usps"), minutes: true, hubs: uspsHubs, ends: usCities,
+		name: "usps", topic: Topic("usps"), weight: 0.2, minutes: true, hubs: uspsHubs, ends: usCities,
 		domestic: []*service{
 			{raw: "USPS Ground Advantage<SUP>&#153;</SUP>", key: "ground_advantage", tn: "9400", speed: 2, weight: 0.55, vs: uspsVariants},
 			{raw: "Priority Mail<SUP>&#174;</SUP>", key: "priority_mail", tn: "9405", speed: 1, weight: 0.35, vs: uspsVariants},
@@ -86,7 +95,9 @@ var carrierSpecs = []*carrierSpec{
 		track: func(seed, i uint64, s *service) string { return s.tn + digits(seed, i, 18) },
 	},
 	{
-		name: "dhl", topic: Topic("dhl"), minutes: true, hubs: deHubs, ends: deCities,
+		// Half of DHL's shipments are DHL Express international, the other
+		// half DHL Paket within Germany.
+		name: "dhl", topic: Topic("dhl"), weight: 0.2, intlShare: &half, minutes: true, hubs: deHubs, ends: deCities,
 		domestic: []*service{
 			{raw: "parcel-de", key: "parcel_de", tn: "00340434", speed: 2, weight: 1, vs: dhlParcelVariants},
 		},
@@ -109,6 +120,8 @@ var carrierSpecs = []*carrierSpec{
 		},
 	},
 }
+
+var half = 0.5
 
 var carrierByName = func() map[string]*carrierSpec {
 	m := map[string]*carrierSpec{}

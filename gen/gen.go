@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/rules"
 )
 
@@ -45,8 +46,8 @@ type Options struct {
 	// created (default 7 days).
 	Start  time.Time
 	Window time.Duration
-	// Carriers weighs the carriers (default ups 0.3, fedex 0.3, usps 0.2,
-	// dhl 0.2); see ParseCarriers.
+	// Carriers weighs the carriers (default DefaultCarriers); see
+	// ParseCarriers.
 	Carriers map[string]float64
 	// International is the share of UPS and FedEx shipments on
 	// international lanes (0: none). Half of DHL's shipments are DHL
@@ -65,8 +66,15 @@ type Options struct {
 // DefaultStart is the default Options.Start.
 var DefaultStart = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
-// DefaultCarriers is the default carrier mix.
-const DefaultCarriers = "ups=0.3,fedex=0.3,usps=0.2,dhl=0.2"
+// DefaultCarriers is the default carrier mix: every carrier gen writes, at
+// its weight.
+var DefaultCarriers = func() string {
+	var parts []string
+	for _, c := range carrierSpecs {
+		parts = append(parts, c.name+"="+strconv.FormatFloat(c.weight, 'g', -1, 64))
+	}
+	return strings.Join(parts, ",")
+}()
 
 // Record is one raw record, as a poller would produce it.
 type Record struct {
@@ -136,7 +144,11 @@ func ParseCarriers(s string) (map[string]float64, error) {
 		}
 		name = strings.ToLower(strings.TrimSpace(name))
 		if carrierByName[name] == nil {
-			return nil, fmt.Errorf("carriers: unknown carrier %q (known: %s)", name, strings.Join(CarrierNames(), ", "))
+			if _, ok := normalizers.Registered(name); ok {
+				return nil, fmt.Errorf("carriers: wismo gen has no payload writer for carrier %q, which is registered (gen writes %s); "+
+					"leave it out of --carriers, or add its writer to gen/formats.go", name, strings.Join(CarrierNames(), ", "))
+			}
+			return nil, fmt.Errorf("carriers: unknown carrier %q (gen writes %s)", name, strings.Join(CarrierNames(), ", "))
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
 		if err != nil || f < 0 {
@@ -299,8 +311,8 @@ func (g *generator) plan(i int, created int64) *plan {
 	}
 	p := &plan{idx: i, c: c, business: o.Rules.BusinessDaysOnly[c.name]}
 	intlShare := o.International
-	if c.name == "dhl" {
-		intlShare = 0.5
+	if c.intlShare != nil {
+		intlShare = *c.intlShare
 	}
 	if len(c.intl) > 0 && r.Float64() < intlShare {
 		p.svc = pickService(r, c.intl)

@@ -447,3 +447,33 @@ func TestStartOutsideTheSupportedRange(t *testing.T) {
 		}
 	}
 }
+
+// genCarrier is a registered carrier gen has no writer for.
+type genCarrier struct{}
+
+func (genCarrier) Carrier() string                                        { return "gentoy" }
+func (genCarrier) DisplayName() string                                    { return "Gen Toy" }
+func (genCarrier) Formats() []normalizers.Format                          { return []normalizers.Format{normalizers.JSON} }
+func (genCarrier) Normalize(*normalizers.Input, *normalizers.Batch) error { return nil }
+
+// Every carrier gen writes is a registered carrier, and a registered carrier
+// gen cannot write is refused by name, with what gen can write, rather than
+// as unknown.
+func TestCarriersAreRegistered(t *testing.T) {
+	for _, c := range gen.CarrierNames() {
+		if _, ok := normalizers.Registered(c); !ok {
+			t.Errorf("gen writes %s, which no normalizer registers", c)
+		}
+	}
+	if got := strings.Join(gen.CarrierNames(), ","); !strings.Contains(gen.DefaultCarriers, "ups=0.3") || strings.Count(gen.DefaultCarriers, "=") != len(gen.CarrierNames()) {
+		t.Errorf("DefaultCarriers %q does not weigh every carrier gen writes (%s)", gen.DefaultCarriers, got)
+	}
+	normalizers.Register(genCarrier{})
+	_, err := gen.ParseCarriers("ups=1,gentoy=1")
+	if err == nil || !strings.Contains(err.Error(), `no payload writer for carrier "gentoy", which is registered`) || !strings.Contains(err.Error(), "ups") {
+		t.Errorf("ParseCarriers with a registered carrier gen cannot write: %v", err)
+	}
+	if _, err := gen.ParseCarriers("pony=1"); err == nil || !strings.Contains(err.Error(), `unknown carrier "pony"`) {
+		t.Errorf("ParseCarriers with an unknown carrier: %v", err)
+	}
+}

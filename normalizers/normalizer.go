@@ -56,26 +56,39 @@ type GenericFactory func(carrier string) Normalizer
 var (
 	mu       sync.RWMutex
 	registry = map[string]Normalizer{}
-	generic  = map[Format]GenericFactory{}
+	specs    = map[string]*Spec{}
+	generic  = map[Format]genericFeed{}
 )
 
-// Register adds a carrier. It panics on a duplicate key: two packages
-// claiming one carrier is a build mistake.
+type genericFeed struct {
+	feed    Feed
+	factory GenericFactory
+}
+
+// Register adds a carrier. A carrier package registers a decoder that embeds
+// its Spec; a decoder without one gets a spec of its names and formats
+// alone, which the conformance suite rejects. It panics on a duplicate key:
+// two packages claiming one carrier is a build mistake.
 func Register(n Normalizer) {
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := registry[n.Carrier()]; dup {
 		panic("normalizers: carrier registered twice: " + n.Carrier())
 	}
+	s := &Spec{ID: n.Carrier(), Name: n.DisplayName(), Reads: n.Formats()}
+	if d, ok := n.(interface{ CarrierSpec() *Spec }); ok {
+		s = d.CarrierSpec()
+	}
 	registry[n.Carrier()] = n
+	specs[n.Carrier()] = s
 	event.RegisterCarrier(n.Carrier(), n.DisplayName())
 }
 
 // RegisterGeneric adds a carrier-independent format.
-func RegisterGeneric(f Format, factory GenericFactory) {
+func RegisterGeneric(feed Feed, factory GenericFactory) {
 	mu.Lock()
 	defer mu.Unlock()
-	generic[f] = factory
+	generic[feed.Format] = genericFeed{feed, factory}
 }
 
 // Carriers lists the registered carrier keys, sorted.
@@ -108,7 +121,7 @@ const GenericCarrier = "generic"
 func Lookup(carrier string, format Format) (Normalizer, error) {
 	mu.RLock()
 	n, ok := registry[carrier]
-	g := generic[format]
+	g := generic[format].factory
 	mu.RUnlock()
 	if !ok && !(carrier == GenericCarrier && g != nil) {
 		return nil, Errorf(KindUnsupportedCarrier, carrier, "unknown carrier %q (known: %s)",

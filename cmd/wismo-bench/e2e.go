@@ -21,6 +21,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/gen"
 	"github.com/wismo/wismo/internal/wismoproc"
 	chsink "github.com/wismo/wismo/sinks/clickhouse"
 )
@@ -229,7 +230,7 @@ func (e *e2e) start(ctx context.Context, prefix, logName string, ready bool) (*i
 	db := "wismo_" + strings.NewReplacer(".", "_", "-", "_").Replace(strings.TrimSuffix(prefix, "."))
 	in := &instance{httpAddr: addr, pprofAddr: pprofAddr, notify: prefix + "notifications", events: prefix + "events", database: db, exited: make(chan error, 1)}
 	var raw []string
-	for _, c := range []string{"ups", "fedex", "usps", "dhl"} {
+	for _, c := range gen.CarrierNames() { // the raw topics wismo gen writes
 		raw = append(raw, prefix+"raw."+c+"="+c+":json")
 		in.topics = append(in.topics, prefix+"raw."+c)
 	}

@@ -29,20 +29,6 @@ import (
 	"github.com/wismo/wismo/taxonomy"
 )
 
-// demoSources maps the bundled sample folders to raw topics, the way a
-// deployment binds its raw topics in config.
-var demoSources = []struct {
-	glob    string
-	binding normalize.Binding
-}{
-	{"ups/*.json", normalize.Binding{Topic: "raw.ups", Carrier: "ups", Format: normalizers.JSON}},
-	{"fedex/*.json", normalize.Binding{Topic: "raw.fedex", Carrier: "fedex", Format: normalizers.JSON}},
-	{"usps/*.json", normalize.Binding{Topic: "raw.usps", Carrier: "usps", Format: normalizers.JSON}},
-	{"usps/*.xml", normalize.Binding{Topic: "raw.usps.webtools", Carrier: "usps", Format: normalizers.XML}},
-	{"dhl/*.json", normalize.Binding{Topic: "raw.dhl", Carrier: "dhl", Format: normalizers.JSON}},
-	{"avro/*.avro", normalize.Binding{Topic: "raw.scans.avro", Carrier: normalizers.GenericCarrier, Format: normalizers.Avro}},
-}
-
 const (
 	demoEvents        = "shipments.events.v1"
 	demoDeadLetter    = "shipments.deadletter.v1"
@@ -97,22 +83,27 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		payloads []demoPayload
 		perTopic = map[string]int{}
 	)
-	for _, src := range demoSources {
-		if _, err := normalizers.Lookup(src.binding.Carrier, src.binding.Format); err != nil {
-			continue // a carrier this build does not have
-		}
-		files, _ := filepath.Glob(filepath.Join(samples, src.glob))
+	// Every registered carrier, in every format it reads, and every generic
+	// feed, is bound to its raw topic the way a deployment binds them in
+	// config, and gets its samples replayed.
+	var broken *demoPayload
+	for _, src := range normalizers.Sources() {
+		dir := filepath.Join(samples, strings.TrimPrefix(src.Dir, normalizers.SamplesRoot+"/"))
+		files, _ := filepath.Glob(filepath.Join(dir, "*"+src.Ext()))
 		if len(files) == 0 {
 			continue
 		}
-		bindings = append(bindings, src.binding)
+		bindings = append(bindings, normalize.Binding{Topic: src.Topic, Carrier: src.Carrier, Format: src.Format})
 		for _, f := range files {
 			data, err := readFileLimited(f, normalizers.DefaultMaxPayload, "a sample is one carrier payload")
 			if err != nil {
 				return fmt.Errorf("demo: %s: %w", f, err)
 			}
-			payloads = append(payloads, demoPayload{topic: src.binding.Topic, value: data})
-			perTopic[src.binding.Topic]++
+			payloads = append(payloads, demoPayload{topic: src.Topic, value: data})
+			perTopic[src.Topic]++
+			if broken == nil && src.Format == normalizers.JSON {
+				broken = &demoPayload{topic: src.Topic, key: []byte("BROKEN"), value: data[:len(data)/2]}
+			}
 		}
 	}
 	if len(payloads) == 0 {
@@ -138,11 +129,12 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		}
 	}
 	// Broken records show the dead-letter path: nothing is dropped silently.
-	payloads = append(payloads,
-		demoPayload{topic: "raw.ups", key: []byte("1ZBROKEN"), value: []byte(`{"trackResponse": {"shipment": [`)},
-		demoPayload{topic: "raw.ups", value: []byte(`{"unexpected": true}`)},
-	)
-	perTopic["raw.ups"] += 2
+	// A sample cut in half and an object no carrier sends go to the first
+	// JSON carrier's topic.
+	if broken != nil {
+		payloads = append(payloads, *broken, demoPayload{topic: broken.topic, value: []byte(`{"unexpected": true}`)})
+		perTopic[broken.topic] += 2
+	}
 
 	fmt.Fprintf(w, "demo: starting an in-process Kafka broker\n")
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))

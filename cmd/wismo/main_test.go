@@ -6,8 +6,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/wismo/wismo/normalizers"
 )
 
 func runNormalize(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
@@ -103,6 +106,13 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"carrier", "ups", "accounting:", "sample events:", "detection:", "stalls found:", "commands by trigger:", "sample commands:", "  delivered ", "  shipped "} {
 		if !strings.Contains(s, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, s)
+		}
+	}
+	// Every registered carrier's samples are replayed: each has a row with
+	// payloads in the summary.
+	for _, c := range normalizers.Specs() {
+		if !regexp.MustCompile(`(?m)^` + c.ID + ` +[1-9]`).MatchString(s) {
+			t.Errorf("the demo's carrier table has no row with payloads for %s:\n%s", c.ID, s)
 		}
 	}
 	if strings.Contains(s, "detection: 0 shipments tracked") {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wismo/wismo/config"
+	"github.com/wismo/wismo/normalizers"
 	_ "github.com/wismo/wismo/normalizers/all"
 	"go.yaml.in/yaml/v3"
 )
@@ -193,7 +194,7 @@ func TestEnvironmentReachesConfig(t *testing.T) {
 		t.Errorf("clickhouse settings from compose: %+v", ch)
 	}
 	if len(cfg.Kafka.Brokers) != 1 || cfg.Kafka.Brokers[0] != "kafka:9092" || cfg.InstanceID != "wismo-1" ||
-		cfg.HTTP.Addr != ":9464" || len(cfg.Raw) != 4 {
+		cfg.HTTP.Addr != ":9464" || len(cfg.Raw) != len(normalizers.Sources()) {
 		t.Errorf("kafka, instance, http or raw settings from compose: %v %q %q %v", cfg.Kafka.Brokers, cfg.InstanceID, cfg.HTTP.Addr, cfg.Raw)
 	}
 }

@@ -34,16 +34,22 @@ var Table = normalizers.MustLoadTable("dhl/codes.tsv", codesTSV)
 
 var returnedToSender = taxonomy.MustLookup("returned.returned_to_sender")
 
+// Spec is everything wismo knows about DHL; its samples are in
+// testdata/carriers/dhl. The benchmark measures the Unified API captures,
+// as it always has, so its figures compare across commits.
+var Spec = normalizers.Spec{ID: "dhl", Name: "DHL", Reads: []normalizers.Format{normalizers.JSON}, Table: Table,
+	Bench: []string{"unified-parcel-de-*.json", "unified-express-*.json"}}
+
 // Normalizer reads DHL Unified API payloads.
 type Normalizer struct {
+	normalizers.Spec
 	parsers fastjson.ParserPool
 }
 
-func init() { normalizers.Register(&Normalizer{}) }
+// New returns a DHL normalizer.
+func New() *Normalizer { return &Normalizer{Spec: Spec} }
 
-func (*Normalizer) Carrier() string               { return "dhl" }
-func (*Normalizer) DisplayName() string           { return "DHL" }
-func (*Normalizer) Formats() []normalizers.Format { return []normalizers.Format{normalizers.JSON} }
+func init() { normalizers.Register(New()) }
 
 // MapCode maps a DHL scan that arrives in another container. code may be a
 // statusCode (then subcode may hold statusDetailed), a statusDetailed
@@ -236,10 +242,10 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	defer n.parsers.Put(p)
 	root, err := p.ParseBytes(in.Payload)
 	if err != nil {
-		return normalizers.Errorf(normalizers.KindDecode, "dhl", "malformed JSON: %v", err)
+		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "malformed JSON: %v", err)
 	}
 	if root.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, "dhl", "not a DHL Unified API response: the payload is a JSON %s, not an object", root.Type())
+		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a DHL Unified API response: the payload is a JSON %s, not an object", root.Type())
 	}
 	sv := root.Get("shipments")
 	if sv == nil {
@@ -250,11 +256,11 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 			// One shipment on its own, as a push or a stored copy may carry it.
 			return n.shipment(root, in, b)
 		}
-		return normalizers.Errorf(normalizers.KindDecode, "dhl", "not a DHL Unified API response: no shipments and no error")
+		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a DHL Unified API response: no shipments and no error")
 	}
 	shipments, err := sv.Array()
 	if err != nil {
-		return normalizers.Errorf(normalizers.KindDecode, "dhl", "shipments is not an array")
+		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "shipments is not an array")
 	}
 	if len(shipments) == 0 {
 		return pending("", "DHL returned no shipment for this tracking number", "", in, b)
@@ -299,11 +305,11 @@ func problem(root *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) 
 	case status == 404:
 		return pending(code, msg, trackingFromInstance(root.GetStringBytes("instance")), in, b)
 	case status == 400 && invalidTracking(title+" "+msg):
-		return normalizers.Errorf(normalizers.KindInvalidTracking, "dhl", "DHL error %d: %s", status, msg)
+		return normalizers.Errorf(normalizers.KindInvalidTracking, Spec.ID, "DHL error %d: %s", status, msg)
 	case status == 0:
-		return normalizers.Errorf(normalizers.KindCarrierError, "dhl", "DHL error %s: %s", title, msg)
+		return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "DHL error %s: %s", title, msg)
 	}
-	return normalizers.Errorf(normalizers.KindCarrierError, "dhl", "DHL error %d: %s", status, msg)
+	return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "DHL error %d: %s", status, msg)
 }
 
 // invalidTracking tells "the number is malformed" from other bad requests
@@ -358,7 +364,7 @@ func pending(code, msg, tracking string, in *normalizers.Input, b *normalizers.B
 		tracking = in.TrackingHint
 	}
 	if tracking == "" {
-		return normalizers.Errorf(normalizers.KindNotFound, "dhl",
+		return normalizers.Errorf(normalizers.KindNotFound, Spec.ID,
 			"DHL has no data yet (%s %s) and the payload does not name the tracking number", code, msg)
 	}
 	b.Pending(tracking, code, msg)
@@ -376,19 +382,19 @@ type shipment struct {
 
 func (n *Normalizer) shipment(sh *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error {
 	if sh.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, "dhl", "a shipment is a JSON %s, not an object", sh.Type())
+		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a shipment is a JSON %s, not an object", sh.Type())
 	}
 	tracking := trackingID(sh.Get("id"), b)
 	if tracking == "" {
 		tracking = in.TrackingHint
 	}
 	if tracking == "" {
-		return normalizers.Errorf(normalizers.KindValidate, "dhl", "shipment without id")
+		return normalizers.Errorf(normalizers.KindValidate, Spec.ID, "shipment without id")
 	}
 	svc := sh.GetStringBytes("service")
 	s := shipment{scan: normalizers.Scan{
 		TrackingNumber:    tracking,
-		Service:           b.ServiceKey(svc, "dhl"),
+		Service:           b.ServiceKey(svc, Spec.ID),
 		EstimatedDelivery: estimatedDelivery(sh, b),
 	}}
 	address(sh.Get("origin", "address"), &s.scan.Origin, b)

@@ -8,9 +8,7 @@ import (
 	"github.com/wismo/wismo/normalizers/normalizertest"
 )
 
-var n = &dhl.Normalizer{}
-
-func TestGolden(t *testing.T) { normalizertest.Golden(t, n, normalizers.JSON, "dhl/*.json") }
+var n = dhl.New()
 
 func FuzzDHL(f *testing.F) {
 	normalizertest.Seeds(f, "dhl/*.json")

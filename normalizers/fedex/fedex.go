@@ -36,18 +36,22 @@ const carrier = "fedex"
 // never a real FedEx exception code, so ordinary lookups skip those rows.
 const defaultSub = "default"
 
+// Spec is everything wismo knows about FedEx; its samples are in
+// testdata/carriers/fedex. The benchmark measures the Track API captures
+// it always has, so its figures compare across commits.
+var Spec = normalizers.Spec{ID: carrier, Name: "FedEx", Reads: []normalizers.Format{normalizers.JSON, normalizers.XML}, Table: Table,
+	Bench: []string{"track-v1-ground-*.json", "track-v1-priority-*.json", "*.xml"}}
+
 // Normalizer reads FedEx payloads.
 type Normalizer struct {
+	normalizers.Spec
 	parsers fastjson.ParserPool
 }
 
-func init() { normalizers.Register(&Normalizer{}) }
+// New returns a FedEx normalizer.
+func New() *Normalizer { return &Normalizer{Spec: Spec} }
 
-func (*Normalizer) Carrier() string     { return carrier }
-func (*Normalizer) DisplayName() string { return "FedEx" }
-func (*Normalizer) Formats() []normalizers.Format {
-	return []normalizers.Format{normalizers.JSON, normalizers.XML}
-}
+func init() { normalizers.Register(New()) }
 
 // MapCode maps an eventType, exceptionCode and description the way a scan in
 // a Track API payload is mapped (without the derivedStatusCode fallback).

@@ -13,12 +13,7 @@ import (
 	"github.com/wismo/wismo/normalizers/normalizertest"
 )
 
-var n = &fedex.Normalizer{}
-
-func TestGolden(t *testing.T) {
-	normalizertest.Golden(t, n, normalizers.JSON, "fedex/*.json")
-	normalizertest.Golden(t, n, normalizers.XML, "fedex/*.xml")
-}
+var n = fedex.New()
 
 func FuzzFedEx(f *testing.F) {
 	normalizertest.Seeds(f, "fedex/*.json")

@@ -93,32 +93,39 @@ func Run(n normalizers.Normalizer, format normalizers.Format, payload []byte, hi
 	return out.String()
 }
 
-// Golden checks every fixture matching pattern against its .golden file.
-func Golden(t *testing.T, n normalizers.Normalizer, format normalizers.Format, pattern string) {
+// SampleFiles returns src's sample payloads: the files in its folder with
+// its format's extension, sorted. Unlike Fixtures it does not fail when
+// there are none; the conformance suite says what is missing.
+func SampleFiles(tb testing.TB, src normalizers.Source) []string {
+	files, err := filepath.Glob(filepath.Join(Root(tb), filepath.FromSlash(src.Dir), "*"+src.Ext()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// Updating says whether the run rewrites golden files (-update).
+func Updating() bool { return *update }
+
+// CheckGolden compares got with file's golden (file + ".golden"), or, with
+// -update, writes it.
+func CheckGolden(t *testing.T, file, got string) {
 	t.Helper()
-	for _, file := range Fixtures(t, pattern) {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			payload, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := Run(n, format, payload, "")
-			golden := file + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it, then review it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run with -update and review the diff):\n%s",
-					filepath.Base(golden), firstDiff(string(want), got))
-			}
-		})
+	golden := file + ".golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./normalizers/all -run TestCarrierConformance -update to create it, then review it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update and review the diff):\n%s",
+			filepath.Base(golden), firstDiff(string(want), got))
 	}
 }
 
@@ -190,13 +197,18 @@ func Compact(tb testing.TB, pattern string) [][]byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, data); err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, buf.Bytes())
+		out = append(out, CompactJSON(tb, file, data))
 	}
 	return out
+}
+
+// CompactJSON returns file's JSON data compacted.
+func CompactJSON(tb testing.TB, file string, data []byte) []byte {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, data); err != nil {
+		tb.Fatalf("%s: %v", file, err)
+	}
+	return buf.Bytes()
 }
 
 // Bench normalizes payloads round robin and reports events/s and

@@ -24,18 +24,21 @@ var codesTSV []byte
 // Table is the UPS code table.
 var Table = normalizers.MustLoadTable("ups/codes.tsv", codesTSV)
 
+// Spec is everything wismo knows about UPS; its samples are in
+// testdata/carriers/ups.
+var Spec = normalizers.Spec{ID: "ups", Name: "UPS", Reads: []normalizers.Format{normalizers.JSON, normalizers.XML}, Table: Table}
+
 // Normalizer reads UPS payloads.
 type Normalizer struct {
+	normalizers.Spec
 	parsers fastjson.ParserPool
 }
 
-func init() { normalizers.Register(&Normalizer{}) }
+// New returns a UPS normalizer.
+func New() *Normalizer { return &Normalizer{Spec: Spec} }
 
-func (*Normalizer) Carrier() string     { return "ups" }
-func (*Normalizer) DisplayName() string { return "UPS" }
-func (*Normalizer) Formats() []normalizers.Format {
-	return []normalizers.Format{normalizers.JSON, normalizers.XML}
-}
+func init() { normalizers.Register(New()) }
+
 func (*Normalizer) MapCode(code, typ, desc string) *normalizers.Mapping {
 	return Table.Lookup(code, typ, desc)
 }

@@ -14,22 +14,7 @@ import (
 	"github.com/wismo/wismo/normalizers/ups"
 )
 
-var n = &ups.Normalizer{}
-
-func TestGolden(t *testing.T) {
-	normalizertest.Golden(t, n, normalizers.JSON, "ups/*.json")
-	normalizertest.Golden(t, n, normalizers.XML, "ups/*.xml")
-}
-
-func FuzzUPS(f *testing.F) {
-	normalizertest.Seeds(f, "ups/*.json")
-	f.Fuzz(func(t *testing.T, data []byte) { normalizertest.FuzzNormalizer(t, n, normalizers.JSON, data) })
-}
-
-func FuzzUPSXML(f *testing.F) {
-	normalizertest.Seeds(f, "ups/*.xml")
-	f.Fuzz(func(t *testing.T, data []byte) { normalizertest.FuzzNormalizer(t, n, normalizers.XML, data) })
-}
+var n = ups.New()
 
 // payload builds a one-package UPS response from activities given as
 // (type, code, statusCode, description, date, time, gmtOffset, state).

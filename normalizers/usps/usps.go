@@ -30,18 +30,25 @@ var Table = normalizers.MustLoadTable("usps/codes.tsv", codesTSV)
 
 const carrier = "usps"
 
+// Spec is everything wismo knows about USPS; its samples are in
+// testdata/carriers/usps. Web Tools XML arrives on its own topic. The
+// benchmark measures the delivered histories, as it always has, so its
+// figures compare across commits.
+var Spec = normalizers.Spec{ID: carrier, Name: "USPS", Reads: []normalizers.Format{normalizers.JSON, normalizers.XML}, Table: Table,
+	Topics: map[normalizers.Format]string{normalizers.XML: "raw.usps.webtools"},
+	Bench:  []string{"tracking-v3-*-delivered-*.json", "webtools-*.xml"}}
+
 // Normalizer reads USPS payloads.
 type Normalizer struct {
+	normalizers.Spec
 	parsers fastjson.ParserPool
 }
 
-func init() { normalizers.Register(&Normalizer{}) }
+// New returns a USPS normalizer.
+func New() *Normalizer { return &Normalizer{Spec: Spec} }
 
-func (*Normalizer) Carrier() string     { return carrier }
-func (*Normalizer) DisplayName() string { return "USPS" }
-func (*Normalizer) Formats() []normalizers.Format {
-	return []normalizers.Format{normalizers.JSON, normalizers.XML}
-}
+func init() { normalizers.Register(New()) }
+
 func (*Normalizer) MapCode(code, subcode, desc string) *normalizers.Mapping {
 	return Table.Lookup(code, subcode, desc)
 }
