@@ -22,7 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
-	schema "github.com/wismo/wismo/schemas/clickhouse"
+	"github.com/wismo/wismo/schemas/chschema"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -427,10 +427,10 @@ func (ch ClickHouse) Validate() error {
 			}
 		}
 	}
-	if !schema.ValidDatabase(ch.Database) {
+	if !chschema.ValidDatabase(ch.Database) {
 		errs = append(errs, fmt.Errorf("clickhouse.database: %q, want letters, digits and underscores", ch.Database))
 	}
-	if ch.Cluster != "" && !schema.ValidDatabase(ch.Cluster) {
+	if ch.Cluster != "" && !chschema.ValidDatabase(ch.Cluster) {
 		errs = append(errs, fmt.Errorf("clickhouse.cluster: %q, want letters, digits and underscores", ch.Cluster))
 	}
 	errs = append(errs,

@@ -23,7 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/gen"
 	"github.com/wismo/wismo/internal/wismoproc"
-	chsink "github.com/wismo/wismo/sinks/clickhouse"
+	"github.com/wismo/wismo/sinks/chsink"
 )
 
 // The end-to-end benchmark drives `wismo run` with every stage (normalize,

@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
-	core "github.com/wismo/wismo/detect"
+	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 	_ "github.com/wismo/wismo/normalizers/all"
@@ -263,7 +263,7 @@ func header(rec *kgo.Record, key string) string {
 // partition it was decided on.
 type refSink struct {
 	part    int32
-	cmds    map[string]core.Command
+	cmds    map[string]detect.Command
 	cmdPart map[string]int32
 	syn     map[event.ID]int
 	synPart map[event.ID]int32
@@ -279,7 +279,7 @@ const loopLimit = 10_000
 
 type engineLoop struct{ what string }
 
-func (s *refSink) Command(c *core.Command) {
+func (s *refSink) Command(c *detect.Command) {
 	if _, ok := s.cmds[c.CommandID]; ok {
 		s.dup++
 	}
@@ -298,7 +298,7 @@ func (s *refSink) Event(e *event.Event) {
 
 // apply runs the reference engine on one event; it returns what looped
 // when the engine does not come back.
-func (s *refSink) apply(en *core.Engine, ev *event.Event) (loop string) {
+func (s *refSink) apply(en *detect.Engine, ev *event.Event) (loop string) {
 	s.burst = 0
 	defer func() {
 		if r := recover(); r != nil {
@@ -360,9 +360,9 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	liveSyn := map[event.ID]int{}
 	liveSynPart := map[event.ID]int32{}
 	allEventIDs := map[string]bool{}
-	engines := map[int32]*core.Engine{}
+	engines := map[int32]*detect.Engine{}
 	looped := map[int32]string{} // partitions on which the reference engine loops
-	ref := &refSink{cmds: map[string]core.Command{}, cmdPart: map[string]int32{}, syn: map[event.ID]int{}, synPart: map[event.ID]int32{}}
+	ref := &refSink{cmds: map[string]detect.Command{}, cmdPart: map[string]int32{}, syn: map[event.ID]int{}, synPart: map[event.ID]int32{}}
 	rl := rules.Default()
 	dec, err := codec.NewEvents()
 	if err != nil {
@@ -394,7 +394,7 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 		}
 		en := engines[rec.Partition]
 		if en == nil {
-			en = core.New(rl)
+			en = detect.New(rl)
 			engines[rec.Partition] = en
 		}
 		ref.part = rec.Partition
@@ -535,11 +535,11 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	if err != nil {
 		return nil, err
 	}
-	live := map[string]core.Command{}
+	live := map[string]detect.Command{}
 	livePart := map[string]int32{} // notifications are keyed by shipment like events: same partition
 	liveN := map[string]int{}
 	err = readTopics(ctx, brokers, adm, []string{r.topics.notifications}, func(rec *kgo.Record) error {
-		var c core.Command
+		var c detect.Command
 		if err := cc.Decode(rec.Value, &c); err != nil {
 			logf("notifications %d@%d: undecodable: %v", rec.Partition, rec.Offset, err)
 			return nil
@@ -609,12 +609,12 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	return res, nil
 }
 
-func describeCmd(c *core.Command) string {
+func describeCmd(c *detect.Command) string {
 	return fmt.Sprintf("%s %s %s (%s, episode %d, decided %s)", c.CommandID, c.ShipmentID, c.Trigger, c.EventType, c.Episode, c.DecidedAt.UTC().Format(time.RFC3339))
 }
 
 // cmdDiff names the decision fields in which two commands of one id differ.
-func cmdDiff(a, b *core.Command) string {
+func cmdDiff(a, b *detect.Command) string {
 	var d []string
 	add := func(name, x, y string) {
 		if x != y {

@@ -17,15 +17,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
-	core "github.com/wismo/wismo/detect"
+	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/gen"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
-	"github.com/wismo/wismo/pipeline/detect"
+	"github.com/wismo/wismo/pipeline/detectstage"
 	"github.com/wismo/wismo/pipeline/normalize"
 	"github.com/wismo/wismo/rules"
-	chsink "github.com/wismo/wismo/sinks/clickhouse"
+	"github.com/wismo/wismo/sinks/chsink"
 	"github.com/wismo/wismo/taxonomy"
 )
 
@@ -218,8 +218,8 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 3, 1, nil, demoNotifications); err != nil {
 		return fmt.Errorf("demo: create topics: %w", err)
 	}
-	dproc, err := detect.New(detect.Config{Events: events, Commands: commands, StateTopic: demoState,
-		EventClock: true, IdleAdvance: 72 * time.Hour, Restorer: detect.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}})
+	dproc, err := detectstage.New(detectstage.Config{Events: events, Commands: commands, StateTopic: demoState,
+		EventClock: true, IdleAdvance: 72 * time.Hour, Restorer: detectstage.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}})
 	if err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 
 // writeAnalytics writes the rows the sink stage would insert: into
 // ClickHouse, then the scorecard from it, or as NDJSON files.
-func writeAnalytics(ctx context.Context, w io.Writer, dst demoOutput, evs []event.Event, cmds []core.Command) error {
+func writeAnalytics(ctx context.Context, w io.Writer, dst demoOutput, evs []event.Event, cmds []detect.Command) error {
 	if dst.clickhouse == "" {
 		files, err := chsink.WriteNDJSON(dst.dir, evs, cmds)
 		if err != nil {
@@ -268,14 +268,14 @@ func writeAnalytics(ctx context.Context, w io.Writer, dst demoOutput, evs []even
 	if err != nil {
 		return fmt.Errorf("demo: clickhouse %s: %w", dst.clickhouse, err)
 	}
-	fmt.Fprintf(w, "\nanalytics: %d events and %d commands written to ClickHouse %s, database %s\ncarrier scorecard (schemas/clickhouse/queries/carrier_scorecard.sql):\n",
+	fmt.Fprintf(w, "\nanalytics: %d events and %d commands written to ClickHouse %s, database %s\ncarrier scorecard (schemas/chschema/queries/carrier_scorecard.sql):\n",
 		len(evs), len(cmds), dst.clickhouse, dst.database)
 	const show = 25
 	if err := chsink.FormatScorecard(w, rows[:min(show, len(rows))]); err != nil {
 		return err
 	}
 	if len(rows) > show {
-		fmt.Fprintf(w, "... %d more rows: clickhouse-client --database %s --multiquery < schemas/clickhouse/queries/carrier_scorecard.sql\n", len(rows)-show, dst.database)
+		fmt.Fprintf(w, "... %d more rows: clickhouse-client --database %s --multiquery < schemas/chschema/queries/carrier_scorecard.sql\n", len(rows)-show, dst.database)
 	}
 	return nil
 }
@@ -406,7 +406,7 @@ func printDemoSummary(w io.Writer, byCarrier map[string]pipeline.Counts, totals 
 
 // readDetections reads, read_committed, every notification command and
 // the synthetic events (stalls, expiry) the detect stage wrote.
-func readDetections(ctx context.Context, brokers []string) ([]core.Command, []event.Event, error) {
+func readDetections(ctx context.Context, brokers []string) ([]detect.Command, []event.Event, error) {
 	cc, err := codec.NewCommands()
 	if err != nil {
 		return nil, nil, err
@@ -422,7 +422,7 @@ func readDetections(ctx context.Context, brokers []string) ([]core.Command, []ev
 	}
 	defer cl.Close()
 	var (
-		cmds []core.Command
+		cmds []detect.Command
 		syn  []event.Event
 	)
 	for {
@@ -439,7 +439,7 @@ func readDetections(ctx context.Context, brokers []string) ([]core.Command, []ev
 		var derr error
 		fs.EachRecord(func(r *kgo.Record) {
 			if r.Topic == demoNotifications {
-				var c core.Command
+				var c detect.Command
 				if err := cc.Decode(r.Value, &c); err != nil {
 					derr = err
 				}
@@ -460,7 +460,7 @@ func readDetections(ctx context.Context, brokers []string) ([]core.Command, []ev
 	}
 }
 
-func printDetectSummary(w io.Writer, tracked int, cmds []core.Command, synthetic []event.Event) {
+func printDetectSummary(w io.Writer, tracked int, cmds []detect.Command, synthetic []event.Event) {
 	fmt.Fprintf(w, "\ndetection: %d shipments tracked, %d notification commands, %d synthetic events\n", tracked, len(cmds), len(synthetic))
 	byType := map[string]int{}
 	for _, e := range synthetic {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/wismo/wismo/config"
-	schema "github.com/wismo/wismo/schemas/clickhouse"
-	chsink "github.com/wismo/wismo/sinks/clickhouse"
+	"github.com/wismo/wismo/schemas/chschema"
+	"github.com/wismo/wismo/sinks/chsink"
 )
 
 // migrateFlags are `wismo migrate`'s own flags; the connection settings
@@ -35,7 +35,7 @@ func migrateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Create or update wismo's ClickHouse schema",
-		Long: `Applies the ClickHouse migrations embedded in this binary (schemas/clickhouse)
+		Long: `Applies the ClickHouse migrations embedded in this binary (schemas/chschema)
 to the database, in order, and records them in wismo_schema_migrations, so a
 second run does nothing. It creates the database when missing. Statements that
 need a newer server (TTL, codecs) are skipped on older ones and applied by a
@@ -126,7 +126,7 @@ func runMigrate(ctx context.Context, out io.Writer, o chsink.Options, wait time.
 }
 
 func printMigrations(out io.Writer, o chsink.Options) error {
-	ms, err := schema.Migrations()
+	ms, err := chschema.Migrations()
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func printMigrations(out io.Writer, o chsink.Options) error {
 			if st.Optional() {
 				fmt.Fprintf(out, "-- requires: %s\n", st.Requires)
 			}
-			fmt.Fprintf(out, "%s;\n\n", schema.ForCluster(schema.Render(st.SQL, o.Database), o.Database, o.Cluster))
+			fmt.Fprintf(out, "%s;\n\n", chschema.ForCluster(chschema.Render(st.SQL, o.Database), o.Database, o.Cluster))
 		}
 	}
 	return nil

@@ -26,10 +26,10 @@ import (
 	"github.com/wismo/wismo/config"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
-	"github.com/wismo/wismo/pipeline/detect"
+	"github.com/wismo/wismo/pipeline/detectstage"
 	"github.com/wismo/wismo/pipeline/normalize"
 	"github.com/wismo/wismo/rules"
-	chsink "github.com/wismo/wismo/sinks/clickhouse"
+	"github.com/wismo/wismo/sinks/chsink"
 	"go.uber.org/zap"
 )
 
@@ -189,9 +189,9 @@ func (r *Runner) detectStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 			return nil, err
 		}
 	}
-	proc, err := detect.New(detect.Config{
+	proc, err := detectstage.New(detectstage.Config{
 		Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
-		Restorer: detect.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
+		Restorer: detectstage.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
 	})
 	if err != nil {
 		return nil, err

@@ -6,8 +6,8 @@
 // It speaks ClickHouse's native protocol (clickhouse-go v2), which works with
 // ClickHouse 18.16 as well as current releases; the HTTP protocol of
 // clickhouse-go does not work with 18.16. The schema itself is in
-// schemas/clickhouse.
-package clickhouse
+// schemas/chschema.
+package chsink
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	schema "github.com/wismo/wismo/schemas/clickhouse"
+	"github.com/wismo/wismo/schemas/chschema"
 	"go.uber.org/zap"
 )
 
@@ -84,7 +84,7 @@ func (o Options) withDefaults() Options {
 }
 
 func (o Options) check() error {
-	if !schema.ValidDatabase(o.Database) {
+	if !chschema.ValidDatabase(o.Database) {
 		return fmt.Errorf("clickhouse: database %q: want letters, digits and underscores", o.Database)
 	}
 	return nil
@@ -145,13 +145,13 @@ func open(o Options, withDB bool) (driver.Conn, error) {
 }
 
 // ServerVersion returns the server's major.minor.
-func ServerVersion(conn Conn) (schema.Version, error) {
+func ServerVersion(conn Conn) (chschema.Version, error) {
 	sv, err := conn.ServerVersion()
 	if err != nil {
-		return schema.Version{}, fmt.Errorf("clickhouse: server version: %w", err)
+		return chschema.Version{}, fmt.Errorf("clickhouse: server version: %w", err)
 	}
 	if sv == nil || sv.Version.Major == 0 {
-		return schema.Version{}, errors.New("clickhouse: server did not say its version")
+		return chschema.Version{}, errors.New("clickhouse: server did not say its version")
 	}
-	return schema.Version{Major: int(sv.Version.Major), Minor: int(sv.Version.Minor)}, nil
+	return chschema.Version{Major: int(sv.Version.Major), Minor: int(sv.Version.Minor)}, nil
 }

@@ -1,4 +1,4 @@
-package clickhouse
+package chsink
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
-	schema "github.com/wismo/wismo/schemas/clickhouse"
+	"github.com/wismo/wismo/schemas/chschema"
 )
 
 // QueryResult is the outcome of one analyst query: column names and rows of
@@ -21,11 +21,11 @@ type QueryResult struct {
 	Rows    [][]any
 }
 
-// RunQuery runs the analyst query called name (schemas/clickhouse/queries)
+// RunQuery runs the analyst query called name (schemas/chschema/queries)
 // with params over conn, which must have wismo's database as its default
 // (OpenDatabase).
 func RunQuery(ctx context.Context, conn Conn, name string, params map[string]string) (*QueryResult, error) {
-	q, err := schema.LookupQuery(name)
+	q, err := chschema.LookupQuery(name)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func querySQL(ctx context.Context, conn Conn, sql string) (*QueryResult, error) 
 }
 
 // ScorecardRow is one row of the carrier scorecard (see
-// schemas/clickhouse/queries/carrier_scorecard.sql). Nil means the group had
+// schemas/chschema/queries/carrier_scorecard.sql). Nil means the group had
 // nothing to measure.
 type ScorecardRow struct {
 	Carrier, Service                      string

@@ -1,4 +1,4 @@
-package clickhouse
+package chsink
 
 import (
 	"fmt"
@@ -57,7 +57,7 @@ func benchEvents(n int) []event.Event {
 // insert; schema=events_only stops after the base tables (migration 2), to
 // show what the views cost. rows/s is the figure to watch.
 //
-//	go test -run '^$' -bench BenchmarkInsert -benchmem ./sinks/clickhouse/
+//	go test -run '^$' -bench BenchmarkInsert -benchmem ./sinks/chsink/
 func BenchmarkInsert(b *testing.B) {
 	events := benchEvents(100_000)
 	for _, schema := range []struct {

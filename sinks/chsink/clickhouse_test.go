@@ -1,4 +1,4 @@
-package clickhouse
+package chsink
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/wismo/wismo/internal/chtest"
-	schema "github.com/wismo/wismo/schemas/clickhouse"
+	"github.com/wismo/wismo/schemas/chschema"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -59,7 +59,7 @@ func TestMigrateFreshAndAgain(t *testing.T) {
 	srv := chtest.New(t)
 	ctx := testCtx(t)
 	o := optionsFor(srv)
-	migrations, err := schema.Migrations()
+	migrations, err := chschema.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func checkCases(t *testing.T, conn Conn, f *fixture, when string) {
 
 // Every query file is checked, with hand-computed numbers.
 func TestCasesCoverEveryQuery(t *testing.T) {
-	qs, err := schema.Queries()
+	qs, err := chschema.Queries()
 	if err != nil {
 		t.Fatal(err)
 	}

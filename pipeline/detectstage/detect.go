@@ -17,7 +17,7 @@
 //     is caught up, and the Kafka timestamp of the record in hand while it
 //     is catching up, so after downtime the backlog's scans and the
 //     deadlines between them come in the order they happened.
-package detect
+package detectstage
 
 import (
 	"context"
@@ -29,7 +29,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
-	core "github.com/wismo/wismo/detect"
+	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/rules"
@@ -89,7 +89,7 @@ type Processor struct {
 
 type partition struct {
 	id int32
-	en *core.Engine
+	en *detect.Engine
 	// Kafka timestamp of the last record applied, and when it was applied
 	lastTs, lastSeen time.Time
 	advanced         bool // IdleAdvance done since the last record
@@ -147,8 +147,8 @@ func (x partitioner) ForTopic(topic string) kgo.TopicPartitioner {
 	return x.hash.ForTopic(topic)
 }
 
-func (p *Processor) newEngine() *core.Engine {
-	en := core.New(p.cfg.Rules)
+func (p *Processor) newEngine() *detect.Engine {
+	en := detect.New(p.cfg.Rules)
 	en.Journal()
 	if !p.cfg.EventClock {
 		en.UseWallClock()
@@ -318,11 +318,11 @@ func (p *Processor) Flush(out *pipeline.Output) {
 	defer p.mu.Unlock()
 	for id, part := range p.parts {
 		changed := false
-		part.en.Changes(func(shipment string, s *core.State) {
+		part.en.Changes(func(shipment string, s *detect.State) {
 			changed = true
 			r := &kgo.Record{Topic: p.cfg.StateTopic, Partition: id, Key: []byte(shipment), Headers: hdrState}
 			if s != nil {
-				r.Value = core.MarshalState(make([]byte, 0, 96), s)
+				r.Value = detect.MarshalState(make([]byte, 0, 96), s)
 			}
 			out.Emit(r)
 		})
@@ -398,7 +398,7 @@ type sink struct {
 	ts time.Time
 }
 
-func (s *sink) Command(c *core.Command) {
+func (s *sink) Command(c *detect.Command) {
 	r, err := s.p.cfg.Commands.Record(c, s.ts)
 	if err != nil {
 		// Only a bug can get here (every field is a plain string); fail

@@ -1,4 +1,4 @@
-package detect_test
+package detectstage_test
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
-	core "github.com/wismo/wismo/detect"
+	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/internal/kafkatest"
 	"github.com/wismo/wismo/pipeline"
-	"github.com/wismo/wismo/pipeline/detect"
+	"github.com/wismo/wismo/pipeline/detectstage"
 	"github.com/wismo/wismo/taxonomy"
 	"github.com/zeebo/xxh3"
 )
@@ -46,7 +46,7 @@ func records(topic string, evs []event.Event) []*kgo.Record {
 
 // countingRestorer counts the changelog records an instance restored.
 type countingRestorer struct {
-	detect.KafkaRestorer
+	detectstage.KafkaRestorer
 	n atomic.Int64
 }
 
@@ -58,16 +58,16 @@ func (c *countingRestorer) Restore(ctx context.Context, topic string, p int32, f
 
 type instance struct {
 	stage    *pipeline.Stage
-	proc     *detect.Processor
+	proc     *detectstage.Processor
 	restorer *countingRestorer
 	done     chan error
 }
 
 type topics struct{ events, notifications, state, dlq string }
 
-func start(t *testing.T, brokers []string, tp topics, txnID string, wrap func(*detect.Processor) pipeline.Processor) *instance {
+func start(t *testing.T, brokers []string, tp topics, txnID string, wrap func(*detectstage.Processor) pipeline.Processor) *instance {
 	t.Helper()
-	rs := &countingRestorer{KafkaRestorer: detect.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}}
+	rs := &countingRestorer{KafkaRestorer: detectstage.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}}
 	events, err := codec.NewEventEncoder(context.Background(), tp.events, codec.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func start(t *testing.T, brokers []string, tp topics, txnID string, wrap func(*d
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc, err := detect.New(detect.Config{Events: events, Commands: commands, StateTopic: tp.state, Restorer: rs})
+	proc, err := detectstage.New(detectstage.Config{Events: events, Commands: commands, StateTopic: tp.state, Restorer: rs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,13 +100,13 @@ func start(t *testing.T, brokers []string, tp topics, txnID string, wrap func(*d
 // hang blocks the stage inside its transaction at the nth record after
 // arm, once the earlier records' outputs are on the broker.
 type hang struct {
-	*detect.Processor // its Assigned, Flush, Tick... come along
-	armed             atomic.Bool
-	n, seen           int
-	flush             func()
-	reached           chan struct{}
-	release           chan struct{}
-	once              sync.Once
+	*detectstage.Processor // its Assigned, Flush, Tick... come along
+	armed                  atomic.Bool
+	n, seen                int
+	flush                  func()
+	reached                chan struct{}
+	release                chan struct{}
+	once                   sync.Once
 }
 
 func (h *hang) Process(rec *kgo.Record, out *pipeline.Output) {
@@ -159,7 +159,7 @@ func TestRealBrokerRestoreNoDuplicateCommands(t *testing.T) {
 	}
 
 	h := &hang{n: 25, reached: make(chan struct{}), release: make(chan struct{})}
-	a := start(t, brokers, tp, tp.events+".txn", func(p *detect.Processor) pipeline.Processor { h.Processor = p; return h })
+	a := start(t, brokers, tp, tp.events+".txn", func(p *detectstage.Processor) pipeline.Processor { h.Processor = p; return h })
 	h.flush = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -209,7 +209,7 @@ func TestRealBrokerRestoreNoDuplicateCommands(t *testing.T) {
 	ids := map[string]bool{}
 	per := map[string][]string{}
 	for _, r := range cmds {
-		var c core.Command
+		var c detect.Command
 		if err := cc.Decode(r.Value, &c); err != nil {
 			t.Fatal(err)
 		}

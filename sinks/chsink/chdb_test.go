@@ -1,4 +1,4 @@
-package clickhouse
+package chsink
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	schema "github.com/wismo/wismo/schemas/clickhouse"
+	"github.com/wismo/wismo/schemas/chschema"
 )
 
 // python is the interpreter that has chdb: WISMO_PYTHON, default python3.
@@ -65,7 +65,7 @@ func TestCurrentClickHouse(t *testing.T) {
 
 	type step map[string]any
 	var steps []step
-	migrations, err := schema.Migrations()
+	migrations, err := chschema.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestCurrentClickHouse(t *testing.T) {
 				continue
 			}
 			for _, st := range m.Statements { // every one: chdb is a current release
-				steps = append(steps, step{"sql": schema.Render(st.SQL, db)})
+				steps = append(steps, step{"sql": chschema.Render(st.SQL, db)})
 			}
 		}
 	}
@@ -88,7 +88,7 @@ func TestCurrentClickHouse(t *testing.T) {
 	for i, c := range f.cases() {
 		sql := c.sql
 		if sql == "" {
-			q, err := schema.LookupQuery(c.name)
+			q, err := chschema.LookupQuery(c.name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ func TestCurrentClickHouse(t *testing.T) {
 		t.Fatalf("chdb_check.py output: %v\n%s", err, stdout.String())
 	}
 	t.Logf("ClickHouse %s (chdb)", res.Version)
-	if v, err := schema.ParseVersion(res.Version); err != nil || !v.AtLeast(schema.Version{Major: 24, Minor: 1}) {
+	if v, err := chschema.ParseVersion(res.Version); err != nil || !v.AtLeast(chschema.Version{Major: 24, Minor: 1}) {
 		t.Errorf("chdb runs ClickHouse %s; this test is meant to prove a current release", res.Version)
 	}
 	for _, label := range []string{"first insert", "after a replay", "after merges"} {

@@ -1,4 +1,4 @@
-package detect_test
+package detectstage_test
 
 import (
 	"context"
@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	core "github.com/wismo/wismo/detect"
+	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/internal/kafkatest"
-	"github.com/wismo/wismo/pipeline/detect"
+	"github.com/wismo/wismo/pipeline/detectstage"
 	"github.com/wismo/wismo/rules"
 )
 
@@ -24,7 +24,7 @@ func BenchmarkRestoreKafka(b *testing.B) {
 	topic := kafkatest.TopicsWithConfig(b, brokers, 1, map[string]*string{"cleanup.policy": &compact}, "state")[0]
 	const n = 200_000
 	// Realistic values: states of in-transit shipments from the engine.
-	en := core.New(rules.Default())
+	en := detect.New(rules.Default())
 	c := &collector{}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic),
 		kgo.TransactionalID(topic+".txn"), kgo.ProducerLinger(5*time.Millisecond))
@@ -41,7 +41,7 @@ func BenchmarkRestoreKafka(b *testing.B) {
 		tn := fmt.Sprintf("R%09d", i)
 		ev := scan(tn, "in_transit.picked_up", now.Add(-time.Duration(i)*time.Second))
 		en.Apply(&ev, c)
-		cl.Produce(ctx, &kgo.Record{Key: []byte(ev.ShipmentID()), Value: core.MarshalState(nil, en.State(ev.ShipmentID()))}, nil)
+		cl.Produce(ctx, &kgo.Record{Key: []byte(ev.ShipmentID()), Value: detect.MarshalState(nil, en.State(ev.ShipmentID()))}, nil)
 	}
 	if err := cl.Flush(ctx); err != nil {
 		b.Fatal(err)
@@ -49,11 +49,11 @@ func BenchmarkRestoreKafka(b *testing.B) {
 	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		b.Fatal(err)
 	}
-	r := detect.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}
+	r := detectstage.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}
 	b.ResetTimer()
 	total := 0
 	for i := 0; i < b.N; i++ {
-		dst := core.New(rules.Default())
+		dst := detect.New(rules.Default())
 		got, err := r.Restore(ctx, topic, 0, func(k, v []byte) error { return dst.Restore(string(k), v) })
 		if err != nil {
 			b.Fatal(err)
@@ -68,5 +68,5 @@ func BenchmarkRestoreKafka(b *testing.B) {
 
 type collector struct{}
 
-func (collector) Command(*core.Command) {}
-func (collector) Event(*event.Event)    {}
+func (collector) Command(*detect.Command) {}
+func (collector) Event(*event.Event)      {}

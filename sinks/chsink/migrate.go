@@ -1,4 +1,4 @@
-package clickhouse
+package chsink
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	schema "github.com/wismo/wismo/schemas/clickhouse"
+	"github.com/wismo/wismo/schemas/chschema"
 	"go.uber.org/zap"
 )
 
@@ -45,7 +45,7 @@ type Applied struct {
 
 // MigrateResult reports a Migrate run.
 type MigrateResult struct {
-	Server   schema.Version
+	Server   chschema.Version
 	Database string
 	Cluster  string
 	Applied  []Applied
@@ -77,13 +77,13 @@ func Migrate(ctx context.Context, conn Conn, o Options) (*MigrateResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	migrations, err := schema.Migrations()
+	migrations, err := chschema.Migrations()
 	if err != nil {
 		return nil, err
 	}
 	res := &MigrateResult{Server: server, Database: o.Database, Cluster: o.Cluster}
 	exec := func(sql string) error {
-		stmt := schema.ForCluster(schema.Render(sql, o.Database), o.Database, o.Cluster)
+		stmt := chschema.ForCluster(chschema.Render(sql, o.Database), o.Database, o.Cluster)
 		if err := conn.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("%w\n-- statement:\n%s", err, stmt)
 		}
@@ -158,7 +158,7 @@ func loadRecords(ctx context.Context, conn Conn, db string) (map[int]record, err
 	return out, rows.Err()
 }
 
-func writeRecord(ctx context.Context, conn Conn, db string, m schema.Migration, skipped []uint16, server schema.Version) error {
+func writeRecord(ctx context.Context, conn Conn, db string, m chschema.Migration, skipped []uint16, server chschema.Version) error {
 	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+"."+MigrationsTable+" (version, name, checksum, skipped, server_version, applied_at, seq)")
 	if err == nil {
 		if skipped == nil {

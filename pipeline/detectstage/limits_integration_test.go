@@ -1,4 +1,4 @@
-package detect_test
+package detectstage_test
 
 import (
 	"fmt"

@@ -1,7 +1,7 @@
 // Package clickhouse embeds wismo's ClickHouse schema: the versioned
 // migrations (NNNN_name.sql in this folder) and the analyst queries
 // (queries/*.sql), and knows the conventions of those files. The migrator
-// that applies them lives in sinks/clickhouse.
+// that applies them lives in sinks/chsink.
 //
 // # Migration files
 //
@@ -64,7 +64,7 @@
 // comment naming it, "90 /* param:since_days */"; the file runs as written
 // with the literal as the default, and [Query.Render] substitutes other
 // (integer) values.
-package clickhouse
+package chschema
 
 import (
 	"crypto/sha256"
