@@ -2,9 +2,10 @@
 # Compares the hot-path Go benchmarks of two commits on this machine:
 # normalizing each carrier's payloads, encoding and decoding a canonical
 # event, and one event through detection. Both sides are built first, then
-# run in turn, one benchmark package at a time (base, new, base, new, ...),
-# so that a machine getting busier or quieter weighs on both alike; benchstat
-# prints the difference with its spread and whether it is significant.
+# run in turn, one benchmark package at a time (base, new, then new, base,
+# and so on), so that a machine getting busier or quieter weighs on both
+# alike; benchstat prints the difference with its spread and whether it is
+# significant.
 #
 # Usage: scripts/bench-compare.sh BASE [NEW]      (or make bench-compare BASE=<rev> [NEW=<rev>])
 #   BASE  any git revision; checked out with git worktree add into a temporary
@@ -170,7 +171,11 @@ for ((round = 1; round <= COUNT; round++)); do
 		read -r pkg _ <<<"${SUITES[$i]}"
 		name=${pkg//\//_}
 		[[ -n ${RUN[$i]:-} ]] || continue
-		for side in base new; do
+		# Which side goes first alternates (base new, new base, ...), so a
+		# steady drift in the machine's load weighs on both alike.
+		sides="base new"
+		((round % 2)) || sides="new base"
+		for side in $sides; do
 			dir=$TMP/base
 			[[ $side == new ]] && dir=$NEW_DIR
 			# Run from the package's directory, as go test does, so that
