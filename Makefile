@@ -2,6 +2,8 @@
 #
 #   make test    vet, format check and every test (fuzz seed corpora included)
 #   make bench   the hot-path benchmarks, then every stage end to end (BENCHMARKS.md)
+#   make bench-compare BASE=<rev> [NEW=<rev>] [COUNT=6]
+#                the hot-path benchmarks of BASE against the working tree (or NEW), interleaved, through benchstat
 #   make fuzz    each fuzz target for FUZZTIME (default 30s)
 #   make lint    gofmt, go vet, staticcheck
 #   make services / services-down   the real Kafka and ClickHouse on loopback
@@ -10,8 +12,11 @@ GO        ?= go
 FUZZTIME  ?= 30s
 PKGS      := ./...
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
+COUNT     ?= 6
+BENCHTIME ?= 1s
 
-.PHONY: all build test vet fmt-check lint bench fuzz chaos services services-down clean
+.PHONY: all build test vet fmt-check lint bench bench-compare fuzz chaos services services-down clean
 
 all: build test
 
@@ -48,6 +53,15 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
 	$(GO) build -o bin/wismo-bench ./cmd/wismo-bench
 	bin/wismo-bench -mode e2e -wismo bin/wismo -records 200000 -rates 10000,2000 -duration 30s -write BENCHMARKS.md
+
+# The hot-path benchmarks (normalizing, the event codec, detection) of two
+# commits, built side by side and run in turn COUNT times each on this
+# machine, compared by benchstat: the claim "no slowdown" is checked with
+# this. See scripts/bench-compare.sh.
+bench-compare:
+	@test -n "$(BASE)" || { echo "make bench-compare: set BASE to the revision to compare with, e.g. make bench-compare BASE=main"; exit 2; }
+	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@latest
+	GO=$(GO) BENCHSTAT=$(BENCHSTAT) COUNT=$(COUNT) BENCHTIME=$(BENCHTIME) scripts/bench-compare.sh $(BASE) $(NEW)
 
 # Runs every fuzz target for FUZZTIME each; go test -fuzz takes one target
 # per package at a time.

@@ -154,10 +154,10 @@ func (b *Batch) Add(s *Scan) {
 		return
 	}
 	id := b.id(s, utc)
-	if _, dup := b.seen[id]; dup {
-		return
+	seen := len(b.seen)
+	if b.seen[id] = struct{}{}; len(b.seen) == seen {
+		return // a duplicate: one map operation instead of a look-up and an insert
 	}
-	b.seen[id] = struct{}{}
 	t := s.Type
 	if t == nil {
 		t = taxonomy.Unmapped
