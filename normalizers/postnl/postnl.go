@@ -23,6 +23,9 @@ var codesTSV []byte
 // Table is the PostNL code table.
 var Table = normalizers.MustLoadTable("postnl/codes.tsv", codesTSV)
 
+// wording remembers the text rows PostNL's descriptions match.
+var wording = normalizers.NewTextCache()
+
 // Spec is everything wismo knows about PostNL; its samples are in
 // testdata/carriers/postnl.
 var Spec = normalizers.Spec{ID: "postnl", Name: "PostNL", Reads: []normalizers.Format{normalizers.JSON}, Table: Table}
@@ -48,7 +51,7 @@ func (*Normalizer) MapCode(code, _, desc string) *normalizers.Mapping { return c
 // milestone. A code the table lacks is placed by its wording alone.
 func classify(code, desc string) *normalizers.Mapping {
 	m := Table.LookupCode(code, "", "")
-	t := Table.Fallback("", desc)
+	t := wording.Fallback(Table, "", desc)
 	if m == nil || t != nil && t.Type.Milestone == m.Type.Milestone {
 		return t
 	}

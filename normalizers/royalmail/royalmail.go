@@ -24,6 +24,9 @@ var codesTSV []byte
 // Table is the Royal Mail code table.
 var Table = normalizers.MustLoadTable("royalmail/codes.tsv", codesTSV)
 
+// wording remembers the text rows Royal Mail's event names match.
+var wording = normalizers.NewTextCache()
+
 // Spec is everything wismo knows about Royal Mail; its samples are in
 // testdata/carriers/royalmail.
 var Spec = normalizers.Spec{ID: "royalmail", Name: "Royal Mail", Reads: []normalizers.Format{normalizers.JSON}, Table: Table}
@@ -162,7 +165,11 @@ func mailPiece(mp *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) 
 func scan(s *normalizers.Scan, code, name, at, place []byte, country string, b *normalizers.Batch) {
 	s.Raw = event.Raw{Code: b.Upper(code), Description: redactor.Text(b, b.Str(name))}
 	s.Type, s.Reason = nil, ""
-	if m := Table.Lookup(s.Raw.Code, "", s.Raw.Description); m != nil {
+	m := Table.LookupCode(s.Raw.Code, "", "")
+	if m == nil {
+		m = wording.Fallback(Table, "", s.Raw.Description)
+	}
+	if m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
 	s.Location = event.Location{Facility: b.Str(place), Country: country}
