@@ -36,3 +36,17 @@ func (c *TextCache) Fallback(t *Table, subcode, text string) *Mapping {
 	slot.Store(&textEntry{text: strings.Clone(text), row: row})
 	return row
 }
+
+// Refine is the row for a scan whose code is coarser than its wording: the
+// code's row (code and subcode, text *), refined by the wording's row when
+// that stays in the code's milestone (a delivery code, worded "delivered to
+// the neighbour"); the wording never moves a scan out of its code's
+// milestone. A code the table lacks is placed by its wording alone.
+func (c *TextCache) Refine(t *Table, code, subcode, text string) *Mapping {
+	m := t.LookupCode(code, subcode, "")
+	w := c.Fallback(t, "", text)
+	if m == nil || w != nil && w.Type.Milestone == m.Type.Milestone {
+		return w
+	}
+	return m
+}

@@ -186,6 +186,7 @@ func TestNamesInCarrierTextsAreWithheld(t *testing.T) {
 		{"usps", normalizers.XML, "usps/webtools-first-class-delivered.xml", `<Event>Delivered</Event>`, `<Event>Delivered, Left with: HELEN SMITH</Event>`},
 		{"dhl", normalizers.JSON, "dhl/unified-parcel-de-delivered-de.json", `"description": "Die Sendung wurde zugestellt."`, `"description": "Die Sendung wurde zugestellt. Signed by: HELEN SMITH"`},
 		{"dhl", normalizers.JSON, "dhl/unified-express-example.json", `"description": "JESSICA"`, `"description": "Helen Smith"`},
+		{"gls", normalizers.JSON, "gls/track-in-transit.json", `"description": "The parcel was handed over to GLS."`, `"description": "The parcel was handed over to GLS. Signature: HELEN SMITH"`},
 		{"postnl", normalizers.JSON, "postnl/shippingstatus-v2-completestatus-delivered.json", `"Description": "Zending is bezorgd"`, `"Description": "Zending is bezorgd. Ontvangen door: HELEN SMITH"`},
 		{"royalmail", normalizers.JSON, "royalmail/mailpieces-v2-events-redirected-doc-example.json", `"eventName": "Forwarded - Mis-sort"`, `"eventName": "Forwarded - Mis-sort; received by: HELEN SMITH"`},
 	} {

@@ -45,18 +45,10 @@ func init() { normalizers.Register(New()) }
 // event code or a status code.
 func (*Normalizer) MapCode(code, _, desc string) *normalizers.Mapping { return classify(code, desc) }
 
-// classify takes the code's row, refined by the wording's row when that
-// stays in the code's milestone: status 11 is any delivery, and "Shipment
-// delivered at neighbours" says which. Wording never overrides a code's
-// milestone. A code the table lacks is placed by its wording alone.
-func classify(code, desc string) *normalizers.Mapping {
-	m := Table.LookupCode(code, "", "")
-	t := wording.Fallback(Table, "", desc)
-	if m == nil || t != nil && t.Type.Milestone == m.Type.Milestone {
-		return t
-	}
-	return m
-}
+// classify is the code's row refined by the wording (see
+// normalizers.TextCache.Refine): status 11 is any delivery, and "Shipment
+// delivered at neighbours" says which.
+func classify(code, desc string) *normalizers.Mapping { return wording.Refine(Table, code, "", desc) }
 
 // Normalize implements normalizers.Normalizer.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
