@@ -3,9 +3,13 @@
 package all
 
 import (
+	_ "github.com/wismo/wismo/normalizers/amazon"
 	_ "github.com/wismo/wismo/normalizers/avroscan"
 	_ "github.com/wismo/wismo/normalizers/dhl"
 	_ "github.com/wismo/wismo/normalizers/fedex"
+	_ "github.com/wismo/wismo/normalizers/gls"
+	_ "github.com/wismo/wismo/normalizers/postnl"
+	_ "github.com/wismo/wismo/normalizers/royalmail"
 	_ "github.com/wismo/wismo/normalizers/ups"
 	_ "github.com/wismo/wismo/normalizers/usps"
 )

@@ -23,6 +23,8 @@ var nameFields = map[string]bool{
 	"personname": true, "receivedbyname": true, "signedbyname": true, "signaturename": true,
 	"deliverysignaturename": true, "signedforbyname": true, "receivedby": true, "signedby": true,
 	"signatory": true, "givenname": true, "familyname": true, "attentionname": true,
+	"recipientname": true,                   // Royal Mail
+	"firstname":     true, "lastname": true, // PostNL addresses
 }
 
 var personParents = map[string]bool{"receiver": true, "sender": true, "signed": true, "contact": true, "recipient": true}
@@ -184,6 +186,9 @@ func TestNamesInCarrierTextsAreWithheld(t *testing.T) {
 		{"usps", normalizers.XML, "usps/webtools-first-class-delivered.xml", `<Event>Delivered</Event>`, `<Event>Delivered, Left with: HELEN SMITH</Event>`},
 		{"dhl", normalizers.JSON, "dhl/unified-parcel-de-delivered-de.json", `"description": "Die Sendung wurde zugestellt."`, `"description": "Die Sendung wurde zugestellt. Signed by: HELEN SMITH"`},
 		{"dhl", normalizers.JSON, "dhl/unified-express-example.json", `"description": "JESSICA"`, `"description": "Helen Smith"`},
+		{"gls", normalizers.JSON, "gls/track-in-transit.json", `"description": "The parcel was handed over to GLS."`, `"description": "The parcel was handed over to GLS. Signature: HELEN SMITH"`},
+		{"postnl", normalizers.JSON, "postnl/shippingstatus-v2-completestatus-delivered.json", `"Description": "Zending is bezorgd"`, `"Description": "Zending is bezorgd. Ontvangen door: HELEN SMITH"`},
+		{"royalmail", normalizers.JSON, "royalmail/mailpieces-v2-events-redirected-doc-example.json", `"eventName": "Forwarded - Mis-sort"`, `"eventName": "Forwarded - Mis-sort; received by: HELEN SMITH"`},
 	} {
 		n, err := normalizers.Lookup(c.carrier, c.format)
 		if err != nil {

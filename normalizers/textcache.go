@@ -1,0 +1,52 @@
+package normalizers
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync/atomic"
+)
+
+// TextCache remembers which text row of a table a description matched, for
+// carriers that classify by wording: a table's text rows are tried one by
+// one, a hundred substring searches for a description that matches late or
+// not at all, while carriers repeat a small vocabulary. A slot holds one
+// description and its row (or none); a miss overwrites it. Concurrent
+// decoders share a cache. Only a miss allocates (the copy of the text).
+type TextCache struct {
+	seed  maphash.Seed
+	slots [1 << 10]atomic.Pointer[textEntry]
+}
+
+type textEntry struct {
+	text string
+	row  *Mapping
+}
+
+// NewTextCache returns an empty cache.
+func NewTextCache() *TextCache { return &TextCache{seed: maphash.MakeSeed()} }
+
+// Fallback is t.Fallback(subcode, text), remembered by text: use one cache
+// per table and subcode.
+func (c *TextCache) Fallback(t *Table, subcode, text string) *Mapping {
+	slot := &c.slots[maphash.String(c.seed, text)&(1<<10-1)]
+	if e := slot.Load(); e != nil && e.text == text {
+		return e.row
+	}
+	row := t.Fallback(subcode, text)
+	slot.Store(&textEntry{text: strings.Clone(text), row: row})
+	return row
+}
+
+// Refine is the row for a scan whose code is coarser than its wording: the
+// code's row (code and subcode, text *), refined by the wording's row when
+// that stays in the code's milestone (a delivery code, worded "delivered to
+// the neighbour"); the wording never moves a scan out of its code's
+// milestone. A code the table lacks is placed by its wording alone.
+func (c *TextCache) Refine(t *Table, code, subcode, text string) *Mapping {
+	m := t.LookupCode(code, subcode, "")
+	w := c.Fallback(t, "", text)
+	if m == nil || w != nil && w.Type.Milestone == m.Type.Milestone {
+		return w
+	}
+	return m
+}
