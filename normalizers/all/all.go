@@ -5,6 +5,7 @@ package all
 import (
 	_ "github.com/wismo/wismo/normalizers/amazon"
 	_ "github.com/wismo/wismo/normalizers/avroscan"
+	_ "github.com/wismo/wismo/normalizers/canadapost"
 	_ "github.com/wismo/wismo/normalizers/dhl"
 	_ "github.com/wismo/wismo/normalizers/fedex"
 	_ "github.com/wismo/wismo/normalizers/gls"

@@ -1,0 +1,101 @@
+package normalizers
+
+import (
+	"strings"
+	"testing"
+)
+
+// scanAll reads a document and returns its tokens as "<a", ">a", "text", or
+// the error.
+func scanAll(doc string) (string, error) {
+	s := NewXMLScanner([]byte(doc))
+	var out []string
+	for {
+		k, err := s.Next()
+		if err != nil {
+			return strings.Join(out, " "), err
+		}
+		switch k {
+		case XMLEOF:
+			return strings.Join(out, " "), nil
+		case XMLStart:
+			out = append(out, "<"+string(s.Name()))
+		case XMLEnd:
+			out = append(out, ">"+string(s.Name()))
+		case XMLText:
+			out = append(out, string(s.Text()))
+		}
+	}
+}
+
+func TestXMLScannerReads(t *testing.T) {
+	for doc, want := range map[string]string{
+		`<?xml version="1.0" encoding="UTF-8"?><a x="1"><b>t&amp;&#233;&#x41;</b><c/></a>`: "<a <b t&éA >b <c >c >a",
+		"\xef\xbb\xbf<s:E xmlns:s='u'> <!-- c --><d><![CDATA[<x>]]></d></s:E>":             "<E <d <x> >d >E",
+		`<?xml version="1.0" encoding="ISO-8859-1"?><a>K` + "\xf6" + `ln</a>`:              "<a Köln >a",
+	} {
+		got, err := scanAll(doc)
+		if err != nil || got != want {
+			t.Errorf("%q: got %q, %v; want %q", doc, got, err, want)
+		}
+	}
+}
+
+// The scanner refuses what could blow up or hide input: declarations (hence
+// entity definitions and external entities), unknown entities, too deep
+// nesting, mismatched or missing end tags, and invalid UTF-8.
+func TestXMLScannerRefuses(t *testing.T) {
+	for doc, want := range map[string]string{
+		`<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><a>&e;</a>`: "DOCTYPE",
+		`<a>&e;</a>`:                         "undefined entity",
+		`<a>&#0;</a>`:                        "bad character reference",
+		strings.Repeat("<a>", MaxXMLDepth+1): "nested deeper",
+		`<a><b></a>`:                         "does not match",
+		"<a>\n<b>":                           "line 2: the document ends inside <b>",
+		"<a>\xff</a>":                        "UTF-8",
+		`<a></a><b></b>`:                     "second root",
+		``:                                   "no root",
+		`<a>` + strings.Repeat("x", MaxXMLText+1) + `</a>`: "longer than",
+		`<?xml version="1.0" encoding="shift_jis"?><a/>`:   "unsupported charset",
+		`<a b=c/>`: "unquoted",
+	} {
+		_, err := scanAll(doc)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%.60q: error %v, want one containing %q", doc, err, want)
+		}
+	}
+}
+
+// A text with entities stays valid after later tokens: decoders keep a
+// record's texts until its end.
+func TestXMLScannerTextsStayValid(t *testing.T) {
+	s := NewXMLScanner([]byte(`<a><b>x&amp;1</b><c>y&amp;2</c></a>`))
+	var texts [][]byte
+	for {
+		k, err := s.Next()
+		if err != nil || k == XMLEOF {
+			break
+		}
+		if k == XMLText {
+			texts = append(texts, s.Text())
+		}
+	}
+	if len(texts) != 2 || string(texts[0]) != "x&1" || string(texts[1]) != "y&2" {
+		t.Fatalf("texts %q", texts)
+	}
+}
+
+func FuzzXMLScanner(f *testing.F) {
+	f.Add([]byte(`<a x="1"><b>t&amp;</b><c/></a>`))
+	f.Add([]byte(`<!DOCTYPE a><a/>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := NewXMLScanner(data)
+		for i := 0; i <= len(data)+1; i++ { // every token consumes input: bounded
+			k, err := s.Next()
+			if err != nil || k == XMLEOF {
+				return
+			}
+		}
+		t.Fatalf("more tokens than bytes in %q", data)
+	})
+}
