@@ -20,6 +20,7 @@ import (
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/gen"
+	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/pipeline/detectstage"
@@ -30,10 +31,10 @@ import (
 )
 
 const (
-	demoEvents        = "shipments.events.v1"
-	demoDeadLetter    = "shipments.deadletter.v1"
-	demoNotifications = "shipments.notifications.v1"
-	demoState         = "shipments.state.v1"
+	demoEvents        = names.EventsTopic
+	demoDeadLetter    = names.DeadLetterTopic
+	demoNotifications = names.NotificationsTopic
+	demoState         = names.StateTopic
 )
 
 // demoOutput says where the demo's analytics go.
@@ -188,7 +189,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		return err
 	}
 	stage, err := pipeline.NewStage(pipeline.StageConfig{
-		Name: "normalize", Brokers: brokers, Group: "wismo-normalize", TransactionalID: "wismo-normalize-demo-0",
+		Name: "normalize", Brokers: brokers, Group: names.Group(names.GroupPrefix, "normalize"), TransactionalID: names.Group(names.GroupPrefix, "normalize") + "-demo-0",
 		Inputs: proc.Topics(), DeadLetterTopic: demoDeadLetter,
 	}, proc)
 	if err != nil {
@@ -224,7 +225,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		return err
 	}
 	dstage, err := pipeline.NewStage(pipeline.StageConfig{
-		Name: "detect", Brokers: brokers, Group: "wismo-detect", TransactionalID: "wismo-detect-demo-0",
+		Name: "detect", Brokers: brokers, Group: names.Group(names.GroupPrefix, "detect"), TransactionalID: names.Group(names.GroupPrefix, "detect") + "-demo-0",
 		Inputs: dproc.Topics(), DeadLetterTopic: demoDeadLetter, TickInterval: 200 * time.Millisecond,
 		ClientOpts: []kgo.Opt{kgo.RecordPartitioner(dproc.Partitioner())},
 	}, dproc)

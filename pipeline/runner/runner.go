@@ -24,6 +24,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/config"
+	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/pipeline/detectstage"
@@ -243,7 +244,7 @@ func (r *Runner) limits() pipeline.Limits {
 }
 
 // group names a stage's consumer group: PREFIX-stage (kafka.group_prefix).
-func (r *Runner) group(stage string) string { return r.cfg.Kafka.GroupPrefix + "-" + stage }
+func (r *Runner) group(stage string) string { return names.Group(r.cfg.Kafka.GroupPrefix, stage) }
 
 // createTopics creates the pipeline's topics and the bound raw topics when
 // they are missing. Existing topics are left as they are.
