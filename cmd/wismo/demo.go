@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -195,7 +197,8 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	if err != nil {
 		return err
 	}
-	if err := runUntil(ctx, w, stage, int64(len(payloads)), "raw records", nil); err != nil {
+	progress := func(in int64) string { return fmt.Sprintf("%d/%d raw records committed", in, len(payloads)) }
+	if err := runUntil(ctx, w, stage, int64(len(payloads)), progress, nil); err != nil {
 		return err
 	}
 	byCarrier, totals := stage.Stats().Snapshot()
@@ -203,7 +206,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	if err != nil {
 		return err
 	}
-	if err := printDemoSummary(w, byCarrier, totals, evs); err != nil {
+	if err := printDemoSummary(w, feedTopics(bindings), byCarrier, totals, evs); err != nil {
 		return err
 	}
 
@@ -237,9 +240,14 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		tracked = dproc.Tracked() // before the drain hands the partitions back
 		return dproc.Settled()
 	}
-	// It also reads back its own synthetic events, so it reads more
-	// records than normalize wrote.
-	if err := runUntil(ctx, w, dstage, totals.Produced, "events", settled); err != nil {
+	// It also reads back its own synthetic events (stalls, expiry), so it
+	// reads more records than normalize wrote: those are not counted
+	// against the carriers' events.
+	progress = func(in int64) string {
+		return fmt.Sprintf("%d/%d carrier events committed, and %d of its own stall and expiry events",
+			min(in, totals.Produced), totals.Produced, max(0, in-totals.Produced))
+	}
+	if err := runUntil(ctx, w, dstage, totals.Produced, progress, settled); err != nil {
 		return err
 	}
 	cmds, synthetic, err := readDetections(ctx, brokers)
@@ -283,7 +291,7 @@ func writeAnalytics(ctx context.Context, w io.Writer, dst demoOutput, evs []even
 
 // runUntil runs a stage until it has committed total input records (and
 // done is true, when given), printing progress, then drains it.
-func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int64, what string, done func() bool) error {
+func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int64, progress func(in int64) string, done func() bool) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	finished := make(chan error, 1)
@@ -294,7 +302,7 @@ func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int
 	for {
 		_, t := stage.Stats().Snapshot()
 		if t.In != last {
-			fmt.Fprintf(w, "%s: %d/%d %s committed\n", stage.Name(), t.In, total, what)
+			fmt.Fprintf(w, "%s: %s\n", stage.Name(), progress(t.In))
 			last = t.In
 		}
 		if t.In >= total && (done == nil || done()) {
@@ -305,7 +313,7 @@ func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int
 		case err := <-finished:
 			return fmt.Errorf("demo: %s stage stopped: %v", stage.Name(), err)
 		case <-ctx.Done():
-			return fmt.Errorf("demo: %s timed out with %d/%d %s processed", stage.Name(), t.In, total, what)
+			return fmt.Errorf("demo: %s timed out at %s", stage.Name(), progress(t.In))
 		}
 	}
 	stop()
@@ -346,7 +354,7 @@ func readEvents(ctx context.Context, brokers []string, want int64) ([]event.Even
 	return out, nil
 }
 
-func printDemoSummary(w io.Writer, byCarrier map[string]pipeline.Counts, totals pipeline.Counts, evs []event.Event) error {
+func printDemoSummary(w io.Writer, feeds map[string][]string, byCarrier map[string]pipeline.Counts, totals pipeline.Counts, evs []event.Event) error {
 	type row struct{ events, unmapped, assumed int }
 	rows := map[string]*row{}
 	for i := range evs {
@@ -363,27 +371,21 @@ func printDemoSummary(w io.Writer, byCarrier map[string]pipeline.Counts, totals 
 			r.assumed++
 		}
 	}
-	// Payloads are counted by the carrier their topic is bound to, events by
-	// their own carrier: a generic Avro feed brings scans of many carriers.
-	labels := map[string]pipeline.Counts{}
-	for c, k := range byCarrier {
-		labels[c] = k
+	// What came in is counted per feed (the carrier or generic feed a raw
+	// topic is bound to), what came out per carrier of the event: a generic
+	// Avro feed brings scans of many carriers.
+	fmt.Fprintf(w, "\nin, per feed:\n%-10s %-34s %9s %14s\n", "feed", "raw topics", "records", "dead-lettered")
+	for _, f := range pipeline.Labels(byCarrier) {
+		k := byCarrier[f]
+		fmt.Fprintf(w, "%-10s %-34s %9d %14d\n", f, strings.Join(feeds[f], ","), k.In, k.Dead)
 	}
-	for c := range rows {
-		if _, ok := labels[c]; !ok {
-			labels[c] = pipeline.Counts{}
-		}
-	}
-	fmt.Fprintf(w, "\n%-10s %9s %7s %9s %12s %14s\n", "carrier", "payloads", "events", "unmapped", "assumed_utc", "dead-lettered")
-	for _, c := range pipeline.Labels(labels) {
-		k := labels[c]
+	fmt.Fprintf(w, "%-10s %-34s %9d %14d\n", "total", "", totals.In, totals.Dead)
+	fmt.Fprintf(w, "\nout, per carrier:\n%-10s %7s %9s %12s\n", "carrier", "events", "unmapped", "assumed_utc")
+	for _, c := range slices.Sorted(maps.Keys(rows)) {
 		r := rows[c]
-		if r == nil {
-			r = &row{}
-		}
-		fmt.Fprintf(w, "%-10s %9d %7d %9d %12d %14d\n", c, k.In, r.events, r.unmapped, r.assumed, k.Dead)
+		fmt.Fprintf(w, "%-10s %7d %9d %12d\n", c, r.events, r.unmapped, r.assumed)
 	}
-	fmt.Fprintf(w, "%-10s %9d %7d %9s %12s %14d\n", "total", totals.In, len(evs), "", "", totals.Dead)
+	fmt.Fprintf(w, "%-10s %7d\n", "total", len(evs))
 	if totals.In != totals.Out+totals.Dead {
 		return fmt.Errorf("demo: accounting broken: %d in, %d out, %d dead-lettered", totals.In, totals.Out, totals.Dead)
 	}
@@ -403,6 +405,16 @@ func printDemoSummary(w io.Writer, byCarrier map[string]pipeline.Counts, totals 
 		fmt.Fprintf(w, "  %-28s %-40s %s  %s\n", e.ShipmentID(), e.Type.Name, local, strings.TrimSpace(e.Message()))
 	}
 	return nil
+}
+
+// feedTopics lists, per feed (the carrier label a binding counts under),
+// its raw topics.
+func feedTopics(bindings []normalize.Binding) map[string][]string {
+	out := map[string][]string{}
+	for _, b := range bindings {
+		out[b.Carrier] = append(out[b.Carrier], b.Topic)
+	}
+	return out
 }
 
 // readDetections reads, read_committed, every notification command and
