@@ -19,17 +19,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
+	"github.com/wismo/wismo/config"
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/gen"
 	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
-	"github.com/wismo/wismo/pipeline/detectstage"
 	"github.com/wismo/wismo/pipeline/normalize"
+	"github.com/wismo/wismo/pipeline/runner"
 	"github.com/wismo/wismo/rules"
 	"github.com/wismo/wismo/sinks/chsink"
 	"github.com/wismo/wismo/taxonomy"
+	"go.uber.org/zap"
 )
 
 const (
@@ -175,25 +177,26 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	}
 	fmt.Fprintf(w, "demo: produced %d raw records to %d topics\n", len(payloads), len(perTopic))
 
-	// One writer per topic, shared by the stages, as `wismo run` has
-	// them (plain Avro: the demo has no schema registry).
-	events, err := codec.NewEventEncoder(ctx, demoEvents, codec.Options{})
+	// The stages `wismo run` builds, from the configuration it would
+	// read: the defaults (plain Avro: the demo has no schema registry; resent
+	// scans go out once), the samples' raw bindings, and the event-time
+	// clock (the samples are years old: on the wall clock every one of them
+	// would be long overdue). When the input ends, the clock moves three
+	// days past each partition's last event, as if the samples had been
+	// taken three days ago, so pending deadlines fire.
+	cfg := &config.Config{InstanceID: "demo-0", Stages: []string{"normalize", "detect"}, Kafka: config.Kafka{Brokers: brokers, GroupPrefix: names.GroupPrefix},
+		Topics:   config.Topics{Events: demoEvents, Notifications: demoNotifications, State: demoState, DeadLetter: demoDeadLetter},
+		Encoding: "avro", Normalize: config.Normalize{RememberScans: 1_000_000}, Detect: config.Detect{Clock: "event"}}
+	for _, b := range bindings {
+		cfg.Raw = append(cfg.Raw, config.Raw{Topic: b.Topic, Carrier: b.Carrier, Format: string(b.Format)})
+	}
+	build, err := runner.NewBuilder(ctx, cfg, zap.NewNop(), pipeline.NewMetrics())
 	if err != nil {
 		return err
 	}
-	commands, err := codec.NewCommandEncoder(ctx, demoNotifications, codec.Options{})
-	if err != nil {
-		return err
-	}
-	// As `wismo run` does by default: resent scans go out once.
-	proc, err := normalize.New(normalize.Config{Bindings: bindings, Events: events, RememberScans: 1_000_000})
-	if err != nil {
-		return err
-	}
-	stage, err := pipeline.NewStage(pipeline.StageConfig{
-		Name: "normalize", Brokers: brokers, Group: names.Group(names.GroupPrefix, "normalize"), TransactionalID: names.Group(names.GroupPrefix, "normalize") + "-demo-0",
-		Inputs: proc.Topics(), DeadLetterTopic: demoDeadLetter,
-	}, proc)
+	build.IdleAdvance, build.TickInterval = 72*time.Hour, 200*time.Millisecond
+	kopts := []kgo.Opt{kgo.SeedBrokers(brokers...)}
+	stage, err := build.Normalize(kopts)
 	if err != nil {
 		return err
 	}
@@ -210,11 +213,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		return err
 	}
 
-	// Detection: the same stage `wismo run` runs, on the event-time clock
-	// (the samples are years old: on the wall clock every one of them
-	// would be long overdue). When the input ends, the clock moves three
-	// days past each partition's last event, as if the samples had been
-	// taken three days ago, so pending deadlines fire.
+	// Detection: the same stage `wismo run` runs.
 	compact := "compact"
 	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 3, 1, map[string]*string{"cleanup.policy": &compact}, demoState); err != nil {
 		return fmt.Errorf("demo: create topics: %w", err)
@@ -222,16 +221,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 3, 1, nil, demoNotifications); err != nil {
 		return fmt.Errorf("demo: create topics: %w", err)
 	}
-	dproc, err := detectstage.New(detectstage.Config{Events: events, Commands: commands, StateTopic: demoState,
-		EventClock: true, IdleAdvance: 72 * time.Hour, Restorer: detectstage.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}})
-	if err != nil {
-		return err
-	}
-	dstage, err := pipeline.NewStage(pipeline.StageConfig{
-		Name: "detect", Brokers: brokers, Group: names.Group(names.GroupPrefix, "detect"), TransactionalID: names.Group(names.GroupPrefix, "detect") + "-demo-0",
-		Inputs: dproc.Topics(), DeadLetterTopic: demoDeadLetter, TickInterval: 200 * time.Millisecond,
-		ClientOpts: []kgo.Opt{kgo.RecordPartitioner(dproc.Partitioner())},
-	}, dproc)
+	dstage, dproc, err := build.Detect(kopts)
 	if err != nil {
 		return err
 	}
