@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/schemas/chschema"
@@ -223,11 +224,11 @@ func defaults(v *setter) {
 	v.SetDefault("stages", KnownStages)
 	v.SetDefault("kafka.brokers", []string{"127.0.0.1:9092"})
 	v.SetDefault("kafka.client_id", "wismo")
-	v.SetDefault("kafka.group_prefix", "wismo")
-	v.SetDefault("topics.events", "shipments.events.v1")
-	v.SetDefault("topics.notifications", "shipments.notifications.v1")
-	v.SetDefault("topics.state", "shipments.state.v1")
-	v.SetDefault("topics.deadletter", "shipments.deadletter.v1")
+	v.SetDefault("kafka.group_prefix", names.GroupPrefix)
+	v.SetDefault("topics.events", names.EventsTopic)
+	v.SetDefault("topics.notifications", names.NotificationsTopic)
+	v.SetDefault("topics.state", names.StateTopic)
+	v.SetDefault("topics.deadletter", names.DeadLetterTopic)
 	v.SetDefault("topics.create", true)
 	v.SetDefault("topics.deadletter_retention", "168h")
 	v.SetDefault("topics.partitions", 12)

@@ -28,10 +28,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
+	"github.com/wismo/wismo/config"
 	"github.com/wismo/wismo/normalizers"
 	_ "github.com/wismo/wismo/normalizers/all"
 	"github.com/wismo/wismo/pipeline"
-	"github.com/wismo/wismo/pipeline/normalize"
+	"github.com/wismo/wismo/pipeline/runner"
+	"go.uber.org/zap"
 )
 
 func main() {
@@ -151,24 +153,20 @@ func (b *bench) stage() (*pipeline.Stage, error) {
 	if os.Getenv("BENCH_FAST_RETRY") != "" {
 		opts = append(opts, kgo.RetryBackoffFn(func(tries int) time.Duration { return time.Duration(tries) * 10 * time.Millisecond }))
 	}
-	events, err := codec.NewEventEncoder(context.Background(), b.events, codec.Options{Encoding: b.encoding})
+	// The normalize stage `wismo run` builds, over the benchmark's topics.
+	cfg := &config.Config{InstanceID: "t", Stages: []string{"normalize"},
+		Kafka:    config.Kafka{Brokers: b.brokers, GroupPrefix: b.raw},
+		Topics:   config.Topics{Events: b.events, DeadLetter: b.dlq},
+		Raw:      []config.Raw{{Topic: b.raw, Carrier: "ups", Format: string(normalizers.JSON)}},
+		Encoding: b.encoding.String(), Normalize: config.Normalize{MaxPollRecords: 10000}}
+	build, err := runner.NewBuilder(context.Background(), cfg, zap.NewNop(), b.metrics)
 	if err != nil {
 		return nil, err
 	}
-	proc, err := normalize.New(normalize.Config{
-		Bindings: []normalize.Binding{{Topic: b.raw, Carrier: "ups", Format: normalizers.JSON}},
-		Events:   events,
-	})
-	if err != nil {
-		return nil, err
-	}
-	var p pipeline.Processor = proc
 	if b.seen != nil {
-		p = &probe{Processor: proc, seen: b.seen}
+		build.Wrap = func(p pipeline.Processor) pipeline.Processor { return &probe{Processor: p, seen: b.seen} }
 	}
-	return pipeline.NewStage(pipeline.StageConfig{Name: "normalize", Brokers: b.brokers, Group: b.raw + ".g",
-		TransactionalID: b.raw + ".t", Inputs: []string{b.raw}, DeadLetterTopic: b.dlq, MaxPollRecords: 10000, ClientOpts: opts,
-		Metrics: b.metrics}, p)
+	return build.Normalize(opts)
 }
 
 func (b *bench) throughput(n int) error {

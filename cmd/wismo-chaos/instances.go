@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wismo/wismo/internal/wismoproc"
+	"github.com/wismo/wismo/names"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -29,9 +30,9 @@ type topicNames struct {
 }
 
 func newTopicNames(prefix string, recs []rawRecord) topicNames {
-	t := topicNames{prefix: prefix, events: prefix + "shipments.events.v1",
-		notifications: prefix + "shipments.notifications.v1", state: prefix + "shipments.state.v1",
-		deadletter: prefix + "shipments.deadletter.v1", raw: map[string]string{}}
+	t := topicNames{prefix: prefix, events: prefix + names.EventsTopic,
+		notifications: prefix + names.NotificationsTopic, state: prefix + names.StateTopic,
+		deadletter: prefix + names.DeadLetterTopic, raw: map[string]string{}}
 	for _, c := range genCarriers {
 		t.raw[prefix+"raw."+c] = c
 	}

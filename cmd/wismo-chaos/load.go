@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/gen"
 	"github.com/wismo/wismo/internal/wismoproc"
+	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/pipeline"
 )
 
@@ -259,8 +260,8 @@ type lagResult struct {
 
 func (r *runner) groups() map[string][]string {
 	g := map[string][]string{
-		"wismo-normalize": r.topics.rawSorted,
-		"wismo-detect":    {r.topics.events},
+		names.Group(names.GroupPrefix, "normalize"): r.topics.rawSorted,
+		names.Group(names.GroupPrefix, "detect"):    {r.topics.events},
 	}
 	if r.sink {
 		g[r.o.sinkGroup] = []string{r.topics.events, r.topics.notifications}
@@ -325,7 +326,7 @@ func (r *runner) lagLine(ctx context.Context, adm *kadm.Client) string {
 	}
 	var parts []string
 	for _, g := range sortedKeys(lags) {
-		parts = append(parts, fmt.Sprintf("%s=%d", strings.TrimPrefix(g, "wismo-"), lags[g].sum))
+		parts = append(parts, fmt.Sprintf("%s=%d", strings.TrimPrefix(g, names.Group(names.GroupPrefix, "")), lags[g].sum))
 	}
 	return strings.Join(parts, " ")
 }

@@ -51,6 +51,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/wismo/wismo/names"
 )
 
 type options struct {
@@ -97,7 +99,7 @@ func parseFlags() *options {
 	flag.DurationVar(&o.chStopFor, "clickhouse-stop-for", 60*time.Second, "how long ClickHouse stays down")
 	flag.StringVar(&o.clickhouse, "clickhouse", "127.0.0.1:9000", "ClickHouse native address for the sink stage, used when the build has one (\"\": no sink)")
 	flag.StringVar(&o.clickhouseHTTP, "clickhouse-http", "127.0.0.1:8123", "ClickHouse HTTP address the checks query")
-	flag.StringVar(&o.sinkGroup, "sink-group", "wismo-sink", "consumer group of the sink stage")
+	flag.StringVar(&o.sinkGroup, "sink-group", names.Group(names.GroupPrefix, "sink"), "consumer group of the sink stage")
 	flag.DurationVar(&o.deadline, "deadline", 14*time.Minute, "hard deadline of the whole run: past it the run is aborted and fails")
 	flag.DurationVar(&o.drainStable, "drain-stable", 10*time.Second, "how long lag must stay at zero before the pipeline counts as drained")
 	flag.StringVar(&o.runDir, "run-dir", "", "folder for logs and generated records (default /tmp/wismo-chaos-<unix time>)")

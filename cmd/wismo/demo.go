@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -17,23 +19,26 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
+	"github.com/wismo/wismo/config"
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/gen"
+	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
-	"github.com/wismo/wismo/pipeline/detectstage"
 	"github.com/wismo/wismo/pipeline/normalize"
+	"github.com/wismo/wismo/pipeline/runner"
 	"github.com/wismo/wismo/rules"
 	"github.com/wismo/wismo/sinks/chsink"
 	"github.com/wismo/wismo/taxonomy"
+	"go.uber.org/zap"
 )
 
 const (
-	demoEvents        = "shipments.events.v1"
-	demoDeadLetter    = "shipments.deadletter.v1"
-	demoNotifications = "shipments.notifications.v1"
-	demoState         = "shipments.state.v1"
+	demoEvents        = names.EventsTopic
+	demoDeadLetter    = names.DeadLetterTopic
+	demoNotifications = names.NotificationsTopic
+	demoState         = names.StateTopic
 )
 
 // demoOutput says where the demo's analytics go.
@@ -172,29 +177,31 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	}
 	fmt.Fprintf(w, "demo: produced %d raw records to %d topics\n", len(payloads), len(perTopic))
 
-	// One writer per topic, shared by the stages, as `wismo run` has
-	// them (plain Avro: the demo has no schema registry).
-	events, err := codec.NewEventEncoder(ctx, demoEvents, codec.Options{})
+	// The stages `wismo run` builds, from the configuration it would
+	// read: the defaults (plain Avro: the demo has no schema registry; resent
+	// scans go out once), the samples' raw bindings, and the event-time
+	// clock (the samples are years old: on the wall clock every one of them
+	// would be long overdue). When the input ends, the clock moves three
+	// days past each partition's last event, as if the samples had been
+	// taken three days ago, so pending deadlines fire.
+	cfg := &config.Config{InstanceID: "demo-0", Stages: []string{"normalize", "detect"}, Kafka: config.Kafka{Brokers: brokers, GroupPrefix: names.GroupPrefix},
+		Topics:   config.Topics{Events: demoEvents, Notifications: demoNotifications, State: demoState, DeadLetter: demoDeadLetter},
+		Encoding: "avro", Normalize: config.Normalize{RememberScans: 1_000_000}, Detect: config.Detect{Clock: "event"}}
+	for _, b := range bindings {
+		cfg.Raw = append(cfg.Raw, config.Raw{Topic: b.Topic, Carrier: b.Carrier, Format: string(b.Format)})
+	}
+	build, err := runner.NewBuilder(ctx, cfg, zap.NewNop(), pipeline.NewMetrics())
 	if err != nil {
 		return err
 	}
-	commands, err := codec.NewCommandEncoder(ctx, demoNotifications, codec.Options{})
+	build.IdleAdvance, build.TickInterval = 72*time.Hour, 200*time.Millisecond
+	kopts := []kgo.Opt{kgo.SeedBrokers(brokers...)}
+	stage, err := build.Normalize(kopts)
 	if err != nil {
 		return err
 	}
-	// As `wismo run` does by default: resent scans go out once.
-	proc, err := normalize.New(normalize.Config{Bindings: bindings, Events: events, RememberScans: 1_000_000})
-	if err != nil {
-		return err
-	}
-	stage, err := pipeline.NewStage(pipeline.StageConfig{
-		Name: "normalize", Brokers: brokers, Group: "wismo-normalize", TransactionalID: "wismo-normalize-demo-0",
-		Inputs: proc.Topics(), DeadLetterTopic: demoDeadLetter,
-	}, proc)
-	if err != nil {
-		return err
-	}
-	if err := runUntil(ctx, w, stage, int64(len(payloads)), "raw records", nil); err != nil {
+	progress := func(in int64) string { return fmt.Sprintf("%d/%d raw records committed", in, len(payloads)) }
+	if err := runUntil(ctx, w, stage, int64(len(payloads)), progress, nil); err != nil {
 		return err
 	}
 	byCarrier, totals := stage.Stats().Snapshot()
@@ -202,15 +209,11 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	if err != nil {
 		return err
 	}
-	if err := printDemoSummary(w, byCarrier, totals, evs); err != nil {
+	if err := printDemoSummary(w, feedTopics(bindings), byCarrier, totals, evs); err != nil {
 		return err
 	}
 
-	// Detection: the same stage `wismo run` runs, on the event-time clock
-	// (the samples are years old: on the wall clock every one of them
-	// would be long overdue). When the input ends, the clock moves three
-	// days past each partition's last event, as if the samples had been
-	// taken three days ago, so pending deadlines fire.
+	// Detection: the same stage `wismo run` runs.
 	compact := "compact"
 	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 3, 1, map[string]*string{"cleanup.policy": &compact}, demoState); err != nil {
 		return fmt.Errorf("demo: create topics: %w", err)
@@ -218,16 +221,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 3, 1, nil, demoNotifications); err != nil {
 		return fmt.Errorf("demo: create topics: %w", err)
 	}
-	dproc, err := detectstage.New(detectstage.Config{Events: events, Commands: commands, StateTopic: demoState,
-		EventClock: true, IdleAdvance: 72 * time.Hour, Restorer: detectstage.KafkaRestorer{Opts: []kgo.Opt{kgo.SeedBrokers(brokers...)}}})
-	if err != nil {
-		return err
-	}
-	dstage, err := pipeline.NewStage(pipeline.StageConfig{
-		Name: "detect", Brokers: brokers, Group: "wismo-detect", TransactionalID: "wismo-detect-demo-0",
-		Inputs: dproc.Topics(), DeadLetterTopic: demoDeadLetter, TickInterval: 200 * time.Millisecond,
-		ClientOpts: []kgo.Opt{kgo.RecordPartitioner(dproc.Partitioner())},
-	}, dproc)
+	dstage, dproc, err := build.Detect(kopts)
 	if err != nil {
 		return err
 	}
@@ -236,9 +230,14 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		tracked = dproc.Tracked() // before the drain hands the partitions back
 		return dproc.Settled()
 	}
-	// It also reads back its own synthetic events, so it reads more
-	// records than normalize wrote.
-	if err := runUntil(ctx, w, dstage, totals.Produced, "events", settled); err != nil {
+	// It also reads back its own synthetic events (stalls, expiry), so it
+	// reads more records than normalize wrote: those are not counted
+	// against the carriers' events.
+	progress = func(in int64) string {
+		return fmt.Sprintf("%d/%d carrier events committed, and %d of its own stall and expiry events",
+			min(in, totals.Produced), totals.Produced, max(0, in-totals.Produced))
+	}
+	if err := runUntil(ctx, w, dstage, totals.Produced, progress, settled); err != nil {
 		return err
 	}
 	cmds, synthetic, err := readDetections(ctx, brokers)
@@ -282,7 +281,7 @@ func writeAnalytics(ctx context.Context, w io.Writer, dst demoOutput, evs []even
 
 // runUntil runs a stage until it has committed total input records (and
 // done is true, when given), printing progress, then drains it.
-func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int64, what string, done func() bool) error {
+func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int64, progress func(in int64) string, done func() bool) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	finished := make(chan error, 1)
@@ -293,7 +292,7 @@ func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int
 	for {
 		_, t := stage.Stats().Snapshot()
 		if t.In != last {
-			fmt.Fprintf(w, "%s: %d/%d %s committed\n", stage.Name(), t.In, total, what)
+			fmt.Fprintf(w, "%s: %s\n", stage.Name(), progress(t.In))
 			last = t.In
 		}
 		if t.In >= total && (done == nil || done()) {
@@ -304,7 +303,7 @@ func runUntil(ctx context.Context, w io.Writer, stage *pipeline.Stage, total int
 		case err := <-finished:
 			return fmt.Errorf("demo: %s stage stopped: %v", stage.Name(), err)
 		case <-ctx.Done():
-			return fmt.Errorf("demo: %s timed out with %d/%d %s processed", stage.Name(), t.In, total, what)
+			return fmt.Errorf("demo: %s timed out at %s", stage.Name(), progress(t.In))
 		}
 	}
 	stop()
@@ -345,7 +344,7 @@ func readEvents(ctx context.Context, brokers []string, want int64) ([]event.Even
 	return out, nil
 }
 
-func printDemoSummary(w io.Writer, byCarrier map[string]pipeline.Counts, totals pipeline.Counts, evs []event.Event) error {
+func printDemoSummary(w io.Writer, feeds map[string][]string, byCarrier map[string]pipeline.Counts, totals pipeline.Counts, evs []event.Event) error {
 	type row struct{ events, unmapped, assumed int }
 	rows := map[string]*row{}
 	for i := range evs {
@@ -362,27 +361,21 @@ func printDemoSummary(w io.Writer, byCarrier map[string]pipeline.Counts, totals 
 			r.assumed++
 		}
 	}
-	// Payloads are counted by the carrier their topic is bound to, events by
-	// their own carrier: a generic Avro feed brings scans of many carriers.
-	labels := map[string]pipeline.Counts{}
-	for c, k := range byCarrier {
-		labels[c] = k
+	// What came in is counted per feed (the carrier or generic feed a raw
+	// topic is bound to), what came out per carrier of the event: a generic
+	// Avro feed brings scans of many carriers.
+	fmt.Fprintf(w, "\nin, per feed:\n%-10s %-34s %9s %14s\n", "feed", "raw topics", "records", "dead-lettered")
+	for _, f := range pipeline.Labels(byCarrier) {
+		k := byCarrier[f]
+		fmt.Fprintf(w, "%-10s %-34s %9d %14d\n", f, strings.Join(feeds[f], ","), k.In, k.Dead)
 	}
-	for c := range rows {
-		if _, ok := labels[c]; !ok {
-			labels[c] = pipeline.Counts{}
-		}
-	}
-	fmt.Fprintf(w, "\n%-10s %9s %7s %9s %12s %14s\n", "carrier", "payloads", "events", "unmapped", "assumed_utc", "dead-lettered")
-	for _, c := range pipeline.Labels(labels) {
-		k := labels[c]
+	fmt.Fprintf(w, "%-10s %-34s %9d %14d\n", "total", "", totals.In, totals.Dead)
+	fmt.Fprintf(w, "\nout, per carrier:\n%-10s %7s %9s %12s\n", "carrier", "events", "unmapped", "assumed_utc")
+	for _, c := range slices.Sorted(maps.Keys(rows)) {
 		r := rows[c]
-		if r == nil {
-			r = &row{}
-		}
-		fmt.Fprintf(w, "%-10s %9d %7d %9d %12d %14d\n", c, k.In, r.events, r.unmapped, r.assumed, k.Dead)
+		fmt.Fprintf(w, "%-10s %7d %9d %12d\n", c, r.events, r.unmapped, r.assumed)
 	}
-	fmt.Fprintf(w, "%-10s %9d %7d %9s %12s %14d\n", "total", totals.In, len(evs), "", "", totals.Dead)
+	fmt.Fprintf(w, "%-10s %7d\n", "total", len(evs))
 	if totals.In != totals.Out+totals.Dead {
 		return fmt.Errorf("demo: accounting broken: %d in, %d out, %d dead-lettered", totals.In, totals.Out, totals.Dead)
 	}
@@ -402,6 +395,16 @@ func printDemoSummary(w io.Writer, byCarrier map[string]pipeline.Counts, totals 
 		fmt.Fprintf(w, "  %-28s %-40s %s  %s\n", e.ShipmentID(), e.Type.Name, local, strings.TrimSpace(e.Message()))
 	}
 	return nil
+}
+
+// feedTopics lists, per feed (the carrier label a binding counts under),
+// its raw topics.
+func feedTopics(bindings []normalize.Binding) map[string][]string {
+	out := map[string][]string{}
+	for _, b := range bindings {
+		out[b.Carrier] = append(out[b.Carrier], b.Topic)
+	}
+	return out
 }
 
 // readDetections reads, read_committed, every notification command and

@@ -115,6 +115,25 @@ func TestDemo(t *testing.T) {
 			t.Errorf("the demo's carrier table has no row with payloads for %s:\n%s", c.ID, s)
 		}
 	}
+	// What came in is per feed (the generic Avro feed is a feed, with its
+	// topic), what came out per carrier: no carrier row without events, and
+	// detect's progress never counts its own events against the carriers'.
+	if !regexp.MustCompile(`(?m)^generic +raw\.scans\.avro +[1-9]`).MatchString(s) {
+		t.Errorf("the demo's feed table has no row for the generic Avro feed:\n%s", s)
+	}
+	if out := s[strings.Index(s, "out, per carrier:")+1:]; strings.Contains(s, "out, per carrier:") {
+		out = out[:strings.Index(out, "\ntotal")]
+		if regexp.MustCompile(`(?m)^\w+ +0 `).MatchString(out) {
+			t.Errorf("a carrier row without events:\n%s", out)
+		}
+	} else {
+		t.Errorf("demo output has no per-carrier table:\n%s", s)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^detect: (\d+)/(\d+) `).FindAllStringSubmatch(s, -1) {
+		if len(m[1]) > len(m[2]) || (len(m[1]) == len(m[2]) && m[1] > m[2]) {
+			t.Errorf("detect's progress counts past the carriers' events: %s", m[0])
+		}
+	}
 	if strings.Contains(s, "detection: 0 shipments tracked") {
 		t.Errorf("detection tracked no shipment:\n%s", s)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/config"
+	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/pipeline/detectstage"
@@ -40,13 +41,10 @@ type Runner struct {
 	metrics *pipeline.Metrics
 	stages  []*pipeline.Stage // the transactional stages
 	all     []stage           // every stage, the sink included
-	// The writers of the events and notifications topics, built once and
-	// shared by every stage that writes them, so a topic has one framing.
-	events   *codec.EventEncoder
-	commands *codec.CommandEncoder
-	srv      *http.Server
-	ln       net.Listener
-	pprof    *http.Server // on http.pprof_addr, when http.pprof is on
+	build   *Builder
+	srv     *http.Server
+	ln      net.Listener
+	pprof   *http.Server // on http.pprof_addr, when http.pprof is on
 	// pprofAddr is the address pprof bound.
 	pprofAddr string
 	// reach says, per stage name, whether its clients reach the brokers.
@@ -65,6 +63,7 @@ type stage interface {
 // New connects to Kafka, creates missing topics and builds the stages.
 func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, error) {
 	r := &Runner{cfg: cfg, log: log, metrics: pipeline.NewMetrics(), reach: map[string]*reach{}}
+	r.build = &Builder{cfg: cfg, log: log, metrics: r.metrics}
 	kopts, err := cfg.KafkaOpts()
 	if err != nil {
 		return nil, err
@@ -78,7 +77,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 			return nil, err
 		}
 	}
-	if err := r.encoders(ctx); err != nil {
+	if err := r.build.encoders(ctx); err != nil {
 		return nil, err
 	}
 	for _, name := range cfg.Stages {
@@ -86,21 +85,21 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 		kopts := append(slices.Clone(kopts), kgo.WithHooks(r.reach[name]))
 		switch name {
 		case "normalize":
-			st, err := r.normalizeStage(kopts)
+			st, err := r.build.Normalize(kopts)
 			if err != nil {
 				return nil, err
 			}
 			r.stages = append(r.stages, st)
 			r.all = append(r.all, st)
 		case "detect":
-			st, err := r.detectStage(kopts)
+			st, _, err := r.build.Detect(kopts)
 			if err != nil {
 				return nil, err
 			}
 			r.stages = append(r.stages, st)
 			r.all = append(r.all, st)
 		case "sink":
-			st, err := r.sinkStage(ctx, kopts)
+			st, err := r.build.Sink(ctx, kopts)
 			if err != nil {
 				return nil, err
 			}
@@ -110,11 +109,39 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 	return r, nil
 }
 
+// Builder builds each stage as `wismo run` does, from a configuration, so
+// other programs (`wismo demo`, wismo-bench) run exactly the stages an
+// instance runs rather than wiring their own.
+type Builder struct {
+	cfg     *config.Config
+	log     *zap.Logger
+	metrics *pipeline.Metrics
+	// The writers of the events and notifications topics, built once and
+	// shared by every stage that writes them, so a topic has one framing.
+	events   *codec.EventEncoder
+	commands *codec.CommandEncoder
+	// IdleAdvance and TickInterval tune the detect stage for a replay of
+	// old records (the demo: see detectstage.Config.IdleAdvance and
+	// pipeline.StageConfig.TickInterval); zero for `wismo run`.
+	IdleAdvance  time.Duration
+	TickInterval time.Duration
+	// Wrap, when set, wraps the normalize processor (the benchmark's
+	// latency probe).
+	Wrap func(pipeline.Processor) pipeline.Processor
+}
+
+// NewBuilder builds the encoders the configured stages need; it contacts
+// the schema registry when one is configured, and nothing else.
+func NewBuilder(ctx context.Context, cfg *config.Config, log *zap.Logger, metrics *pipeline.Metrics) (*Builder, error) {
+	b := &Builder{cfg: cfg, log: log, metrics: metrics}
+	return b, b.encoders(ctx)
+}
+
 // encoders builds the writers the configured stages need: events for
 // normalize and detect (its synthetic events), commands for detect. With
 // schema_registry.url set, each registers its schema under its topic's
 // subject first, and writes the Confluent wire format.
-func (r *Runner) encoders(ctx context.Context) error {
+func (r *Builder) encoders(ctx context.Context) error {
 	enc, err := codec.ParseEncoding(r.cfg.Encoding)
 	if err != nil {
 		return err
@@ -136,11 +163,11 @@ func (r *Runner) encoders(ctx context.Context) error {
 	return nil
 }
 
-// sinkStage builds the ClickHouse sink, after checking that ClickHouse
+// Sink builds the ClickHouse sink, after checking that ClickHouse
 // answers and takes the credentials (a wrong password stops the instance
 // here rather than in a silent retry loop), and after applying the schema
 // when clickhouse.migrate says so (a fresh database then works at once).
-func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage, error) {
+func (r *Builder) Sink(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage, error) {
 	c := r.cfg.ClickHouse
 	log := r.log.With(zap.String("stage", "sink"))
 	o, err := chsink.OptionsFrom(c)
@@ -181,26 +208,29 @@ func (r *Runner) sinkStage(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage,
 	})
 }
 
-func (r *Runner) detectStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
+// Detect builds the detect stage; its processor answers what it tracks.
+func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Processor, error) {
 	rl := rules.Default()
 	if dir := r.cfg.Detect.RulesDir; dir != "" {
 		var err error
 		if rl, err = rules.Load(dir); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	proc, err := detectstage.New(detectstage.Config{
 		Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
-		Restorer: detectstage.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
+		IdleAdvance: r.IdleAdvance, Restorer: detectstage.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pipeline.NewStage(r.stageConfig("detect", proc.Topics(), r.cfg.Detect.MaxPollRecords,
+	st, err := pipeline.NewStage(r.stageConfig("detect", proc.Topics(), r.cfg.Detect.MaxPollRecords,
 		append(slices.Clone(kopts), kgo.RecordPartitioner(proc.Partitioner()))), proc)
+	return st, proc, err
 }
 
-func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
+// Normalize builds the normalize stage over the configured raw bindings.
+func (r *Builder) Normalize(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	var bindings []normalize.Binding
 	for _, b := range r.cfg.Raw {
 		bindings = append(bindings, normalize.Binding{Topic: b.Topic, Carrier: b.Carrier, Format: normalizers.Format(b.Format)})
@@ -214,11 +244,15 @@ func (r *Runner) normalizeStage(kopts []kgo.Opt) (*pipeline.Stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.NewStage(r.stageConfig("normalize", proc.Topics(), r.cfg.Normalize.MaxPollRecords, kopts), proc)
+	var p pipeline.Processor = proc
+	if r.Wrap != nil {
+		p = r.Wrap(proc)
+	}
+	return pipeline.NewStage(r.stageConfig("normalize", proc.Topics(), r.cfg.Normalize.MaxPollRecords, kopts), p)
 }
 
 // stageConfig is what every transactional stage of the instance shares.
-func (r *Runner) stageConfig(name string, inputs []string, maxPollRecords int, kopts []kgo.Opt) pipeline.StageConfig {
+func (r *Builder) stageConfig(name string, inputs []string, maxPollRecords int, kopts []kgo.Opt) pipeline.StageConfig {
 	return pipeline.StageConfig{
 		Name:    name,
 		Brokers: r.cfg.Kafka.Brokers,
@@ -234,16 +268,17 @@ func (r *Runner) stageConfig(name string, inputs []string, maxPollRecords int, k
 		Metrics:         r.metrics,
 		Limits:          r.limits(),
 		StuckAfter:      r.cfg.Pipeline.StuckBatchAfter,
+		TickInterval:    r.TickInterval,
 	}
 }
 
 // limits are the record sizes of every stage, from normalize.max_payload_bytes.
-func (r *Runner) limits() pipeline.Limits {
+func (r *Builder) limits() pipeline.Limits {
 	return pipeline.Limits{MaxPayload: r.cfg.Normalize.MaxPayloadBytes}
 }
 
 // group names a stage's consumer group: PREFIX-stage (kafka.group_prefix).
-func (r *Runner) group(stage string) string { return r.cfg.Kafka.GroupPrefix + "-" + stage }
+func (r *Builder) group(stage string) string { return names.Group(r.cfg.Kafka.GroupPrefix, stage) }
 
 // createTopics creates the pipeline's topics and the bound raw topics when
 // they are missing. Existing topics are left as they are.
@@ -280,14 +315,14 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 	}
 	// Every topic takes the largest record wismo writes (a dead letter of
 	// a payload at the limit), and raw topics the largest payload it reads.
-	configs := r.limits().TopicConfig()
+	configs := r.build.limits().TopicConfig()
 	if err := create(plain, configs); err != nil {
 		return err
 	}
 	// Dead letters are whole raw payloads, personal data included: they
 	// are kept for the time to look into them, not for ever.
 	retention := strconv.FormatInt(t.DeadLetterRetention.Milliseconds(), 10)
-	dead := r.limits().TopicConfig()
+	dead := r.build.limits().TopicConfig()
 	dead["retention.ms"] = &retention
 	if err := create([]string{t.DeadLetter}, dead); err != nil {
 		return err

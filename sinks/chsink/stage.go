@@ -16,6 +16,7 @@ import (
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/pipeline"
 	"go.uber.org/zap"
 )
@@ -26,7 +27,7 @@ type StageConfig struct {
 	ClickHouse Options
 	// Brokers are the Kafka seed brokers.
 	Brokers []string
-	// Group is the consumer group (default "wismo-sink").
+	// Group is the consumer group (default names.Group(names.GroupPrefix, "sink")).
 	Group string
 	// Topics; defaults are the contract's names.
 	EventsTopic        string // shipments.events.v1
@@ -95,16 +96,16 @@ func NewStage(cfg StageConfig) (*Stage, error) {
 		return nil, errors.New("clickhouse sink: no Kafka brokers")
 	}
 	if cfg.Group == "" {
-		cfg.Group = "wismo-sink"
+		cfg.Group = names.Group(names.GroupPrefix, "sink")
 	}
 	if cfg.EventsTopic == "" {
-		cfg.EventsTopic = "shipments.events.v1"
+		cfg.EventsTopic = names.EventsTopic
 	}
 	if cfg.NotificationsTopic == "" {
-		cfg.NotificationsTopic = "shipments.notifications.v1"
+		cfg.NotificationsTopic = names.NotificationsTopic
 	}
 	if cfg.DeadLetterTopic == "" {
-		cfg.DeadLetterTopic = "shipments.deadletter.v1"
+		cfg.DeadLetterTopic = names.DeadLetterTopic
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = 200 * time.Millisecond
