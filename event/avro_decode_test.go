@@ -113,6 +113,7 @@ func variedEvents() []Event {
 		}
 		e.Origin = location()
 		e.Destination = location()
+		e.Feed = pick()
 		out = append(out, e)
 	}
 	// Synthetic stall events, as detect makes them.
@@ -148,7 +149,7 @@ func wireForm(e Event, validUTF8 bool) Event {
 
 func eventStrings(e *Event) []*string {
 	out := []*string{&e.Carrier, &e.TrackingNumber, &e.Service, &e.Reason,
-		&e.Raw.Code, &e.Raw.Type, &e.Raw.Description, &e.Lineage.Topic, &e.EstimatedDelivery}
+		&e.Raw.Code, &e.Raw.Type, &e.Raw.Description, &e.Lineage.Topic, &e.EstimatedDelivery, &e.Feed}
 	for _, l := range []*Location{&e.Location, &e.Origin, &e.Destination} {
 		out = append(out, &l.City, &l.Region, &l.PostalCode, &l.Country, &l.Facility)
 	}
@@ -389,11 +390,11 @@ func TestAvroDecoderRejectsBadAvro(t *testing.T) {
 }
 
 // lineageWith replaces the lineage's partition and offset in the encoding of
-// sample() (partition 3, offset 1812, then an empty estimated_delivery and
-// two empty locations).
+// sample() (partition 3, offset 1812, then an empty estimated_delivery,
+// two empty locations and an empty feed).
 func lineageWith(good, partition, offset []byte) []byte {
 	tail := []byte{0x06, 0xa8, 0x1c} // 3, 1812
-	tail = append(tail, make([]byte, 11)...)
+	tail = append(tail, make([]byte, 12)...)
 	if !bytes.HasSuffix(good, tail) {
 		panic("sample's encoding changed")
 	}
