@@ -176,6 +176,12 @@ func (r *avroDatum) read(data []byte) error {
 	r.data = data
 	p := 0
 	for f := 0; f < avroFieldCount; f++ {
+		if f == afFeed && p == len(data) {
+			// Written with the schema before feed was added (records
+			// still on the topics during an upgrade): feed takes its
+			// default, "".
+			break
+		}
 		var err error
 		switch avroFieldKinds[f] {
 		case akString:
