@@ -62,6 +62,7 @@ func (c *AvroCodec) Decode(data []byte, e *Event) error {
 		Origin:            locationFromNative(m["origin"]),
 		Destination:       locationFromNative(m["destination"]),
 	}
+	w.Feed, _ = m["feed"].(string)
 	raw := m["raw"].(map[string]any)
 	w.Raw = wireRaw{Code: raw["code"].(string), Type: raw["type"].(string), Description: raw["description"].(string)}
 	lin := m["lineage"].(map[string]any)
@@ -97,6 +98,7 @@ func native(e *Event) map[string]any {
 		"estimated_delivery": e.EstimatedDelivery,
 		"origin":             locationNative(&e.Origin),
 		"destination":        locationNative(&e.Destination),
+		"feed":               e.Feed,
 	}
 }
 

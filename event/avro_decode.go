@@ -87,6 +87,7 @@ const (
 	_
 	_
 	_
+	afFeed
 	avroFieldCount
 )
 
@@ -120,6 +121,7 @@ var avroFieldNames = [avroFieldCount]string{
 	"lineage.topic", "lineage.partition", "lineage.offset", "estimated_delivery",
 	"origin.city", "origin.region", "origin.postal_code", "origin.country", "origin.facility",
 	"destination.city", "destination.region", "destination.postal_code", "destination.country", "destination.facility",
+	"feed",
 }
 
 // avroStored lists the string fields that end up in the Event, and whether
@@ -137,6 +139,7 @@ var avroStored = [...]struct {
 	{afOrigin + locCountry, true}, {afOrigin + locFacility, false},
 	{afDestination + locCity, false}, {afDestination + locRegion, true}, {afDestination + locPostalCode, false},
 	{afDestination + locCountry, true}, {afDestination + locFacility, false},
+	{afFeed, true},
 }
 
 var (
@@ -173,6 +176,12 @@ func (r *avroDatum) read(data []byte) error {
 	r.data = data
 	p := 0
 	for f := 0; f < avroFieldCount; f++ {
+		if f == afFeed && p == len(data) {
+			// Written with the schema before feed was added (records
+			// still on the topics during an upgrade): feed takes its
+			// default, "".
+			break
+		}
 		var err error
 		switch avroFieldKinds[f] {
 		case akString:
@@ -375,6 +384,7 @@ func (d *AvroDecoder) build(r *avroDatum, e *Event) error {
 		EstimatedDelivery: str[afEstimatedDelivery],
 		Origin:            avroLocation(&str, afOrigin),
 		Destination:       avroLocation(&str, afDestination),
+		Feed:              str[afFeed],
 	}
 	return nil
 }

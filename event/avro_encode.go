@@ -52,7 +52,8 @@ func AppendAvro(dst []byte, e *Event) []byte {
 	dst = appendVarint(dst, e.Lineage.Offset)
 	dst = appendAvroString(dst, e.EstimatedDelivery)
 	dst = appendAvroLocation(dst, &e.Origin)
-	return appendAvroLocation(dst, &e.Destination)
+	dst = appendAvroLocation(dst, &e.Destination)
+	return appendAvroString(dst, e.Feed)
 }
 
 // AvroEncoder is AppendAvro as a method, for the tests that hold one.

@@ -147,6 +147,9 @@ type Event struct {
 	// Origin and Destination are the shipment's ends, when the payload says.
 	Origin      Location
 	Destination Location
+	// Feed names the API or aggregator the scan came through ("ups",
+	// "easypost"); Carrier always names who carries the parcel.
+	Feed string
 }
 
 // ShipmentID is "<carrier>:<tracking number>".

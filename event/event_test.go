@@ -70,6 +70,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	e := sample()
 	e.EstimatedDelivery = "2026-11-23"
 	e.Destination = Location{City: "Fresno", Region: "CA", Country: "US"}
+	e.Feed = "easypost"
 	var back Event
 	if err := UnmarshalJSON(AppendJSON(nil, &e), &back); err != nil {
 		t.Fatal(err)
@@ -210,6 +211,7 @@ func TestAvroEncoderMatchesGoavro(t *testing.T) {
 	e.Location = Location{City: "ZÜRICH", Country: "CH", Facility: "ZRH1"}
 	e.Lineage = Lineage{Topic: "raw.dhl", Partition: 11, Offset: 1 << 40}
 	e.EstimatedDelivery = "2026-11-24"
+	e.Feed = "aftership"
 	e.Origin = Location{City: "Köln", Country: "DE", PostalCode: "51147"}
 	e.Destination = Location{City: "Fresno", Region: "CA", Country: "US"}
 	e.Source = FromPipeline

@@ -74,6 +74,8 @@ func AppendJSON(dst []byte, e *Event) []byte {
 	dst = appendLocation(dst, &e.Origin, false)
 	dst = append(dst, `,"destination":`...)
 	dst = appendLocation(dst, &e.Destination, false)
+	dst = append(dst, `,"feed":`...)
+	dst = AppendString(dst, e.Feed)
 	return append(dst, '}')
 }
 
@@ -222,6 +224,7 @@ type wire struct {
 	EstimatedDelivery string       `json:"estimated_delivery"`
 	Origin            wireLocation `json:"origin"`
 	Destination       wireLocation `json:"destination"`
+	Feed              string       `json:"feed"`
 }
 
 type wireLocation struct {
@@ -303,6 +306,7 @@ func fromWire(w *wire, e *Event) error {
 		Raw:      Raw(w.Raw), Source: source, Lineage: Lineage(w.Lineage),
 		EstimatedDelivery: w.EstimatedDelivery,
 		Origin:            Location(w.Origin), Destination: Location(w.Destination),
+		Feed: w.Feed,
 	}
 	return nil
 }

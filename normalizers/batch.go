@@ -40,6 +40,7 @@ type Batch struct {
 	ReuseStrings bool
 
 	carrier, display string
+	feed             string
 	lineage          event.Lineage
 	now              time.Time
 	minTime, maxTime time.Time
@@ -51,7 +52,11 @@ type Batch struct {
 // NewBatch returns an empty batch.
 func NewBatch() *Batch { return &Batch{seen: make(map[event.ID]struct{}, 64)} }
 
-func (b *Batch) reset(carrier, display string, in *Input) {
+func (b *Batch) reset(n Normalizer, in *Input) {
+	b.resetFor(n.Carrier(), n.DisplayName(), feedOf(n), in)
+}
+
+func (b *Batch) resetFor(carrier, display, feed string, in *Input) {
 	b.Events = b.Events[:0]
 	if b.ReuseStrings {
 		b.arena.rewind()
@@ -66,7 +71,7 @@ func (b *Batch) reset(carrier, display string, in *Input) {
 	if b.seen == nil {
 		b.seen = make(map[event.ID]struct{}, 64)
 	}
-	b.carrier, b.display = carrier, display
+	b.carrier, b.display, b.feed = carrier, display, feed
 	b.lineage = in.Lineage
 	b.now = in.Now
 	if b.now.IsZero() {
@@ -177,6 +182,7 @@ func (b *Batch) Add(s *Scan) {
 		OccurredAt: utc, LocalOffset: offset, TZSource: src,
 		Location: s.Location, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
 		EstimatedDelivery: s.EstimatedDelivery, Origin: s.Origin, Destination: s.Destination,
+		Feed: b.feed,
 	})
 	clipEvent(&b.Events[len(b.Events)-1])
 }
@@ -199,6 +205,7 @@ func (b *Batch) Pending(tracking, code, description string) {
 		ID: id, Carrier: b.carrier, CarrierName: b.display, TrackingNumber: tracking,
 		Type: taxonomy.Pending, OccurredAt: b.now.UTC().Truncate(time.Second),
 		TZSource: event.TZAssumedUTC, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
+		Feed: b.feed,
 	})
 	clipEvent(&b.Events[len(b.Events)-1])
 }

@@ -247,14 +247,14 @@ func TestNormalizeGuards(t *testing.T) {
 
 func TestPending(t *testing.T) {
 	b := NewBatch()
-	b.reset("fake", "Fake", &Input{Now: now})
+	b.resetFor("fake", "Fake", "fake", &Input{Now: now})
 	b.Pending("T1", "TW0001", "not found")
 	b.Pending("T1", "TW0001", "not found")
 	if len(b.Events) != 1 || b.Events[0].Type != taxonomy.Pending || b.Events[0].TrackingNumber != "T1" {
 		t.Fatalf("events = %+v", b.Events)
 	}
 	id := b.Events[0].ID
-	b.reset("fake", "Fake", &Input{Now: now.Add(time.Hour)})
+	b.resetFor("fake", "Fake", "fake", &Input{Now: now.Add(time.Hour)})
 	b.Pending("T1", "TW0001", "not found")
 	if b.Events[0].ID != id {
 		t.Error("the same not-found answer polled again must keep its id")

@@ -39,7 +39,7 @@ func TestBatchRefusesBadTrackingNumbers(t *testing.T) {
 			t.Errorf("%.20q: rejection %s %.300q", bad, r.Kind, msg)
 		}
 
-		b.reset("fake", "Fake", &Input{Now: now})
+		b.resetFor("fake", "Fake", "fake", &Input{Now: now})
 		b.Pending(bad, "TW0001", "not found")
 		if len(b.Events) != 0 || len(b.Rejected) != 1 || b.Rejected[0].Kind != KindValidate {
 			t.Errorf("%.20q: a pending event was made for it", bad)

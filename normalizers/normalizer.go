@@ -159,7 +159,7 @@ const DefaultMaxPayload = 4 << 20
 // into a decode error instead of taking the stage down, and rejects a
 // payload that yields nothing at all.
 func Normalize(n Normalizer, in *Input, b *Batch, maxPayload int) (err error) {
-	b.reset(n.Carrier(), n.DisplayName(), in)
+	b.reset(n, in)
 	if maxPayload <= 0 {
 		maxPayload = DefaultMaxPayload
 	}
@@ -280,4 +280,19 @@ func (k timeKey) compare(l timeKey) int {
 
 // ResetForTest prepares b for a direct call of n.Normalize, as Normalize
 // does; fuzz targets use it to call decoders without Normalize's recover.
-func ResetForTest(b *Batch, n Normalizer, in *Input) { b.reset(n.Carrier(), n.DisplayName(), in) }
+func ResetForTest(b *Batch, n Normalizer, in *Input) { b.reset(n, in) }
+
+// A Feeder is a normalizer whose events come through an aggregator or a
+// generic feed rather than the carrier's own API: Feed names it, for the
+// events' feed field. A normalizer without it is its carrier's own API.
+type Feeder interface {
+	Feed() string
+}
+
+// feedOf is the feed the events of n came through.
+func feedOf(n Normalizer) string {
+	if f, ok := n.(Feeder); ok {
+		return f.Feed()
+	}
+	return n.Carrier()
+}

@@ -34,6 +34,9 @@ var scanCodec = func() *goavro.Codec {
 	return c
 }()
 
+// feedName is the feed field of the events this feed makes.
+const feedName = "avro"
+
 func init() {
 	// The feed's samples are in testdata/carriers/avro; the benchmark
 	// measures the object containers, as it always has.
@@ -53,6 +56,10 @@ func New(carrier string) *Normalizer { return &Normalizer{carrier: carrier} }
 func (n *Normalizer) Carrier() string             { return n.carrier }
 func (n *Normalizer) DisplayName() string         { return event.DisplayName(n.carrier) }
 func (*Normalizer) Formats() []normalizers.Format { return []normalizers.Format{normalizers.Avro} }
+
+// Feed implements normalizers.Feeder: the events came through the generic
+// Avro scan feed, whichever carrier each names.
+func (*Normalizer) Feed() string { return feedName }
 
 // Normalize implements normalizers.Normalizer.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {

@@ -241,6 +241,23 @@ func insertFixture(t *testing.T, conn Conn, o Options, f *fixture, from, to int,
 	}
 }
 
+// insertPreFeedEvents stores events as a writer before migration 0006 did:
+// without the feed column, which the table does not have yet.
+func insertPreFeedEvents(t *testing.T, conn Conn, o Options, f *fixture, from, to int) {
+	t.Helper()
+	w := NewWriter(conn, o)
+	for i := from; i < to; i++ {
+		w.AddEvent(&f.events[i])
+	}
+	cols, vals := eventColumns, w.events.values()
+	if cols[len(cols)-1] != "feed" || len(vals) != len(cols) {
+		t.Fatal("feed is no longer the last event column; update insertPreFeedEvents")
+	}
+	if err := w.insert(testCtx(t), EventsTable, cols[:len(cols)-1], vals[:len(vals)-1], w.events.len()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func runCase(ctx context.Context, conn Conn, c queryCase) ([][]string, error) {
 	var (
 		res *QueryResult
@@ -314,7 +331,7 @@ func TestQueriesOnFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	half := len(f.events) / 2
-	insertFixture(t, srv.Conn, o, f, 0, half, false)
+	insertPreFeedEvents(t, srv.Conn, o, f, 0, half)
 	if _, err := Migrate(ctx, srv.Conn, o); err != nil {
 		t.Fatal(err)
 	}

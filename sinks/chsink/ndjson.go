@@ -142,6 +142,7 @@ func AppendEventJSON(dst []byte, r *EventRow, ingested time.Time) []byte {
 	o.str("lineage_topic", r.LineageTopic)
 	o.int("lineage_partition", int64(r.LineagePartition))
 	o.int("lineage_offset", r.LineageOffset)
+	o.str("feed", r.Feed)
 	if !ingested.IsZero() {
 		o.dateTime("ingested_at", ingested)
 	}

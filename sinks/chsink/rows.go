@@ -58,6 +58,7 @@ type EventRow struct {
 	LineageTopic          string
 	LineagePartition      int32
 	LineageOffset         int64
+	Feed                  string
 }
 
 // NewEventRow maps a canonical event to its row. A nil type is stored as
@@ -103,6 +104,7 @@ func NewEventRow(ev *event.Event) EventRow {
 		LineageTopic:          ev.Lineage.Topic,
 		LineagePartition:      ev.Lineage.Partition,
 		LineageOffset:         ev.Lineage.Offset,
+		Feed:                  ev.Feed,
 	}
 }
 

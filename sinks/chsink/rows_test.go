@@ -27,8 +27,12 @@ func TestNewEventRow(t *testing.T) {
 		Lineage:           event.Lineage{Topic: "raw.ups", Partition: 2, Offset: 7},
 		EstimatedDelivery: "2026-11-22",
 		Origin:            event.Location{Region: "KY", Country: "US"}, Destination: event.Location{City: "FRESNO", Region: "CA", Country: "US"},
+		Feed: "easypost",
 	}
 	r := NewEventRow(&ev)
+	if r.Feed != "easypost" {
+		t.Errorf("feed = %q, want easypost", r.Feed)
+	}
 	if r.EventID != ev.ID.String() || r.ShipmentID != "ups:1Z9" || r.Milestone != "delivered" || r.EventType != "delivered.delivered" ||
 		r.Class != "informational" || r.TZSource != "carrier_offset" || r.Source != "carrier" {
 		t.Errorf("row = %+v", r)

@@ -20,7 +20,7 @@ var eventColumns = []string{
 	"raw_code", "raw_type", "raw_description", "estimated_delivery",
 	"origin_city", "origin_region", "origin_postal_code", "origin_country",
 	"destination_city", "destination_region", "destination_postal_code", "destination_country",
-	"lineage_topic", "lineage_partition", "lineage_offset",
+	"lineage_topic", "lineage_partition", "lineage_offset", "feed",
 }
 
 // notificationColumns are notifications' columns as the writer inserts them.
@@ -47,6 +47,7 @@ type eventBuffer struct {
 	lineageTopic                                                                []string
 	lineagePartition                                                            []int32
 	lineageOffset                                                               []int64
+	feed                                                                        []string
 }
 
 func (b *eventBuffer) add(r *EventRow) {
@@ -84,6 +85,7 @@ func (b *eventBuffer) add(r *EventRow) {
 	b.lineageTopic = append(b.lineageTopic, r.LineageTopic)
 	b.lineagePartition = append(b.lineagePartition, r.LineagePartition)
 	b.lineageOffset = append(b.lineageOffset, r.LineageOffset)
+	b.feed = append(b.feed, r.Feed)
 }
 
 func (b *eventBuffer) values() []any {
@@ -94,7 +96,7 @@ func (b *eventBuffer) values() []any {
 		b.rawCode, b.rawType, b.rawDescription, b.estimatedDelivery,
 		b.origCity, b.origRegion, b.origPostal, b.origCountry,
 		b.destCity, b.destRegion, b.destPostal, b.destCountry,
-		b.lineageTopic, b.lineagePartition, b.lineageOffset,
+		b.lineageTopic, b.lineagePartition, b.lineageOffset, b.feed,
 	}
 }
 
@@ -109,7 +111,7 @@ func (b *eventBuffer) reset() {
 		&b.locCity, &b.locRegion, &b.locPostal, &b.locCountry, &b.locFacility,
 		&b.rawCode, &b.rawType, &b.rawDescription,
 		&b.origCity, &b.origRegion, &b.origPostal, &b.origCountry,
-		&b.destCity, &b.destRegion, &b.destPostal, &b.destCountry, &b.lineageTopic,
+		&b.destCity, &b.destRegion, &b.destPostal, &b.destCountry, &b.lineageTopic, &b.feed,
 	} {
 		clear(*s)
 		*s = (*s)[:0]
