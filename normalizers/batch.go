@@ -45,8 +45,11 @@ type Batch struct {
 	now              time.Time
 	minTime, maxTime time.Time
 	seen             map[event.ID]struct{}
-	arena            arena
-	hash             [256]byte
+	// tracking is the last tracking number found valid in this payload:
+	// a payload's scans repeat one number, checked once.
+	tracking string
+	arena    arena
+	hash     [256]byte
 }
 
 // NewBatch returns an empty batch.
@@ -72,6 +75,7 @@ func (b *Batch) resetFor(carrier, display, feed string, in *Input) {
 		b.seen = make(map[event.ID]struct{}, 64)
 	}
 	b.carrier, b.display, b.feed = carrier, display, feed
+	b.tracking = "" // the arena may have rewound under it
 	b.lineage = in.Lineage
 	b.now = in.Now
 	if b.now.IsZero() {
@@ -144,7 +148,7 @@ type Scan struct {
 // number is recorded in Rejected; a scan already seen in this payload is
 // dropped.
 func (b *Batch) Add(s *Scan) {
-	if !ValidTracking(s.TrackingNumber) {
+	if !b.validTracking(s.TrackingNumber) {
 		b.reject(KindValidate, "", badTracking(s.TrackingNumber))
 		return
 	}
@@ -191,7 +195,7 @@ func (b *Batch) Add(s *Scan) {
 // pending.tracking_registered event. Its id does not depend on the time, so
 // the same answer polled again is the same event.
 func (b *Batch) Pending(tracking, code, description string) {
-	if !ValidTracking(tracking) {
+	if !b.validTracking(tracking) {
 		b.reject(KindValidate, "", badTracking(tracking))
 		return
 	}
@@ -208,6 +212,18 @@ func (b *Batch) Pending(tracking, code, description string) {
 		Feed: b.feed,
 	})
 	clipEvent(&b.Events[len(b.Events)-1])
+}
+
+// validTracking is ValidTracking, remembering the last number it passed.
+func (b *Batch) validTracking(s string) bool {
+	if s == b.tracking && s != "" {
+		return true
+	}
+	if !ValidTracking(s) {
+		return false
+	}
+	b.tracking = s
+	return true
 }
 
 // Reject records one scan refused by a decoder (a required field missing);

@@ -56,10 +56,21 @@ const (
 	maxDescriptionLen = 1024
 	maxPlaceLen       = 128 // city, facility
 	maxShortLen       = 32  // region, postal code, country, service
+	// clipEvent's quick check needs each bound to be a power of two.
 )
 
 // clipEvent bounds the carrier texts of e.
 func clipEvent(e *event.Event) {
+	// The bounds are powers of two, so an OR of lengths under one has every
+	// length under it: one comparison per bound for the usual event.
+	l, o, d := &e.Location, &e.Origin, &e.Destination
+	short := len(e.Service) | len(e.EstimatedDelivery) | len(l.Region) | len(l.PostalCode) | len(l.Country) |
+		len(o.Region) | len(o.PostalCode) | len(o.Country) | len(d.Region) | len(d.PostalCode) | len(d.Country)
+	places := len(l.City) | len(l.Facility) | len(o.City) | len(o.Facility) | len(d.City) | len(d.Facility)
+	if short < maxShortLen && places < maxPlaceLen && len(e.Raw.Code)|len(e.Raw.Type) < maxCodeLen &&
+		len(e.Raw.Description) < maxDescriptionLen {
+		return
+	}
 	e.Raw.Code = clip(e.Raw.Code, maxCodeLen)
 	e.Raw.Type = clip(e.Raw.Type, maxCodeLen)
 	e.Raw.Description = clip(e.Raw.Description, maxDescriptionLen)

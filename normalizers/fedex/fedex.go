@@ -263,7 +263,7 @@ func scan(ev *fastjson.Value, s *normalizers.Scan, b *normalizers.Batch) {
 	code := b.Upper(ev.GetStringBytes("eventType"))
 	sub := b.Upper(ev.GetStringBytes("exceptionCode"))
 	desc := describe(b, ev.GetStringBytes("eventDescription"), ev.GetStringBytes("exceptionDescription"))
-	classify(s, code, sub, desc, ev.GetStringBytes("derivedStatusCode"), b)
+	classify(s, code, sub, desc, func() []byte { return ev.GetStringBytes("derivedStatusCode") }, b)
 	s.Raw = event.Raw{Code: code, Type: sub, Description: desc}
 
 	s.Location = event.Location{}
@@ -278,11 +278,14 @@ func scan(ev *fastjson.Value, s *normalizers.Scan, b *normalizers.Batch) {
 }
 
 // classify sets the scan's type: eventType decides; FedEx's own coarser
-// derivedStatusCode stands in for an eventType the table does not know.
-func classify(s *normalizers.Scan, code, sub, desc string, derived []byte, b *normalizers.Batch) {
+// derivedStatusCode stands in for an eventType the table does not know;
+// derived looks it up only then, as most scans need no look-up.
+func classify(s *normalizers.Scan, code, sub, desc string, derived func() []byte, b *normalizers.Batch) {
 	m, known := lookupCode(code, sub, desc)
-	if !known && len(derived) > 0 && string(derived) != code {
-		m, known = lookupCode(b.Upper(derived), sub, desc)
+	if !known {
+		if d := derived(); len(d) > 0 && string(d) != code {
+			m, known = lookupCode(b.Upper(d), sub, desc)
+		}
 	}
 	if !known {
 		m = Table.Lookup("*", sub, desc)
@@ -332,7 +335,7 @@ func latestStatus(r *fastjson.Value, s *normalizers.Scan, b *normalizers.Batch) 
 	}
 	c, sc := b.Upper(code), b.Upper(sub)
 	desc := describe(b, st.GetStringBytes("description"), reason)
-	classify(s, c, sc, desc, st.GetStringBytes("derivedCode"), b)
+	classify(s, c, sc, desc, func() []byte { return st.GetStringBytes("derivedCode") }, b)
 	s.Raw = event.Raw{Code: c, Type: sc, Description: desc}
 	s.Location = event.Location{}
 	address(st.Get("scanLocation"), &s.Location, b)

@@ -341,7 +341,7 @@ func wsScan(ev *wsEvent, s *normalizers.Scan, b *normalizers.Batch) {
 	sub := b.Upper([]byte(ev.StatusExceptionCode))
 	desc := describe(b, []byte(ev.EventDescription), []byte(ev.StatusExceptionDescription))
 	// No derived status code in this API: the table alone decides.
-	classify(s, code, sub, desc, nil, b)
+	classify(s, code, sub, desc, func() []byte { return nil }, b)
 	s.Raw = event.Raw{Code: code, Type: sub, Description: desc}
 
 	s.Location = event.Location{}

@@ -219,8 +219,8 @@ func (n *Normalizer) activity(act *fastjson.Value, s *normalizers.Scan, b *norma
 	address(loc.Get("address"), &s.Location, b)
 	s.Location.Facility = b.Str(loc.GetStringBytes("slic"))
 
-	s.Time = activityTime(act.GetStringBytes("date"), act.GetStringBytes("time"),
-		act.GetStringBytes("gmtDate"), act.GetStringBytes("gmtTime"), act.GetStringBytes("gmtOffset"))
+	s.Time = activityTime(act.GetStringBytes("date"), act.GetStringBytes("time"), act.GetStringBytes("gmtOffset"),
+		func() ([]byte, []byte) { return act.GetStringBytes("gmtDate"), act.GetStringBytes("gmtTime") })
 	b.Add(s)
 }
 
@@ -248,7 +248,9 @@ func classify(s *normalizers.Scan, code, statusCode, typ, desc string) {
 // date (YYYYMMDD) and time (HHMMSS), with the GMT offset in force there when
 // UPS sent it, else the GMT date and time when UPS sent those. With neither,
 // the wall clock alone is left for the core to place in the scan's zone.
-func activityTime(date, clock, gmtDate, gmtTime, gmtOffset []byte) normalizers.Time {
+// gmt returns the GMT date and time; it is called only when needed, which
+// saves two look-ups per JSON activity.
+func activityTime(date, clock, gmtOffset []byte, gmt func() (date, clock []byte)) normalizers.Time {
 	var t normalizers.Time
 	if wall, ok := normalizers.ParseCompact(date, clock); ok {
 		t.Wall = wall
@@ -258,7 +260,7 @@ func activityTime(date, clock, gmtDate, gmtTime, gmtOffset []byte) normalizers.T
 	}
 	if !t.HasOffset {
 		// No offset: fall back to the GMT date and time when UPS gave them.
-		if utc, ok := normalizers.ParseCompact(gmtDate, gmtTime); ok {
+		if utc, ok := normalizers.ParseCompact(gmt()); ok {
 			t.UTC = utc
 		}
 	}

@@ -173,7 +173,7 @@ func xmlActivityScan(a *xmlActivity, s *normalizers.Scan, b *normalizers.Batch) 
 	s.Raw = event.Raw{Code: code, Type: typ, Description: desc}
 	s.Location = event.Location{}
 	a.Address.fill(&s.Location, b)
-	s.Time = activityTime(a.Date, a.Time, a.GMTDate, a.GMTTime, a.GMTOffset)
+	s.Time = activityTime(a.Date, a.Time, a.GMTOffset, func() ([]byte, []byte) { return a.GMTDate, a.GMTTime })
 	b.Add(s)
 }
 
