@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/viper"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
@@ -214,7 +215,7 @@ var KnownStages = []string{"normalize", "detect", "sink"}
 
 // defaults sets every setting's default through the same parser as the
 // environment, so a default is written as an operator would write it.
-func defaults(v *setter) {
+func defaults(v *viper.Viper) {
 	host, _ := os.Hostname()
 	if host == "" {
 		host = "wismo"
