@@ -234,8 +234,12 @@ func (s source) explain(err error) error {
 			}
 			return
 		}
-		var de *mapstructure.DecodeError
-		if !errors.As(err, &de) {
+		de, ok := err.(*mapstructure.DecodeError)
+		if !ok {
+			if inner := errors.Unwrap(err); inner != nil {
+				walk(inner) // mapstructure's heading over its joined errors
+				return
+			}
 			out = append(out, fmt.Errorf("config: %w", err))
 			return
 		}
