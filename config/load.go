@@ -115,6 +115,9 @@ func load(fs *pflag.FlagSet, env []string, flags map[string]string) (*Config, er
 			if data, err := os.ReadFile(file); err == nil {
 				_ = yaml.Unmarshal(data, &doc)
 			}
+			if err := caseExact(file, &doc); err != nil {
+				return nil, err
+			}
 		}
 	}
 	envSet, err := c.loadEnv(v, fs, env)
@@ -338,6 +341,23 @@ func (s source) node(path string, keyNode bool) *yaml.Node {
 		return k
 	}
 	return n
+}
+
+// caseExact refuses keys that are not lower case: viper folds case, so
+// without this "Kafka:" would be read where the strict loader refused it.
+func caseExact(file string, n *yaml.Node) error {
+	var errs []error
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		for i, c := range n.Content {
+			if n.Kind == yaml.MappingNode && i%2 == 0 && c.Kind == yaml.ScalarNode && c.Value != strings.ToLower(c.Value) {
+				errs = append(errs, fmt.Errorf("%s:%d:%d: unknown setting %q; settings are lower case: did you mean %q?", file, c.Line, c.Column, c.Value, strings.ToLower(c.Value)))
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	return errors.Join(errs...)
 }
 
 // strictHook is the one parser of every value, whichever layer it comes

@@ -33,3 +33,11 @@ func TestAllFileErrorsReported(t *testing.T) {
 		file+":5:3:", `unknown setting "topics.partitons"`, `did you mean "partitions"?`,
 		file+":6:11: topics.create", `"maybe" is not a boolean`)
 }
+
+// Keys are lower case, as the strict loader had them; viper alone would
+// fold "Kafka" into kafka.
+func TestFileKeyCase(t *testing.T) {
+	file := writeFile(t, "wismo.yaml", "raw: [{topic: raw.ups, carrier: ups}]\nKafka:\n  client_id: x\n")
+	_, err := Load(flags(t, "--config", file), nil)
+	wantErr(t, err, file+":2:1:", `unknown setting "Kafka"`, `did you mean "kafka"?`)
+}
