@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
+	"github.com/wismo/wismo/pipeline/normalize"
 	"github.com/wismo/wismo/schemas/chschema"
 	"go.yaml.in/yaml/v3"
 )
@@ -235,8 +236,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("topics.replication_factor", -1)
 	v.SetDefault("encoding", "avro")
 	v.SetDefault("normalize.max_payload_bytes", normalizers.DefaultMaxPayload)
-	v.SetDefault("normalize.max_poll_records", 5000)
-	v.SetDefault("normalize.remember_scans", 1_000_000)
+	v.SetDefault("normalize.max_poll_records", pipeline.DefaultMaxPollRecords)
+	v.SetDefault("normalize.remember_scans", normalize.DefaultRememberScans)
 	v.SetDefault("normalize.unmapped_code_labels", pipeline.DefaultCodeLabels)
 	v.SetDefault("detect.clock", "wall")
 	v.SetDefault("clickhouse.addr", "127.0.0.1:9000")
@@ -247,7 +248,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("clickhouse.connect_timeout", "30s")
 	v.SetDefault("kafka.connect_timeout", "30s")
 	v.SetDefault("http.pprof_addr", "127.0.0.1:6060")
-	v.SetDefault("detect.max_poll_records", 5000)
+	v.SetDefault("detect.max_poll_records", pipeline.DefaultMaxPollRecords)
 	v.SetDefault("pipeline.stuck_batch_after", pipeline.DefaultStuckAfter.String())
 	v.SetDefault("pipeline.shutdown_grace", DefaultShutdownGrace.String())
 	v.SetDefault("http.addr", ":9464")

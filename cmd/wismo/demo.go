@@ -183,7 +183,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		return err
 	}
 	// As `wismo run` does by default: resent scans go out once.
-	proc, err := normalize.New(normalize.Config{Bindings: bindings, Events: events, RememberScans: 1_000_000})
+	proc, err := normalize.New(normalize.Config{Bindings: bindings, Events: events, RememberScans: normalize.DefaultRememberScans})
 	if err != nil {
 		return err
 	}
