@@ -17,12 +17,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/viper"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
+	"github.com/wismo/wismo/pipeline/normalize"
 	"github.com/wismo/wismo/schemas/chschema"
 	"go.yaml.in/yaml/v3"
 )
@@ -215,7 +217,7 @@ var KnownStages = []string{"normalize", "detect", "sink"}
 
 // defaults sets every setting's default through the same parser as the
 // environment, so a default is written as an operator would write it.
-func defaults(v *setter) {
+func defaults(v *viper.Viper) {
 	host, _ := os.Hostname()
 	if host == "" {
 		host = "wismo"
@@ -235,8 +237,8 @@ func defaults(v *setter) {
 	v.SetDefault("topics.replication_factor", -1)
 	v.SetDefault("encoding", "avro")
 	v.SetDefault("normalize.max_payload_bytes", normalizers.DefaultMaxPayload)
-	v.SetDefault("normalize.max_poll_records", 5000)
-	v.SetDefault("normalize.remember_scans", 1_000_000)
+	v.SetDefault("normalize.max_poll_records", pipeline.DefaultMaxPollRecords)
+	v.SetDefault("normalize.remember_scans", normalize.DefaultRememberScans)
 	v.SetDefault("normalize.unmapped_code_labels", pipeline.DefaultCodeLabels)
 	v.SetDefault("detect.clock", "wall")
 	v.SetDefault("clickhouse.addr", "127.0.0.1:9000")
@@ -247,7 +249,7 @@ func defaults(v *setter) {
 	v.SetDefault("clickhouse.connect_timeout", "30s")
 	v.SetDefault("kafka.connect_timeout", "30s")
 	v.SetDefault("http.pprof_addr", "127.0.0.1:6060")
-	v.SetDefault("detect.max_poll_records", 5000)
+	v.SetDefault("detect.max_poll_records", pipeline.DefaultMaxPollRecords)
 	v.SetDefault("pipeline.stuck_batch_after", pipeline.DefaultStuckAfter.String())
 	v.SetDefault("pipeline.shutdown_grace", DefaultShutdownGrace.String())
 	v.SetDefault("http.addr", ":9464")

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/agnivade/levenshtein"
+	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -95,24 +97,54 @@ func Load(fs *pflag.FlagSet, env []string) (*Config, error) {
 }
 
 func load(fs *pflag.FlagSet, env []string, flags map[string]string) (*Config, error) {
+	v := viper.New()
+	defaults(v)
 	c := &Config{}
-	d := &setter{c: c}
-	defaults(d)
-	if d.err != nil {
-		return nil, d.err
-	}
+	var file string
+	var doc yaml.Node
 	if fs != nil {
 		if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
-			if err := loadFile(c, f.Value.String()); err != nil {
+			file = f.Value.String()
+			v.SetConfigFile(file)
+			v.SetConfigType("yaml")
+			if err := v.ReadInConfig(); err != nil {
+				return nil, fmt.Errorf("config file %s: %w", file, err)
+			}
+			// viper keeps no positions: the node tree gives the line and
+			// column of a bad key or value.
+			if data, err := os.ReadFile(file); err == nil {
+				_ = yaml.Unmarshal(data, &doc)
+			}
+			if err := caseExact(file, &doc); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := c.loadEnv(fs, env); err != nil {
+	envSet, err := c.loadEnv(v, fs, env)
+	if err != nil {
 		return nil, err
 	}
-	if err := c.loadFlags(fs, flags); err != nil {
-		return nil, err
+	flagOf := map[string]string{}
+	if fs != nil {
+		for flag, key := range flags {
+			if f := fs.Lookup(flag); f != nil {
+				if err := v.BindPFlag(key, f); err != nil {
+					return nil, fmt.Errorf("--%s: %w", flag, err)
+				}
+				if f.Changed {
+					flagOf[key] = flag
+				}
+			}
+		}
+	}
+	err = v.Unmarshal(c, viper.DecodeHook(strictHook), func(dc *mapstructure.DecoderConfig) {
+		dc.ErrorUnused = true
+		dc.WeaklyTypedInput = false
+		dc.ZeroFields = true
+	})
+	if err != nil {
+		src := source{file: file, doc: &doc, env: envSet, flags: flagOf}
+		return nil, src.explain(err)
 	}
 	if err := c.readSecrets(); err != nil {
 		return nil, err
@@ -120,9 +152,11 @@ func load(fs *pflag.FlagSet, env []string, flags map[string]string) (*Config, er
 	return c, nil
 }
 
-// loadEnv applies the WISMO_* variables. They are given explicitly, so
-// that tests can pass their own.
-func (c *Config) loadEnv(fs *pflag.FlagSet, env []string) error {
+// loadEnv lays the WISMO_* variables over the file, as viper's config
+// layer, and returns the variable of each key it set. They are given
+// explicitly (viper's AutomaticEnv reads only the process's environment,
+// and lets unknown names through), so that tests can pass their own.
+func (c *Config) loadEnv(v *viper.Viper, fs *pflag.FlagSet, env []string) (map[string]string, error) {
 	warn := false
 	if fs != nil {
 		if f := fs.Lookup(allowUnknownEnvFlag); f != nil && f.Value.String() == "true" {
@@ -143,6 +177,8 @@ func (c *Config) loadEnv(fs *pflag.FlagSet, env []string) error {
 			errs = append(errs, fmt.Errorf("%s: %q, want error or warn", k, val))
 		}
 	}
+	set := map[string]string{}
+	layer := map[string]any{}
 	for _, kv := range env {
 		k, val, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(k, "WISMO_") {
@@ -161,11 +197,205 @@ func (c *Config) loadEnv(fs *pflag.FlagSet, env []string) error {
 			errs = append(errs, fmt.Errorf("%s; fix or unset it (or set %s=warn to run anyway)", msg, UnknownEnvVar))
 			continue
 		}
-		if err := c.set(key, val); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+		set[key] = k
+		m := layer
+		parts := strings.Split(key, ".")
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := m[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[p] = next
+			}
+			m = next
+		}
+		m[parts[len(parts)-1]] = val
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return set, v.MergeConfigMap(layer)
+}
+
+// source says where a setting's value came from, for the message of a
+// value that does not parse or a key that is no setting.
+type source struct {
+	file  string
+	doc   *yaml.Node
+	env   map[string]string // key -> WISMO_ variable
+	flags map[string]string // key -> flag
+}
+
+// explain turns mapstructure's errors into one line each that names the
+// flag, variable or file:line:column to fix.
+func (s source) explain(err error) error {
+	var out []error
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		de, ok := err.(*mapstructure.DecodeError)
+		if !ok {
+			if inner := errors.Unwrap(err); inner != nil {
+				walk(inner) // mapstructure's heading over its joined errors
+				return
+			}
+			out = append(out, fmt.Errorf("config: %w", err))
+			return
+		}
+		name, inner := de.Name(), de.Unwrap()
+		if keys, ok := strings.CutPrefix(inner.Error(), "has invalid keys: "); ok {
+			for _, k := range strings.Split(keys, ", ") {
+				out = append(out, s.unknown(name, k))
+			}
+			return
+		}
+		if var1, ok := s.flags[name]; ok {
+			out = append(out, fmt.Errorf("--%s: %w", var1, inner))
+		} else if env, ok := s.env[name]; ok {
+			out = append(out, fmt.Errorf("%s: %w", env, inner))
+		} else if n := s.node(name, false); n != nil {
+			out = append(out, fmt.Errorf("%s:%d:%d: %s: %w", s.file, n.Line, n.Column, name, inner))
+		} else {
+			out = append(out, fmt.Errorf("%s: %w", name, inner))
 		}
 	}
+	walk(err)
+	return errors.Join(out...)
+}
+
+// unknown is the error of a key of the block parent that is no setting,
+// with its place in the file and the name it probably meant.
+func (s source) unknown(parent, key string) error {
+	full := key
+	if parent != "" {
+		full = parent + "." + key
+	}
+	var names []string
+	t := reflect.TypeOf(Config{})
+	for _, p := range strings.Split(parent, ".") {
+		p, _, _ = strings.Cut(p, "[")
+		if i, ok := yamlFields(t)[p]; ok {
+			t = t.Field(i).Type
+			if t.Kind() == reflect.Slice {
+				t = t.Elem()
+			}
+		}
+	}
+	if t.Kind() == reflect.Struct {
+		for name := range yamlFields(t) {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+	}
+	msg := fmt.Sprintf("unknown setting %q", full)
+	if parent != "" {
+		msg += " in " + parent
+	}
+	msg += suggest(key, names)
+	if n := s.node(full, true); n != nil {
+		return fmt.Errorf("%s:%d:%d: %s", s.file, n.Line, n.Column, msg)
+	}
+	return fmt.Errorf("config file %s: %s", s.file, msg)
+}
+
+// node finds the file's node of a key path such as raw[0].carrier: its
+// key node, or else its value node. Keys match regardless of case, as
+// viper reads them.
+func (s source) node(path string, keyNode bool) *yaml.Node {
+	if s.doc == nil || len(s.doc.Content) == 0 {
+		return nil
+	}
+	n := s.doc.Content[0]
+	var k *yaml.Node
+	for _, part := range strings.Split(path, ".") {
+		name, idx, indexed := strings.Cut(part, "[")
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if strings.EqualFold(n.Content[i].Value, name) {
+				k, n, found = n.Content[i], n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+		if indexed {
+			i, err := strconv.Atoi(strings.TrimSuffix(idx, "]"))
+			if n.Kind != yaml.SequenceNode || err != nil || i >= len(n.Content) {
+				return nil
+			}
+			k, n = n.Content[i], n.Content[i]
+		}
+	}
+	if keyNode {
+		return k
+	}
+	return n
+}
+
+// caseExact refuses keys that are not lower case: viper folds case, so
+// without this "Kafka:" would be read where the strict loader refused it.
+func caseExact(file string, n *yaml.Node) error {
+	var errs []error
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		for i, c := range n.Content {
+			if n.Kind == yaml.MappingNode && i%2 == 0 && c.Kind == yaml.ScalarNode && c.Value != strings.ToLower(c.Value) {
+				errs = append(errs, fmt.Errorf("%s:%d:%d: unknown setting %q; settings are lower case: did you mean %q?", file, c.Line, c.Column, c.Value, strings.ToLower(c.Value)))
+			}
+			walk(c)
+		}
+	}
+	walk(n)
 	return errors.Join(errs...)
+}
+
+// strictHook is the one parser of every value, whichever layer it comes
+// from: defaults, the file's scalars, WISMO_ variables and flags all reach
+// a scalar setting as text and are parsed by parseInto.
+func strictHook(from, to reflect.Value) (any, error) {
+	if !from.IsValid() {
+		return from, nil
+	}
+	in := from.Interface()
+	switch to.Type() {
+	case reflect.TypeOf([]Raw(nil)):
+		switch x := in.(type) {
+		case string:
+			return ParseRaw(splitList(x))
+		case []string:
+			return ParseRaw(x)
+		}
+		return in, nil
+	case reflect.TypeOf([]string(nil)):
+		if x, ok := in.(string); ok {
+			return splitList(x), nil
+		}
+		return in, nil
+	}
+	switch from.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Struct, reflect.Pointer, reflect.Interface:
+		return in, nil
+	}
+	switch to.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int16, reflect.Int32, reflect.Int64:
+		out := reflect.New(to.Type()).Elem()
+		if err := parseInto(out, fmt.Sprint(in)); err != nil {
+			return nil, err
+		}
+		return out.Interface(), nil
+	}
+	return in, nil
 }
 
 // envHint says what an unknown variable probably meant.
@@ -184,29 +414,6 @@ func envHint(name string) string {
 // -> WISMO_KAFKA_SASL_PASSWORD).
 func EnvName(key string) string {
 	return "WISMO_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-}
-
-func (c *Config) loadFlags(fs *pflag.FlagSet, flags map[string]string) error {
-	if fs == nil {
-		return nil
-	}
-	var errs []error
-	for flag, key := range flags {
-		f := fs.Lookup(flag)
-		if f == nil || !f.Changed {
-			continue
-		}
-		var err error
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			err = c.setList(key, sv.GetSlice())
-		} else {
-			err = c.set(key, f.Value.String())
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("--%s: %w", flag, err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // readSecrets reads each *_file secret into its password.
@@ -303,56 +510,6 @@ func yamlFields(t reflect.Type) map[string]int {
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
-// field is the settable field of a key path, or an invalid Value.
-func (c *Config) field(key string) reflect.Value {
-	v := reflect.ValueOf(c).Elem()
-	for _, name := range strings.Split(key, ".") {
-		if v.Kind() != reflect.Struct || v.Type() == durationType {
-			return reflect.Value{}
-		}
-		i, ok := yamlFields(v.Type())[name]
-		if !ok {
-			return reflect.Value{}
-		}
-		v = v.Field(i)
-	}
-	return v
-}
-
-// set parses s into the setting key: the one parser of the environment,
-// the file's values, flags and defaults.
-func (c *Config) set(key, s string) error {
-	f := c.field(key)
-	if !f.IsValid() {
-		return fmt.Errorf("no setting %s", key)
-	}
-	return parseInto(f, s)
-}
-
-func (c *Config) setList(key string, items []string) error {
-	f := c.field(key)
-	if !f.IsValid() {
-		return fmt.Errorf("no setting %s", key)
-	}
-	return setList(f, items)
-}
-
-func setList(f reflect.Value, items []string) error {
-	switch f.Interface().(type) {
-	case []string:
-		f.Set(reflect.ValueOf(slices.Clone(items)))
-	case []Raw:
-		raws, err := ParseRaw(items)
-		if err != nil {
-			return err
-		}
-		f.Set(reflect.ValueOf(raws))
-	default:
-		return fmt.Errorf("a list is given, but the setting is a single %s", f.Type())
-	}
-	return nil
-}
-
 // parseInto parses s strictly by the type of f: a boolean is true or false
 // (yes, on and typos are refused, not read as false), a number must fit
 // its type (70000 is no replication factor, not 4464), a duration has its
@@ -385,8 +542,6 @@ func parseInto(f reflect.Value, s string) error {
 			return fmt.Errorf("%q is not a whole number", s)
 		}
 		f.SetInt(n)
-	case reflect.Slice:
-		return setList(f, splitList(s))
 	default:
 		return fmt.Errorf("setting of type %s cannot be parsed", f.Type())
 	}
@@ -404,126 +559,6 @@ func ParseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not a boolean; write true or false", s)
-}
-
-// setter gives defaults SetDefault(key, value); a value is written as the
-// environment would write it.
-type setter struct {
-	c   *Config
-	err error
-}
-
-func (s *setter) SetDefault(key string, v any) {
-	var err error
-	if list, ok := v.([]string); ok {
-		err = s.c.setList(key, list)
-	} else {
-		err = s.c.set(key, fmt.Sprint(v))
-	}
-	if err != nil && s.err == nil {
-		s.err = fmt.Errorf("config: default of %s: %w", key, err)
-	}
-}
-
-// loadFile lays the YAML file over the defaults. Every key must be a
-// setting: a misspelt key is an error with its line and the likely name,
-// not a setting silently left at its default.
-func loadFile(c *Config, path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config file: %w", err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("config file %s: %w", path, err)
-	}
-	if len(doc.Content) == 0 {
-		return nil
-	}
-	d := fileDecoder{file: path}
-	d.decode(doc.Content[0], reflect.ValueOf(c).Elem(), "")
-	return errors.Join(d.errs...)
-}
-
-type fileDecoder struct {
-	file string
-	errs []error
-}
-
-func (d *fileDecoder) fail(n *yaml.Node, format string, args ...any) {
-	d.errs = append(d.errs, fmt.Errorf("%s:%d:%d: %s", d.file, n.Line, n.Column, fmt.Sprintf(format, args...)))
-}
-
-func (d *fileDecoder) decode(n *yaml.Node, v reflect.Value, key string) {
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	t := v.Type()
-	switch {
-	case t.Kind() == reflect.Struct && t != durationType:
-		if n.Kind != yaml.MappingNode {
-			d.fail(n, "%s: want a block of settings, not %q", orTop(key), n.Value)
-			return
-		}
-		fields := yamlFields(t)
-		names := make([]string, 0, len(fields))
-		for name := range fields {
-			names = append(names, name)
-		}
-		slices.Sort(names)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			idx, ok := fields[k.Value]
-			if !ok {
-				d.fail(k, "unknown setting %q%s%s", join(key, k.Value), where(key), suggest(k.Value, names))
-				continue
-			}
-			d.decode(val, v.Field(idx), join(key, k.Value))
-		}
-	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
-		out := reflect.MakeSlice(t, len(n.Content), len(n.Content))
-		for i, item := range n.Content {
-			if t.Elem().Kind() != reflect.Struct && item.Kind != yaml.ScalarNode {
-				d.fail(item, "%s[%d]: want a single value", key, i)
-				continue
-			}
-			if item.Kind == yaml.ScalarNode && t.Elem().Kind() == reflect.String {
-				out.Index(i).SetString(item.Value)
-				continue
-			}
-			d.decode(item, out.Index(i), fmt.Sprintf("%s[%d]", key, i))
-		}
-		v.Set(out)
-	case n.Kind != yaml.ScalarNode:
-		d.fail(n, "%s: want a single value", key)
-	case n.Tag == "!!null":
-		v.Set(reflect.Zero(t))
-	default:
-		if err := parseInto(v, n.Value); err != nil {
-			d.fail(n, "%s: %v", key, err)
-		}
-	}
-}
-
-func join(prefix, name string) string {
-	if prefix == "" {
-		return name
-	}
-	return prefix + "." + name
-}
-
-func orTop(key string) string {
-	if key == "" {
-		return "the file"
-	}
-	return key
-}
-
-func where(key string) string {
-	if key == "" {
-		return ""
-	}
-	return " in " + key
 }
 
 // suggest names the closest candidate when it is near enough to be the

@@ -77,7 +77,7 @@ func NewStage(cfg StageConfig, proc Processor) (*Stage, error) {
 		return nil, errors.New("pipeline: a stage needs a group, a transactional id, inputs and a dead-letter topic")
 	}
 	if cfg.MaxPollRecords <= 0 {
-		cfg.MaxPollRecords = 5000
+		cfg.MaxPollRecords = DefaultMaxPollRecords
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()

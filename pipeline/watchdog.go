@@ -14,6 +14,10 @@ import (
 // Kafka: it is stuck in the processor.
 const BatchTimeout = 2 * time.Minute
 
+// DefaultMaxPollRecords is StageConfig.MaxPollRecords's default: the most
+// records one transaction takes from a poll.
+const DefaultMaxPollRecords = 5000
+
 // DefaultStuckAfter is StageConfig.StuckAfter's default.
 const DefaultStuckAfter = 5 * time.Minute
 

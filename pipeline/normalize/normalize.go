@@ -24,6 +24,10 @@ type Binding struct {
 	Format  normalizers.Format
 }
 
+// DefaultRememberScans is how many event ids wismo run and the demo
+// remember (Config.RememberScans).
+const DefaultRememberScans = 1_000_000
+
 // Config configures the stage's processor.
 type Config struct {
 	Bindings []Binding
