@@ -186,26 +186,10 @@ var triggerBit = func() map[string]uint16 {
 	return m
 }()
 
-// nonMovement are informational types that say nothing about the parcel
-// moving; they do not reset stall timers nor clear exceptions.
-var nonMovement = map[string]bool{
-	"in_transit.eta_updated": true, "in_transit.delivery_rescheduled": true,
-	"in_transit.redirected_by_recipient": true, "out_for_delivery.recipient_contacted": true,
-	"out_for_delivery.appointment_scheduled": true,
-}
-
 func isStall(t *taxonomy.Type) bool {
 	switch t.Name {
 	case "exception.stalled_pre_transit", "exception.stalled_in_transit", "exception.stalled_out_for_delivery":
 		return true
-	}
-	return false
-}
-
-func isMovement(t *taxonomy.Type) bool {
-	switch t.Milestone {
-	case "in_transit", "out_for_delivery", "delivered", "returned", "available_for_pickup", "attempt_failed":
-		return !nonMovement[t.Name]
 	}
 	return false
 }
@@ -293,7 +277,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 	}
 	late := at < threshold
 
-	if ev.Source == event.FromCarrier && isMovement(t) && !late && at >= s.LastMove {
+	if ev.Source == event.FromCarrier && t.Movement && !late && at >= s.LastMove {
 		// Movement clears an open exception or stall: a stall when the
 		// parcel moved after the silence began, an exception when it moved
 		// after the exception (a scan from before it, arriving late, does
@@ -336,7 +320,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 			return // delivered is terminal, except for a return
 		}
 		if s.Current == nil || t.Milestone != s.Current.Milestone {
-			if s.Current != nil && rank[t.Milestone] < rank[s.Current.Milestone] && !isMovement(t) {
+			if s.Current != nil && rank[t.Milestone] < rank[s.Current.Milestone] && !t.Movement {
 				return // an informational scan cannot move a shipment back
 			}
 			s.Episode++

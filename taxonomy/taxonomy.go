@@ -8,6 +8,7 @@
 package taxonomy
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"sort"
@@ -64,6 +65,9 @@ type Type struct {
 	Message   Template
 	NextStep  Template // empty for non-actionable types
 	Reason    string   // default reason code, "" when none
+	// Movement says the scan shows the parcel moving: it restarts the
+	// silence clock and clears an open delay or stall (contract rule 3).
+	Movement bool
 }
 
 // Unmapped is the type of every scan whose code a carrier table lacks.
@@ -100,11 +104,14 @@ type entry struct {
 	Message  string `yaml:"message"`
 	NextStep string `yaml:"next_step"`
 	Reason   string `yaml:"reason"`
+	Movement bool   `yaml:"movement"`
 }
 
 func parse(data []byte) ([]*Type, error) {
 	var entries []entry
-	if err := yaml.Unmarshal(data, &entries); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a misspelt column must not silently read as false
+	if err := dec.Decode(&entries); err != nil {
 		return nil, fmt.Errorf("taxonomy: %w", err)
 	}
 	types := make([]*Type, 0, len(entries))
@@ -122,6 +129,9 @@ func parse(data []byte) ([]*Type, error) {
 		if err != nil {
 			return nil, fmt.Errorf("taxonomy: %s: %w", e.Type, err)
 		}
+		if e.Movement && (milestone == "exception" || milestone == "unknown") {
+			return nil, fmt.Errorf("taxonomy: %s: an exception or unmapped scan cannot be movement; remove movement", e.Type)
+		}
 		if e.Message == "" {
 			return nil, fmt.Errorf("taxonomy: %s has no message", e.Type)
 		}
@@ -138,7 +148,7 @@ func parse(data []byte) ([]*Type, error) {
 		}
 		types = append(types, &Type{
 			ID: uint16(i), Name: e.Type, Milestone: milestone, Detail: detail,
-			Class: class, Message: msg, NextStep: next, Reason: e.Reason,
+			Class: class, Message: msg, NextStep: next, Reason: e.Reason, Movement: e.Movement,
 		})
 	}
 	return types, nil
