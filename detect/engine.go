@@ -186,14 +186,6 @@ var triggerBit = func() map[string]uint16 {
 	return m
 }()
 
-func isStall(t *taxonomy.Type) bool {
-	switch t.Name {
-	case "exception.stalled_pre_transit", "exception.stalled_in_transit", "exception.stalled_out_for_delivery":
-		return true
-	}
-	return false
-}
-
 // milestone ranks: a later, non-noise scan may move a shipment to a
 // milestone of lower rank (out for delivery again after a failed attempt),
 // but never an older one; delivered is terminal except for a return.
@@ -311,7 +303,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 		if !held || t.Class == taxonomy.Actionable {
 			s.OpenException, s.ExceptAt = t, at
 			s.Flags &^= flagStalled
-			if ev.Source == event.FromPipeline && isStall(t) {
+			if ev.Source == event.FromPipeline && t.Stall {
 				s.Flags |= flagStalled
 			}
 		}

@@ -68,6 +68,9 @@ type Type struct {
 	// Movement says the scan shows the parcel moving: it restarts the
 	// silence clock and clears an open delay or stall (contract rule 3).
 	Movement bool
+	// Pipeline says only the pipeline makes this type (its timers); a
+	// sender may not claim it. Stall marks the pipeline's stall types.
+	Pipeline, Stall bool
 }
 
 // Unmapped is the type of every scan whose code a carrier table lacks.
@@ -105,6 +108,8 @@ type entry struct {
 	NextStep string `yaml:"next_step"`
 	Reason   string `yaml:"reason"`
 	Movement bool   `yaml:"movement"`
+	Pipeline bool   `yaml:"pipeline"`
+	Stall    bool   `yaml:"stall"`
 }
 
 func parse(data []byte) ([]*Type, error) {
@@ -132,6 +137,9 @@ func parse(data []byte) ([]*Type, error) {
 		if e.Movement && (milestone == "exception" || milestone == "unknown") {
 			return nil, fmt.Errorf("taxonomy: %s: an exception or unmapped scan cannot be movement; remove movement", e.Type)
 		}
+		if e.Stall && (!e.Pipeline || milestone != "exception") {
+			return nil, fmt.Errorf("taxonomy: %s: a stall is an exception the pipeline makes; set pipeline: true or remove stall", e.Type)
+		}
 		if e.Message == "" {
 			return nil, fmt.Errorf("taxonomy: %s has no message", e.Type)
 		}
@@ -148,7 +156,8 @@ func parse(data []byte) ([]*Type, error) {
 		}
 		types = append(types, &Type{
 			ID: uint16(i), Name: e.Type, Milestone: milestone, Detail: detail,
-			Class: class, Message: msg, NextStep: next, Reason: e.Reason, Movement: e.Movement,
+			Class: class, Message: msg, NextStep: next, Reason: e.Reason,
+			Movement: e.Movement, Pipeline: e.Pipeline, Stall: e.Stall,
 		})
 	}
 	return types, nil

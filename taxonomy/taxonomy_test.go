@@ -77,15 +77,16 @@ func TestTemplate(t *testing.T) {
 
 func TestParseRejectsBadFiles(t *testing.T) {
 	for name, data := range map[string]string{
-		"bad class":       "- {type: a.b, class: X, message: m}",
-		"no milestone":    "- {type: ab, class: N, message: m}",
-		"no next step":    "- {type: a.b, class: A, message: m}",
-		"duplicate":       "- {type: a.b, class: N, message: m}\n- {type: a.b, class: N, message: m}",
-		"no message":      "- {type: a.b, class: N}",
-		"bad template":    "- {type: a.b, class: N, message: '{x}'}",
-		"not yaml list":   "type: a.b",
-		"unknown column":  "- {type: a.b, class: N, message: m, movment: true}",
-		"exception moves": "- {type: exception.b, class: N, message: m, movement: true}",
+		"bad class":          "- {type: a.b, class: X, message: m}",
+		"no milestone":       "- {type: ab, class: N, message: m}",
+		"no next step":       "- {type: a.b, class: A, message: m}",
+		"duplicate":          "- {type: a.b, class: N, message: m}\n- {type: a.b, class: N, message: m}",
+		"no message":         "- {type: a.b, class: N}",
+		"bad template":       "- {type: a.b, class: N, message: '{x}'}",
+		"not yaml list":      "type: a.b",
+		"unknown column":     "- {type: a.b, class: N, message: m, movment: true}",
+		"stall not pipeline": "- {type: exception.b, class: N, message: m, stall: true}",
+		"exception moves":    "- {type: exception.b, class: N, message: m, movement: true}",
 	} {
 		if _, err := parse([]byte(data)); err == nil {
 			t.Errorf("%s: parse accepted it", name)
