@@ -357,7 +357,7 @@ func printDemoSummary(w io.Writer, feeds map[string][]string, byCarrier map[stri
 		if evs[i].Type == taxonomy.Unmapped {
 			r.unmapped++
 		}
-		if evs[i].TZSource == event.TZAssumedUTC && evs[i].Type != taxonomy.Pending {
+		if evs[i].AssumedUTC() {
 			r.assumed++
 		}
 	}
