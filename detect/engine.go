@@ -186,14 +186,6 @@ var triggerBit = func() map[string]uint16 {
 	return m
 }()
 
-// milestone ranks: a later, non-noise scan may move a shipment to a
-// milestone of lower rank (out for delivery again after a failed attempt),
-// but never an older one; delivered is terminal except for a return.
-var rank = map[string]int{
-	"pending": 0, "info_received": 1, "in_transit": 2, "exception": 2, "out_for_delivery": 3,
-	"attempt_failed": 4, "available_for_pickup": 4, "delivered": 5, "returned": 6, "expired": 7, "unknown": 0,
-}
-
 // Apply takes one canonical event. The clock first advances to the event's
 // time (firing what was due before it), then the event updates the state
 // and may notify. An event dated outside the supported range
@@ -312,7 +304,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 			return // delivered is terminal, except for a return
 		}
 		if s.Current == nil || t.Milestone != s.Current.Milestone {
-			if s.Current != nil && rank[t.Milestone] < rank[s.Current.Milestone] && !t.Movement {
+			if s.Current != nil && t.Rank < s.Current.Rank && !t.Movement {
 				return // an informational scan cannot move a shipment back
 			}
 			s.Episode++

@@ -71,6 +71,9 @@ type Type struct {
 	// Pipeline says only the pipeline makes this type (its timers); a
 	// sender may not claim it. Stall marks the pipeline's stall types.
 	Pipeline, Stall bool
+	// Rank orders milestones (taxonomy.yaml's rank column): a later,
+	// non-movement scan cannot move a shipment to a lower one.
+	Rank uint8
 }
 
 // Unmapped is the type of every scan whose code a carrier table lacks.
@@ -110,6 +113,7 @@ type entry struct {
 	Movement bool   `yaml:"movement"`
 	Pipeline bool   `yaml:"pipeline"`
 	Stall    bool   `yaml:"stall"`
+	Rank     uint8  `yaml:"rank"`
 }
 
 func parse(data []byte) ([]*Type, error) {
@@ -121,6 +125,7 @@ func parse(data []byte) ([]*Type, error) {
 	}
 	types := make([]*Type, 0, len(entries))
 	seen := map[string]bool{}
+	ranks := map[string]uint8{}
 	for i, e := range entries {
 		milestone, detail, ok := strings.Cut(e.Type, ".")
 		if !ok || milestone == "" || detail == "" {
@@ -137,6 +142,10 @@ func parse(data []byte) ([]*Type, error) {
 		if e.Movement && (milestone == "exception" || milestone == "unknown") {
 			return nil, fmt.Errorf("taxonomy: %s: an exception or unmapped scan cannot be movement; remove movement", e.Type)
 		}
+		if r, ok := ranks[milestone]; ok && r != e.Rank {
+			return nil, fmt.Errorf("taxonomy: %s: rank %d, but other %s types have rank %d; give every type of a milestone its rank", e.Type, e.Rank, milestone, r)
+		}
+		ranks[milestone] = e.Rank
 		if e.Stall && (!e.Pipeline || milestone != "exception") {
 			return nil, fmt.Errorf("taxonomy: %s: a stall is an exception the pipeline makes; set pipeline: true or remove stall", e.Type)
 		}
@@ -157,7 +166,7 @@ func parse(data []byte) ([]*Type, error) {
 		types = append(types, &Type{
 			ID: uint16(i), Name: e.Type, Milestone: milestone, Detail: detail,
 			Class: class, Message: msg, NextStep: next, Reason: e.Reason,
-			Movement: e.Movement, Pipeline: e.Pipeline, Stall: e.Stall,
+			Movement: e.Movement, Pipeline: e.Pipeline, Stall: e.Stall, Rank: e.Rank,
 		})
 	}
 	return types, nil

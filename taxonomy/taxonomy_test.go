@@ -86,6 +86,7 @@ func TestParseRejectsBadFiles(t *testing.T) {
 		"not yaml list":      "type: a.b",
 		"unknown column":     "- {type: a.b, class: N, message: m, movment: true}",
 		"stall not pipeline": "- {type: exception.b, class: N, message: m, stall: true}",
+		"two ranks":          "- {type: a.b, class: N, message: m, rank: 1}\n- {type: a.c, class: N, message: m, rank: 2}",
 		"exception moves":    "- {type: exception.b, class: N, message: m, movement: true}",
 	} {
 		if _, err := parse([]byte(data)); err == nil {
