@@ -186,38 +186,6 @@ var triggerBit = func() map[string]uint16 {
 	return m
 }()
 
-// nonMovement are informational types that say nothing about the parcel
-// moving; they do not reset stall timers nor clear exceptions.
-var nonMovement = map[string]bool{
-	"in_transit.eta_updated": true, "in_transit.delivery_rescheduled": true,
-	"in_transit.redirected_by_recipient": true, "out_for_delivery.recipient_contacted": true,
-	"out_for_delivery.appointment_scheduled": true,
-}
-
-func isStall(t *taxonomy.Type) bool {
-	switch t.Name {
-	case "exception.stalled_pre_transit", "exception.stalled_in_transit", "exception.stalled_out_for_delivery":
-		return true
-	}
-	return false
-}
-
-func isMovement(t *taxonomy.Type) bool {
-	switch t.Milestone {
-	case "in_transit", "out_for_delivery", "delivered", "returned", "available_for_pickup", "attempt_failed":
-		return !nonMovement[t.Name]
-	}
-	return false
-}
-
-// milestone ranks: a later, non-noise scan may move a shipment to a
-// milestone of lower rank (out for delivery again after a failed attempt),
-// but never an older one; delivered is terminal except for a return.
-var rank = map[string]int{
-	"pending": 0, "info_received": 1, "in_transit": 2, "exception": 2, "out_for_delivery": 3,
-	"attempt_failed": 4, "available_for_pickup": 4, "delivered": 5, "returned": 6, "expired": 7, "unknown": 0,
-}
-
 // Apply takes one canonical event. The clock first advances to the event's
 // time (firing what was due before it), then the event updates the state
 // and may notify. An event dated outside the supported range
@@ -293,7 +261,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 	}
 	late := at < threshold
 
-	if ev.Source == event.FromCarrier && isMovement(t) && !late && at >= s.LastMove {
+	if ev.Source == event.FromCarrier && t.Movement && !late && at >= s.LastMove {
 		// Movement clears an open exception or stall: a stall when the
 		// parcel moved after the silence began, an exception when it moved
 		// after the exception (a scan from before it, arriving late, does
@@ -327,7 +295,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 		if !held || t.Class == taxonomy.Actionable {
 			s.OpenException, s.ExceptAt = t, at
 			s.Flags &^= flagStalled
-			if ev.Source == event.FromPipeline && isStall(t) {
+			if ev.Source == event.FromPipeline && t.Stall {
 				s.Flags |= flagStalled
 			}
 		}
@@ -336,7 +304,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 			return // delivered is terminal, except for a return
 		}
 		if s.Current == nil || t.Milestone != s.Current.Milestone {
-			if s.Current != nil && rank[t.Milestone] < rank[s.Current.Milestone] && !isMovement(t) {
+			if s.Current != nil && t.Rank < s.Current.Rank && !t.Movement {
 				return // an informational scan cannot move a shipment back
 			}
 			s.Episode++

@@ -67,6 +67,13 @@ func (s TZSource) String() string {
 	}
 }
 
+// AssumedUTC says whether the event counts as a scan taken as UTC, the
+// data-quality count of the stage, `wismo normalize --stats` and the demo.
+// A pending event is not a scan: its time is when the carrier was asked.
+func (e *Event) AssumedUTC() bool {
+	return e.TZSource == TZAssumedUTC && e.Type != taxonomy.Pending
+}
+
 func parseTZSource(s string) TZSource {
 	switch s {
 	case "carrier_offset":

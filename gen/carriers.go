@@ -62,26 +62,10 @@ type variants [nKinds][]*variant
 func (vs *variants) add(k kind, typ, code, sub, aux, desc, exc string) {
 	t := taxonomy.MustLookup(typ)
 	vs[k] = append(vs[k], &variant{k: k, code: code, sub: sub, aux: aux, desc: desc, exc: exc, typ: t,
-		movement: isMovement(t), noise: t.Class == taxonomy.Noise})
+		movement: t.Movement, noise: t.Class == taxonomy.Noise})
 }
 
 func (vs *variants) has(k kind) bool { return len(vs[k]) > 0 }
-
-// isMovement says whether a scan shows the parcel moving, which clears an
-// open delay or stall (taxonomy rule 3) and restarts the silence clock.
-// Informational scans about plans (a new estimate, a rescheduled or
-// redirected delivery) are not movement.
-func isMovement(t *taxonomy.Type) bool {
-	switch t.Name {
-	case "in_transit.eta_updated", "in_transit.delivery_rescheduled", "in_transit.redirected_by_recipient":
-		return false
-	}
-	switch t.Milestone {
-	case "in_transit", "out_for_delivery", "delivered", "returned", "available_for_pickup", "attempt_failed":
-		return true
-	}
-	return false
-}
 
 // UPS Track API v1: status.code, status.type, status.statusCode. Exceptions
 // UPS words without a code of their own carry only the three-digit status

@@ -8,6 +8,7 @@
 package taxonomy
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"sort"
@@ -64,6 +65,15 @@ type Type struct {
 	Message   Template
 	NextStep  Template // empty for non-actionable types
 	Reason    string   // default reason code, "" when none
+	// Movement says the scan shows the parcel moving: it restarts the
+	// silence clock and clears an open delay or stall (contract rule 3).
+	Movement bool
+	// Pipeline says only the pipeline makes this type (its timers); a
+	// sender may not claim it. Stall marks the pipeline's stall types.
+	Pipeline, Stall bool
+	// Rank orders milestones (taxonomy.yaml's rank column): a later,
+	// non-movement scan cannot move a shipment to a lower one.
+	Rank uint8
 }
 
 // Unmapped is the type of every scan whose code a carrier table lacks.
@@ -100,15 +110,22 @@ type entry struct {
 	Message  string `yaml:"message"`
 	NextStep string `yaml:"next_step"`
 	Reason   string `yaml:"reason"`
+	Movement bool   `yaml:"movement"`
+	Pipeline bool   `yaml:"pipeline"`
+	Stall    bool   `yaml:"stall"`
+	Rank     uint8  `yaml:"rank"`
 }
 
 func parse(data []byte) ([]*Type, error) {
 	var entries []entry
-	if err := yaml.Unmarshal(data, &entries); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a misspelt column must not silently read as false
+	if err := dec.Decode(&entries); err != nil {
 		return nil, fmt.Errorf("taxonomy: %w", err)
 	}
 	types := make([]*Type, 0, len(entries))
 	seen := map[string]bool{}
+	ranks := map[string]uint8{}
 	for i, e := range entries {
 		milestone, detail, ok := strings.Cut(e.Type, ".")
 		if !ok || milestone == "" || detail == "" {
@@ -121,6 +138,16 @@ func parse(data []byte) ([]*Type, error) {
 		class, err := ParseClass(e.Class)
 		if err != nil {
 			return nil, fmt.Errorf("taxonomy: %s: %w", e.Type, err)
+		}
+		if e.Movement && (milestone == "exception" || milestone == "unknown") {
+			return nil, fmt.Errorf("taxonomy: %s: an exception or unmapped scan cannot be movement; remove movement", e.Type)
+		}
+		if r, ok := ranks[milestone]; ok && r != e.Rank {
+			return nil, fmt.Errorf("taxonomy: %s: rank %d, but other %s types have rank %d; give every type of a milestone its rank", e.Type, e.Rank, milestone, r)
+		}
+		ranks[milestone] = e.Rank
+		if e.Stall && (!e.Pipeline || milestone != "exception") {
+			return nil, fmt.Errorf("taxonomy: %s: a stall is an exception the pipeline makes; set pipeline: true or remove stall", e.Type)
 		}
 		if e.Message == "" {
 			return nil, fmt.Errorf("taxonomy: %s has no message", e.Type)
@@ -139,6 +166,7 @@ func parse(data []byte) ([]*Type, error) {
 		types = append(types, &Type{
 			ID: uint16(i), Name: e.Type, Milestone: milestone, Detail: detail,
 			Class: class, Message: msg, NextStep: next, Reason: e.Reason,
+			Movement: e.Movement, Pipeline: e.Pipeline, Stall: e.Stall, Rank: e.Rank,
 		})
 	}
 	return types, nil

@@ -77,16 +77,43 @@ func TestTemplate(t *testing.T) {
 
 func TestParseRejectsBadFiles(t *testing.T) {
 	for name, data := range map[string]string{
-		"bad class":     "- {type: a.b, class: X, message: m}",
-		"no milestone":  "- {type: ab, class: N, message: m}",
-		"no next step":  "- {type: a.b, class: A, message: m}",
-		"duplicate":     "- {type: a.b, class: N, message: m}\n- {type: a.b, class: N, message: m}",
-		"no message":    "- {type: a.b, class: N}",
-		"bad template":  "- {type: a.b, class: N, message: '{x}'}",
-		"not yaml list": "type: a.b",
+		"bad class":          "- {type: a.b, class: X, message: m}",
+		"no milestone":       "- {type: ab, class: N, message: m}",
+		"no next step":       "- {type: a.b, class: A, message: m}",
+		"duplicate":          "- {type: a.b, class: N, message: m}\n- {type: a.b, class: N, message: m}",
+		"no message":         "- {type: a.b, class: N}",
+		"bad template":       "- {type: a.b, class: N, message: '{x}'}",
+		"not yaml list":      "type: a.b",
+		"unknown column":     "- {type: a.b, class: N, message: m, movment: true}",
+		"stall not pipeline": "- {type: exception.b, class: N, message: m, stall: true}",
+		"two ranks":          "- {type: a.b, class: N, message: m, rank: 1}\n- {type: a.c, class: N, message: m, rank: 2}",
+		"exception moves":    "- {type: exception.b, class: N, message: m, movement: true}",
 	} {
 		if _, err := parse([]byte(data)); err == nil {
 			t.Errorf("%s: parse accepted it", name)
+		}
+	}
+}
+
+// Movement is a fact of the taxonomy read by detect and gen alike; scans
+// about plans say nothing about where the parcel is, so they must not clear
+// a delay (contract rule 3) nor restart the silence clock.
+func TestMovement(t *testing.T) {
+	for name, want := range map[string]bool{
+		"in_transit.departed_facility":           true,
+		"out_for_delivery.out_for_delivery":      true,
+		"delivered.delivered":                    true,
+		"returned.return_initiated":              true,
+		"info_received.label_created":            false,
+		"exception.stalled_in_transit":           false,
+		"in_transit.eta_updated":                 false,
+		"in_transit.delivery_rescheduled":        false,
+		"in_transit.redirected_by_recipient":     false,
+		"out_for_delivery.recipient_contacted":   false,
+		"out_for_delivery.appointment_scheduled": false,
+	} {
+		if got := MustLookup(name).Movement; got != want {
+			t.Errorf("%s: movement %v, want %v", name, got, want)
 		}
 	}
 }

@@ -357,7 +357,7 @@ func printDemoSummary(w io.Writer, feeds map[string][]string, byCarrier map[stri
 		if evs[i].Type == taxonomy.Unmapped {
 			r.unmapped++
 		}
-		if evs[i].TZSource == event.TZAssumedUTC && evs[i].Type != taxonomy.Pending {
+		if evs[i].AssumedUTC() {
 			r.assumed++
 		}
 	}
@@ -470,8 +470,10 @@ func printDetectSummary(w io.Writer, tracked int, cmds []detect.Command, synthet
 		byType[e.Type.Name]++
 	}
 	fmt.Fprintf(w, "stalls found:\n")
-	for _, t := range []string{"exception.stalled_pre_transit", "exception.stalled_in_transit", "exception.stalled_out_for_delivery", "expired.no_updates_timeout"} {
-		fmt.Fprintf(w, "  %-40s %d\n", t, byType[t])
+	for _, t := range taxonomy.All() {
+		if t.Stall || t.Pipeline && t.Milestone == "expired" {
+			fmt.Fprintf(w, "  %-40s %d\n", t.Name, byType[t.Name])
+		}
 	}
 	byTrigger := map[string]int{}
 	for _, c := range cmds {

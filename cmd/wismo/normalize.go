@@ -177,7 +177,7 @@ func (r *normalizeRun) one(name string, data []byte) {
 		if e.Type == taxonomy.Unmapped {
 			r.unmapped[e.Carrier+" "+e.Raw.Code+"/"+e.Raw.Type]++
 		}
-		if e.TZSource == event.TZAssumedUTC && e.Type != taxonomy.Pending {
+		if e.AssumedUTC() {
 			r.assumedUTC++
 		}
 		r.buf = event.AppendJSON(r.buf[:0], e)

@@ -30,18 +30,6 @@ type decoder struct {
 	carrier, code string
 }
 
-// notFromSenders are types a sender's event_type may not set: the
-// pipeline's own (stall and expiry timers), and unmapped, which says nothing.
-// The record's code decides instead.
-var notFromSenders = map[string]bool{
-	"exception.stalled_pre_transit":                    true,
-	"exception.stalled_in_transit":                     true,
-	"exception.stalled_out_for_delivery":               true,
-	"expired.no_updates_timeout":                       true,
-	"available_for_pickup.pickup_deadline_approaching": true,
-	"unknown.unmapped":                                 true,
-}
-
 // record turns one decoded record into a scan. idx is the record's number
 // in a container (1-based), 0 for a single datum.
 func (d *decoder) record(m map[string]any, idx int) {
@@ -197,13 +185,15 @@ func (d *decoder) mapCode(carrier, code, sub, desc string) *normalizers.Mapping 
 	return nil
 }
 
-// canonicalType returns the taxonomy type a sender named, or nil.
+// canonicalType returns the taxonomy type a sender named, or nil. A sender
+// may not set the pipeline's own types (its timers) nor unmapped, which says
+// nothing; the record's code decides instead.
 func canonicalType(name string) *taxonomy.Type {
 	t, ok := taxonomy.Lookup(name)
 	if !ok {
 		t, ok = taxonomy.Lookup(strings.ToLower(name))
 	}
-	if !ok || notFromSenders[t.Name] {
+	if !ok || t.Pipeline || t == taxonomy.Unmapped {
 		return nil
 	}
 	return t

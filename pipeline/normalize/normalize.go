@@ -203,7 +203,8 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 		// Keys are cloned: the event's strings are reused by the next record.
 		if e.Type == taxonomy.Unmapped {
 			p.unmapped[codeKey{strings.Clone(e.Carrier), strings.Clone(e.Raw.Code)}]++
-		} else if e.TZSource == event.TZAssumedUTC && e.Type != taxonomy.Pending {
+		}
+		if e.AssumedUTC() {
 			p.assumedUTC[strings.Clone(e.Carrier)]++
 		}
 		// The raw record's timestamp carries on: downstream, it is when the

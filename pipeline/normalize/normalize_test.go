@@ -348,20 +348,7 @@ func TestGenericFeedCarrierLabelsAreBounded(t *testing.T) {
 		}
 	}
 	m := pipeline.NewMetrics()
-	p, err := normalize.New(normalize.Config{
-		Bindings: []normalize.Binding{{Topic: "raw.feed", Carrier: normalizers.GenericCarrier, Format: normalizers.Avro}},
-		Events:   encoder(t, "events", codec.JSON), Metrics: m,
-		Now: func() time.Time { return time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &pipeline.Output{}
-	p.Process(&kgo.Record{Topic: "raw.feed", Value: buf.Bytes()}, out)
-	if out.Dead || len(out.Records) != 300 {
-		t.Fatalf("dead=%v, %d records, want 300 events", out.Dead, len(out.Records))
-	}
-	p.EndBatch(true)
+	genericFeed(t, m, buf.Bytes(), 300)
 	for _, name := range []string{"wismo_unmapped_codes_total", "wismo_assumed_utc_total"} {
 		if n := len(series(t, m, name)); n > pipeline.MaxCarrierLabels+1 || n == 0 {
 			t.Errorf("%s: %d series, want 1 to %d", name, n, pipeline.MaxCarrierLabels+1)
