@@ -241,10 +241,10 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("normalize.remember_scans", normalize.DefaultRememberScans)
 	v.SetDefault("normalize.unmapped_code_labels", pipeline.DefaultCodeLabels)
 	v.SetDefault("detect.clock", "wall")
-	v.SetDefault("clickhouse.addr", "127.0.0.1:9000")
-	v.SetDefault("clickhouse.database", "wismo")
-	v.SetDefault("clickhouse.batch_rows", 10000)
-	v.SetDefault("clickhouse.batch_age", "1s")
+	v.SetDefault("clickhouse.addr", DefaultClickHouseAddr)
+	v.SetDefault("clickhouse.database", DefaultClickHouseDatabase)
+	v.SetDefault("clickhouse.batch_rows", DefaultClickHouseBatchRows)
+	v.SetDefault("clickhouse.batch_age", DefaultClickHouseBatchAge.String())
 	v.SetDefault("clickhouse.migrate", true)
 	v.SetDefault("clickhouse.connect_timeout", "30s")
 	v.SetDefault("kafka.connect_timeout", "30s")
@@ -256,6 +256,14 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("log.level", "info")
 	v.SetDefault("log.format", "json")
 }
+
+// The ClickHouse sink's defaults (sinks/chsink reads them from here).
+const (
+	DefaultClickHouseAddr      = "127.0.0.1:9000"
+	DefaultClickHouseDatabase  = "wismo"
+	DefaultClickHouseBatchRows = 10_000
+	DefaultClickHouseBatchAge  = time.Second
+)
 
 // RegisteredRaw, in place of a binding, binds every registered carrier in
 // every format it reads, and every generic feed, each to its own raw topic

@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/wismo/wismo/config"
 	"strings"
 	"time"
 
@@ -23,12 +24,13 @@ import (
 	"go.uber.org/zap"
 )
 
-// Defaults.
+// Defaults, for Options built without config.Load; config owns them (chsink
+// reads config, so the constants live there and not here).
 const (
-	DefaultAddr      = "127.0.0.1:9000"
-	DefaultDatabase  = "wismo"
-	DefaultBatchRows = 10_000
-	DefaultBatchAge  = time.Second
+	DefaultAddr      = config.DefaultClickHouseAddr
+	DefaultDatabase  = config.DefaultClickHouseDatabase
+	DefaultBatchRows = config.DefaultClickHouseBatchRows
+	DefaultBatchAge  = config.DefaultClickHouseBatchAge
 )
 
 // Options say how to reach ClickHouse and how to batch.
