@@ -46,12 +46,9 @@ func (*Normalizer) MapCode(code, _, _ string) *normalizers.Mapping {
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
 	p := n.parsers.Get()
 	defer n.parsers.Put(p)
-	root, err := p.ParseBytes(in.Payload)
+	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "an Amazon Shipping tracking answer")
 	if err != nil {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "malformed JSON: %v", err)
-	}
-	if root.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not an Amazon Shipping tracking answer: the payload is a JSON %s, not an object", root.Type())
+		return err
 	}
 	if pl := root.Get("payload"); pl != nil && pl.Type() == fastjson.TypeObject {
 		root = pl

@@ -240,12 +240,9 @@ func isShortCode(s string) bool {
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
 	p := n.parsers.Get()
 	defer n.parsers.Put(p)
-	root, err := p.ParseBytes(in.Payload)
+	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "a DHL Unified API response")
 	if err != nil {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "malformed JSON: %v", err)
-	}
-	if root.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a DHL Unified API response: the payload is a JSON %s, not an object", root.Type())
+		return err
 	}
 	sv := root.Get("shipments")
 	if sv == nil {

@@ -67,12 +67,9 @@ func splitCode(code string) (status, detail string) {
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
 	p := n.parsers.Get()
 	defer n.parsers.Put(p)
-	root, err := p.ParseBytes(in.Payload)
+	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "a GLS Track & Trace answer")
 	if err != nil {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "malformed JSON: %v", err)
-	}
-	if root.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a GLS Track & Trace answer: the payload is a JSON %s, not an object", root.Type())
+		return err
 	}
 	pv := root.Get("parcels")
 	if pv == nil {

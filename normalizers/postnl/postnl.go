@@ -54,12 +54,9 @@ func classify(code, desc string) *normalizers.Mapping { return wording.Refine(Ta
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
 	p := n.parsers.Get()
 	defer n.parsers.Put(p)
-	root, err := p.ParseBytes(in.Payload)
+	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "a PostNL shipping status answer")
 	if err != nil {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "malformed JSON: %v", err)
-	}
-	if root.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a PostNL shipping status answer: the payload is a JSON %s, not an object", root.Type())
+		return err
 	}
 	st := root.Get("CompleteStatus")
 	if st == nil {

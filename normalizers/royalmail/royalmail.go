@@ -51,12 +51,9 @@ func (*Normalizer) MapCode(code, _, desc string) *normalizers.Mapping {
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
 	p := n.parsers.Get()
 	defer n.parsers.Put(p)
-	root, err := p.ParseBytes(in.Payload)
+	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "a Royal Mail mailpieces answer")
 	if err != nil {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "malformed JSON: %v", err)
-	}
-	if root.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a Royal Mail mailpieces answer: the payload is a JSON %s, not an object", root.Type())
+		return err
 	}
 	mp := root.Get("mailPieces")
 	switch {
