@@ -15,14 +15,24 @@ type Input struct {
 	Payload []byte
 	Format  Format
 	// TrackingHint is the tracking number the record is about, when the
-	// transport knows it (the Kafka key, a CLI flag). It names the shipment
-	// of a "not found yet" answer that does not repeat the number.
+	// transport knows it: the raw record's Kafka key (raw topics are keyed
+	// by tracking number), `wismo normalize --tracking-number`, or a
+	// sample's key file (KeyFileExt). It names the shipment of a "not found
+	// yet" answer that does not repeat the number, and of every scan of an
+	// API that never does (DPD's ParcelLifeCycle); such a payload without
+	// a hint is rejected (validate) saying so.
 	TrackingHint string
 	Lineage      event.Lineage
 	// Now is the processing time, for the sanity check on scan times and
 	// for pending events. Zero means time.Now().
 	Now time.Time
 }
+
+// KeyFileExt is the extension of a payload file's key file: FILE.xml.key
+// holds the tracking number FILE.xml is about, as the Kafka key of its raw
+// record would. `wismo normalize` and the conformance suite read it as the
+// TrackingHint.
+const KeyFileExt = ".key"
 
 // Batch receives the events of one payload. Reuse it: Reset keeps its
 // buffers.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -22,7 +23,9 @@ import (
 //
 // Namespaces are not resolved: Name is the local name, without its prefix,
 // which is what carrier schemas tell their elements apart by. Attributes are
-// checked for shape and skipped. Text that is only white space is skipped.
+// checked for shape and skipped unless a decoder asks for one (Attr), for
+// the few APIs that put their data in attributes. Text that is only white
+// space is skipped.
 //
 // It is not safe for concurrent use; use one per payload.
 type XMLScanner struct {
@@ -35,6 +38,7 @@ type XMLScanner struct {
 	text  []byte // the current text token
 	buf   []byte // scratch for text with entities or CDATA
 	self  bool   // the current start element is self-closing
+	attrs [2]int // the current start tag's attributes: data[attrs[0]:attrs[1]]
 	err   error
 }
 
@@ -66,6 +70,25 @@ func NewXMLScanner(data []byte) *XMLScanner {
 	s.Reset(data)
 	return s
 }
+
+// XMLScanners keeps a decoder's scanners for reuse from payload to payload
+// (their buffers survive), as many as payloads are decoded at once. The
+// zero value is ready.
+type XMLScanners struct{ pool sync.Pool }
+
+// Get returns a scanner reset to data; give it back with Put once the
+// payload's texts are no longer needed.
+func (p *XMLScanners) Get(data []byte) *XMLScanner {
+	s, _ := p.pool.Get().(*XMLScanner)
+	if s == nil {
+		s = &XMLScanner{}
+	}
+	s.Reset(data)
+	return s
+}
+
+// Put returns a scanner to the pool.
+func (p *XMLScanners) Put(s *XMLScanner) { p.pool.Put(s) }
 
 // Reset starts scanning data, keeping the scanner's buffer.
 func (s *XMLScanner) Reset(data []byte) {
@@ -202,6 +225,62 @@ func (s *XMLScanner) Next() (XMLKind, error) {
 	}
 }
 
+// Attr is the value of the current start element's attribute whose local
+// name is name, entities expanded, or nil when it has none. The start tag
+// was checked when it was read, so this only finds the value. Like Text,
+// the value stays valid until the next Reset.
+func (s *XMLScanner) Attr(name string) []byte {
+	if s.kind != XMLStart {
+		return nil
+	}
+	tag := s.data[:s.attrs[1]]
+	for p := s.attrs[0]; p < len(tag); {
+		for p < len(tag) && isSpace(tag[p]) {
+			p++
+		}
+		start := p
+		for p < len(tag) && tag[p] != '=' && !isSpace(tag[p]) && tag[p] != '>' && tag[p] != '/' {
+			p++
+		}
+		key := localName(tag[start:p])
+		for p < len(tag) && tag[p] != '"' && tag[p] != '\'' {
+			p++
+		}
+		if p >= len(tag) {
+			return nil
+		}
+		end := p + 1 + bytes.IndexByte(tag[p+1:], tag[p])
+		if string(key) == name {
+			return s.attrValue(p+1, end)
+		}
+		p = end + 1
+	}
+	return nil
+}
+
+// attrValue is data[from:to] with its entities expanded.
+func (s *XMLScanner) attrValue(from, to int) []byte {
+	raw := s.data[from:to]
+	if bytes.IndexByte(raw, '&') < 0 {
+		return raw
+	}
+	mark, saved := len(s.buf), s.pos
+	defer func() { s.pos = saved }()
+	for s.pos = from; s.pos < to; {
+		if c := s.data[s.pos]; c != '&' {
+			s.buf = append(s.buf, c)
+			s.pos++
+			continue
+		}
+		if s.entity() != nil {
+			s.err = nil // the value is given up, not the document
+			s.buf = s.buf[:mark]
+			return nil
+		}
+	}
+	return s.buf[mark:len(s.buf):len(s.buf)]
+}
+
 // Skip reads past the end of the element just started.
 func (s *XMLScanner) Skip() error {
 	for d := s.depth; ; {
@@ -271,6 +350,7 @@ func (s *XMLScanner) startTag() (XMLKind, error) {
 	if s.depth >= MaxXMLDepth {
 		return s.fail("elements nested deeper than " + strconv.Itoa(MaxXMLDepth))
 	}
+	s.attrs = [2]int{s.pos + 1 + len(name), p}
 	s.name = localName(name)
 	s.stack[s.depth] = s.name
 	s.depth++

@@ -99,3 +99,26 @@ func FuzzXMLScanner(f *testing.F) {
 		t.Fatalf("more tokens than bytes in %q", data)
 	})
 }
+
+// Attr finds an attribute of the current start tag by its local name, with
+// either quote and entities expanded, and nothing once the tag is left.
+func TestXMLScannerAttr(t *testing.T) {
+	s := NewXMLScanner([]byte(`<data name="piece-event" x:code='ZU' city="53113 Bonn &amp; K&#246;ln" bad="&zz;"><e/></data>`))
+	if k, err := s.Next(); k != XMLStart || err != nil {
+		t.Fatal(k, err)
+	}
+	for name, want := range map[string]string{"name": "piece-event", "code": "ZU", "city": "53113 Bonn & Köln", "bad": "", "nope": ""} {
+		if got := string(s.Attr(name)); got != want {
+			t.Errorf("Attr(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if k, err := s.Next(); k != XMLStart || err != nil || s.Attr("name") != nil {
+		t.Fatalf("<e/>: %v %v %q", k, err, s.Attr("name"))
+	}
+	if k, err := s.Next(); k != XMLEnd || err != nil || s.Attr("name") != nil {
+		t.Fatalf("</e>: %v %v", k, err)
+	}
+	if _, err := scanAll(`<data name="x" bad="&zz;"><e/></data>`); err != nil {
+		t.Errorf("a bad entity the decoder never asks for: %v", err)
+	}
+}

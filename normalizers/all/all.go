@@ -7,6 +7,7 @@ import (
 	_ "github.com/wismo/wismo/normalizers/avroscan"
 	_ "github.com/wismo/wismo/normalizers/canadapost"
 	_ "github.com/wismo/wismo/normalizers/dhl"
+	_ "github.com/wismo/wismo/normalizers/dpd"
 	_ "github.com/wismo/wismo/normalizers/fedex"
 	_ "github.com/wismo/wismo/normalizers/gls"
 	_ "github.com/wismo/wismo/normalizers/postnl"
