@@ -11,6 +11,7 @@ import (
 	_ "github.com/wismo/wismo/normalizers/fedex"
 	_ "github.com/wismo/wismo/normalizers/gls"
 	_ "github.com/wismo/wismo/normalizers/postnl"
+	_ "github.com/wismo/wismo/normalizers/purolator"
 	_ "github.com/wismo/wismo/normalizers/royalmail"
 	_ "github.com/wismo/wismo/normalizers/ups"
 	_ "github.com/wismo/wismo/normalizers/usps"
