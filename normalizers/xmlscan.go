@@ -2,6 +2,7 @@ package normalizers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,6 +194,12 @@ func (s *XMLScanner) Next() (XMLKind, error) {
 		}
 		rest := s.data[s.pos:]
 		switch {
+		case len(rest) > 1 && rest[1] != '!' && rest[1] != '?':
+			// The common case, told by one byte: a start or an end tag.
+			if rest[1] == '/' {
+				return s.endTag()
+			}
+			return s.startTag()
 		case bytes.HasPrefix(rest, []byte("<!--")):
 			end := bytes.Index(rest[4:], []byte("-->"))
 			if end < 0 {
@@ -360,6 +367,18 @@ func (s *XMLScanner) startTag() (XMLKind, error) {
 }
 
 func (s *XMLScanner) endTag() (XMLKind, error) {
+	// Most end tags are the open element's name without a prefix, right
+	// before '>': compare it in place.
+	if s.depth > 0 {
+		top := s.stack[s.depth-1]
+		if p := s.pos + 2 + len(top); p < len(s.data) && s.data[p] == '>' && bytes.Equal(s.data[s.pos+2:p], top) {
+			s.depth--
+			s.name = top
+			s.pos = p + 1
+			s.kind = XMLEnd
+			return XMLEnd, nil
+		}
+	}
 	name, p, err := s.readName(s.pos + 2)
 	if err != nil {
 		return XMLEOF, err
@@ -384,20 +403,16 @@ func (s *XMLScanner) endTag() (XMLKind, error) {
 // readName reads an XML name at p.
 func (s *XMLScanner) readName(p int) ([]byte, int, error) {
 	start := p
-	for p < len(s.data) {
-		c := s.data[p]
-		if isSpace(c) || c == '>' || c == '/' || c == '=' {
-			break
-		}
-		if c == '<' || c == '"' || c == '\'' || c == '&' {
-			_, err := s.fail("bad character " + strconv.QuoteRune(rune(c)) + " in a name")
-			return nil, p, err
-		}
+	for end := min(len(s.data), start+maxXMLName+1); p < end && nameBytes[s.data[p]] == nameByte; {
 		p++
-		if p-start > maxXMLName {
-			_, err := s.fail("a name longer than " + strconv.Itoa(maxXMLName) + " bytes")
-			return nil, p, err
-		}
+	}
+	if p-start > maxXMLName {
+		_, err := s.fail("a name longer than " + strconv.Itoa(maxXMLName) + " bytes")
+		return nil, p, err
+	}
+	if p < len(s.data) && nameBytes[s.data[p]] == badNameByte {
+		_, err := s.fail("bad character " + strconv.QuoteRune(rune(s.data[p])) + " in a name")
+		return nil, p, err
 	}
 	if p == start {
 		_, err := s.fail("a tag without a name")
@@ -405,6 +420,24 @@ func (s *XMLScanner) readName(p int) ([]byte, int, error) {
 	}
 	return s.data[start:p], p, nil
 }
+
+// nameBytes classes the bytes readName meets: those that end a name (white
+// space, '>', '/', '='), those that may not be in one, and the others.
+var nameBytes = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\r\n>/=") {
+		t[c] = endNameByte
+	}
+	for _, c := range []byte("<\"'&") {
+		t[c] = badNameByte
+	}
+	return t
+}()
+
+const (
+	nameByte uint8 = iota
+	endNameByte
+	badNameByte
+)
 
 func localName(name []byte) []byte {
 	if i := bytes.IndexByte(name, ':'); i >= 0 {
@@ -417,6 +450,25 @@ func localName(name []byte) []byte {
 // XMLText, or XMLEOF with no error when the text was only white space.
 func (s *XMLScanner) chardata() (XMLKind, error) {
 	start := s.pos
+	// Most texts are plain (no entity, no CDATA): find their end with one
+	// IndexByte instead of looking at every byte.
+	if end := bytes.IndexByte(s.data[start:], '<'); end >= 0 && end <= MaxXMLText {
+		text, next := s.data[start:start+end], s.data[start+end:]
+		cdata := len(next) > 1 && next[1] == '!' && bytes.HasPrefix(next, []byte("<![CDATA["))
+		if !cdata && blank(text) {
+			s.pos = start + end
+			return XMLEOF, nil
+		}
+		if !cdata && bytes.IndexByte(text, '&') < 0 {
+			s.pos = start + end
+			if s.depth == 0 {
+				return s.fail("text outside the root element")
+			}
+			s.text = text
+			s.kind = XMLText
+			return XMLText, nil
+		}
+	}
 	plain := true // no entity and no CDATA: the text is a slice of the input
 	mark := len(s.buf)
 	for s.pos < len(s.data) {
@@ -467,6 +519,23 @@ done:
 	s.text = text
 	s.kind = XMLText
 	return XMLText, nil
+}
+
+// blank reports whether b is only XML white space. Indentation is mostly
+// spaces, so eight at a time are compared where they can be.
+func blank(b []byte) bool {
+	const spaces = 0x2020202020202020
+	for i := 0; i < len(b); {
+		if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == spaces {
+			i += 8
+			continue
+		}
+		if !isSpace(b[i]) {
+			return false
+		}
+		i++
+	}
+	return true
 }
 
 // entity expands the reference at s.pos into s.buf.

@@ -33,6 +33,13 @@ func TestXMLScannerReads(t *testing.T) {
 		`<?xml version="1.0" encoding="UTF-8"?><a x="1"><b>t&amp;&#233;&#x41;</b><c/></a>`: "<a <b t&éA >b <c >c >a",
 		"\xef\xbb\xbf<s:E xmlns:s='u'> <!-- c --><d><![CDATA[<x>]]></d></s:E>":             "<E <d <x> >d >E",
 		`<?xml version="1.0" encoding="ISO-8859-1"?><a>K` + "\xf6" + `ln</a>`:              "<a Köln >a",
+		// The fast paths (plain text found with IndexByte, end tags compared in
+		// place) read what the byte-by-byte ones do: white space before a
+		// CDATA section is part of its text, an end tag may have a prefix or
+		// space before its '>'.
+		"<a>\n  <![CDATA[x]]>y</a>":               "<a \n  xy >a",
+		"<s:a>\n   <b>t</b \t></s:a>":             "<a <b t >b >a",
+		"<a>" + strings.Repeat("n", 256) + "</a>": "<a " + strings.Repeat("n", 256) + " >a",
 	} {
 		got, err := scanAll(doc)
 		if err != nil || got != want {
@@ -47,14 +54,16 @@ func TestXMLScannerReads(t *testing.T) {
 func TestXMLScannerRefuses(t *testing.T) {
 	for doc, want := range map[string]string{
 		`<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><a>&e;</a>`: "DOCTYPE",
-		`<a>&e;</a>`:                         "undefined entity",
-		`<a>&#0;</a>`:                        "bad character reference",
-		strings.Repeat("<a>", MaxXMLDepth+1): "nested deeper",
-		`<a><b></a>`:                         "does not match",
-		"<a>\n<b>":                           "line 2: the document ends inside <b>",
-		"<a>\xff</a>":                        "UTF-8",
-		`<a></a><b></b>`:                     "second root",
-		``:                                   "no root",
+		`<a>&e;</a>`:                          "undefined entity",
+		"<" + strings.Repeat("n", 257) + "/>": "longer than 256",
+		"<a></ab>":                            "does not match",
+		`<a>&#0;</a>`:                         "bad character reference",
+		strings.Repeat("<a>", MaxXMLDepth+1):  "nested deeper",
+		`<a><b></a>`:                          "does not match",
+		"<a>\n<b>":                            "line 2: the document ends inside <b>",
+		"<a>\xff</a>":                         "UTF-8",
+		`<a></a><b></b>`:                      "second root",
+		``:                                    "no root",
 		`<a>` + strings.Repeat("x", MaxXMLText+1) + `</a>`: "longer than",
 		`<?xml version="1.0" encoding="shift_jis"?><a/>`:   "unsupported charset",
 		`<a b=c/>`: "unquoted",
