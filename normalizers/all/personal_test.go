@@ -25,7 +25,8 @@ var nameFields = map[string]bool{
 	"signatory": true, "givenname": true, "familyname": true, "attentionname": true,
 	"recipientname": true,                   // Royal Mail
 	"firstname":     true, "lastname": true, // PostNL addresses
-	"consigneename": true, // DHL Express XML-PI
+	"consigneename":     true, // DHL Express XML-PI
+	"deliverysignature": true, // Purolator
 }
 
 var personParents = map[string]bool{"receiver": true, "sender": true, "signed": true, "contact": true, "recipient": true}
