@@ -293,10 +293,19 @@ func zoneOf(s *Scan) *time.Location {
 	if s.Type != nil && (s.Type.Milestone == "info_received" || s.Type.Milestone == "pending" || s.Type.Name == "in_transit.picked_up") {
 		first, second = second, first
 	}
-	if z := tz.ForLocation(first.Country, first.Region); z != nil {
-		return z
+	// An end stands in only for a scan in its country, or in none named: a
+	// scan in Barcelona is not on Milan's clock because the parcel goes
+	// there, and one in a country of several zones without its region is
+	// assumed UTC (counted) rather than given another place's zone.
+	for _, end := range [...]*event.Location{first, second} {
+		if s.Location.Country != "" && s.Location.Country != end.Country {
+			continue
+		}
+		if z := tz.ForLocation(end.Country, end.Region); z != nil {
+			return z
+		}
 	}
-	return tz.ForLocation(second.Country, second.Region)
+	return nil
 }
 
 // resolveTime finds the UTC instant and local offset of a scan: the
