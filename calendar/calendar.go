@@ -191,3 +191,42 @@ func AddWeekdays(from, d int64, z *time.Location) (int64, bool) {
 	}
 	return from + d, false
 }
+
+// DaysIn is the number of days in a month (1 to 12) of the proleptic
+// Gregorian calendar.
+func DaysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// DaysFromCivil is the number of days from 1970-01-01 to a valid date of
+// the proleptic Gregorian calendar. Decoders build instants with it instead
+// of time.Date, which normalizes fields and looks its zone up: on the hot
+// path that was a fifth of a USPS payload's time parsing. It counts in
+// 400-year eras whose years start in March, so that the leap day ends a
+// year (H. Hinnant's days_from_civil).
+func DaysFromCivil(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := year / 400
+	if year < 0 {
+		era = (year - 399) / 400 // round down: year 0's January is in the era before
+	}
+	yoe := year - era*400 // [0, 399]
+	mp := month - 3       // March is 0
+	if month <= 2 {
+		mp = month + 9
+	}
+	doy := (153*mp+2)/5 + day - 1          // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return int64(era)*146097 + int64(doe) - 719468
+}

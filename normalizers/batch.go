@@ -44,7 +44,16 @@ type Batch struct {
 	lineage          event.Lineage
 	now              time.Time
 	minTime, maxTime time.Time
-	seen             map[event.ID]struct{}
+	// ids are the events' ids, in order, for the duplicate check: a
+	// payload holds a dozen scans, and a look through 16-byte ids in one
+	// array is cheaper than a map's hashing, inserting and clearing. Past
+	// linearIDs ids, seen (filled then) answers instead.
+	ids  []event.ID
+	seen map[event.ID]struct{}
+	// asc and desc say whether Events are in ascending (equal times
+	// allowed) or strictly descending order of time so far, kept by Add so
+	// that oldestFirst does not walk the events again.
+	asc, desc bool
 	// tracking is the last tracking number found valid in this payload:
 	// a payload's scans repeat one number, checked once.
 	tracking string
@@ -53,7 +62,11 @@ type Batch struct {
 }
 
 // NewBatch returns an empty batch.
-func NewBatch() *Batch { return &Batch{seen: make(map[event.ID]struct{}, 64)} }
+func NewBatch() *Batch { return &Batch{} }
+
+// linearIDs is how many ids the duplicate check looks through one by one
+// before it builds a map.
+const linearIDs = 32
 
 func (b *Batch) reset(n Normalizer, in *Input) {
 	b.resetFor(n.Carrier(), n.DisplayName(), feedOf(n), in)
@@ -68,12 +81,11 @@ func (b *Batch) resetFor(carrier, display, feed string, in *Input) {
 		b.Rejected[i] = nil
 	}
 	b.Rejected = b.Rejected[:0]
+	b.ids = b.ids[:0]
 	if len(b.seen) > 0 {
 		clear(b.seen)
 	}
-	if b.seen == nil {
-		b.seen = make(map[event.ID]struct{}, 64)
-	}
+	b.asc, b.desc = true, true
 	b.carrier, b.display, b.feed = carrier, display, feed
 	b.tracking = "" // the arena may have rewound under it
 	b.lineage = in.Lineage
@@ -163,9 +175,13 @@ func (b *Batch) Add(s *Scan) {
 		return
 	}
 	id := b.id(s, utc)
-	seen := len(b.seen)
-	if b.seen[id] = struct{}{}; len(b.seen) == seen {
-		return // a duplicate: one map operation instead of a look-up and an insert
+	if !b.firstSeen(id) {
+		return
+	}
+	if n := len(b.Events); n > 0 {
+		c := b.Events[n-1].OccurredAt.Compare(utc)
+		b.asc = b.asc && c <= 0
+		b.desc = b.desc && c > 0
 	}
 	t := s.Type
 	if t == nil {
@@ -201,17 +217,50 @@ func (b *Batch) Pending(tracking, code, description string) {
 	}
 	s := Scan{TrackingNumber: tracking, Raw: event.Raw{Code: code, Description: description}}
 	id := b.id(&s, time.Time{})
-	if _, dup := b.seen[id]; dup {
+	if !b.firstSeen(id) {
 		return
 	}
-	b.seen[id] = struct{}{}
+	at := b.now.UTC().Truncate(time.Second)
+	if n := len(b.Events); n > 0 {
+		c := b.Events[n-1].OccurredAt.Compare(at)
+		b.asc = b.asc && c <= 0
+		b.desc = b.desc && c > 0
+	}
 	b.Events = append(b.Events, event.Event{
 		ID: id, Carrier: b.carrier, CarrierName: b.display, TrackingNumber: tracking,
-		Type: taxonomy.Pending, OccurredAt: b.now.UTC().Truncate(time.Second),
+		Type: taxonomy.Pending, OccurredAt: at,
 		TZSource: event.TZAssumedUTC, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
 		Feed: b.feed,
 	})
 	clipEvent(&b.Events[len(b.Events)-1])
+}
+
+// firstSeen records id and reports whether this payload had not produced
+// it before.
+func (b *Batch) firstSeen(id event.ID) bool {
+	if len(b.ids) < linearIDs {
+		for i := range b.ids {
+			if b.ids[i] == id {
+				return false
+			}
+		}
+		b.ids = append(b.ids, id)
+		return true
+	}
+	if len(b.seen) == 0 {
+		if b.seen == nil {
+			b.seen = make(map[event.ID]struct{}, 2*linearIDs)
+		}
+		for _, v := range b.ids {
+			b.seen[v] = struct{}{}
+		}
+	}
+	n := len(b.seen)
+	if b.seen[id] = struct{}{}; len(b.seen) == n {
+		return false // one map operation instead of a look-up and an insert
+	}
+	b.ids = append(b.ids, id)
+	return true
 }
 
 // validTracking is ValidTracking, remembering the last number it passed.

@@ -1,6 +1,10 @@
 package normalizers
 
-import "time"
+import (
+	"time"
+
+	"github.com/wismo/wismo/calendar"
+)
 
 // Time parsers for the shapes carriers use. They take bytes straight from
 // the decoder and do not allocate; ok is false on anything malformed.
@@ -128,11 +132,15 @@ func civil(y, mo, d, h, mi, s []byte) (time.Time, bool) {
 	if sec == 60 { // a leap second: keep the scan, one second later is close enough
 		sec = 59
 	}
-	t := time.Date(year, time.Month(month), day, hour, min, sec, 0, time.UTC)
-	if t.Day() != day { // February 30th and the like
+	if day > calendar.DaysIn(year, month) { // February 30th and the like
 		return time.Time{}, false
 	}
-	return t, true
+	// The same instant time.Date gives, without its normalizing and zone
+	// look-up, and without the second calendar computation that checking
+	// the day through t.Day() cost: a fifth of a USPS payload's decoding
+	// went to these two.
+	days := calendar.DaysFromCivil(year, month, day)
+	return time.Unix(days*86400+int64(hour*3600+min*60+sec), 0).UTC(), true
 }
 
 func digits(b []byte) (int, bool) {
