@@ -62,7 +62,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 		if errs := root.GetArray("errors"); len(errs) > 0 {
 			// The request as a whole refused (too many ids, credentials).
 			return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "Australia Post error %s (%s): %s",
-				errCode(errs[0]), errs[0].GetStringBytes("name"), errs[0].GetStringBytes("message"))
+				errCode(errs[0], b), errs[0].GetStringBytes("name"), errs[0].GetStringBytes("message"))
 		}
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not an Australia Post track items answer: no tracking_results and no errors")
 	}
@@ -83,13 +83,13 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 }
 
 // errCode is an error's code, a string ("ESB-10001") or a number (51101).
-func errCode(e *fastjson.Value) string {
+func errCode(e *fastjson.Value, b *normalizers.Batch) string {
 	c := e.Get("code")
 	if c == nil {
 		return ""
 	}
 	if c.Type() == fastjson.TypeString {
-		return string(c.GetStringBytes())
+		return b.Str(c.GetStringBytes())
 	}
 	return c.String()
 }
@@ -128,13 +128,13 @@ func result(r *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) erro
 // resultError reads the error of one tracking id. ESB-10001 is a
 // malformed id; ESB-10002 an id Australia Post does not know (yet).
 func resultError(e *fastjson.Value, id string, b *normalizers.Batch) error {
-	code, name := errCode(e), e.GetStringBytes("name")
+	code, name := errCode(e, b), e.GetStringBytes("name")
 	switch code {
 	case "ESB-10002":
 		if id == "" {
 			return normalizers.Errorf(normalizers.KindNotFound, Spec.ID, "Australia Post has no data yet (%s %s) and the record does not name the id", code, name)
 		}
-		b.Pending(id, code, string(name))
+		b.Pending(id, code, b.Str(name))
 		return nil
 	case "ESB-10001":
 		return normalizers.Errorf(normalizers.KindInvalidTracking, Spec.ID, "Australia Post error %s: %s", code, name)

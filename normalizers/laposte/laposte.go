@@ -103,13 +103,16 @@ func answer(a *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) erro
 		msg := a.GetStringBytes("returnMessage")
 		switch {
 		case code == 404 && tracking != "":
-			b.Pending(tracking, "404", string(msg))
+			b.Pending(tracking, "404", b.Str(msg))
 			return nil
 		case code == 404:
 			return normalizers.Errorf(normalizers.KindNotFound, Spec.ID, "La Poste has no data yet (404 %s) and the record does not name the number", msg)
 		case code == 400:
 			return normalizers.Errorf(normalizers.KindInvalidTracking, Spec.ID, "La Poste error 400: %s", msg)
-		case code == 0 && sh == nil:
+		case code == 0 && len(a.GetStringBytes("code")) > 0:
+			// The API gateway's own refusal: {"code": "UNAUTHORIZED", "message": ...}
+			return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "La Poste API error %s: %s", a.GetStringBytes("code"), a.GetStringBytes("message"))
+		case code == 0:
 			return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a La Poste Suivi answer: no returnCode and no shipment")
 		}
 		return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "La Poste error %d: %s", code, msg)

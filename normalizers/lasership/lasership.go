@@ -128,7 +128,7 @@ func apiError(root *fastjson.Value, in *normalizers.Input, b *normalizers.Batch)
 		if in.TrackingHint == "" {
 			return normalizers.Errorf(normalizers.KindNotFound, Spec.ID, "LaserShip has no data yet (%s) and the record does not name the number", msg)
 		}
-		b.Pending(in.TrackingHint, "not-found", string(msg))
+		b.Pending(in.TrackingHint, "not-found", b.Str(msg))
 		return nil
 	}
 	return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "LaserShip error: %s", msg)
