@@ -150,26 +150,73 @@ func place(l *event.Location, v *fastjson.Value, b *normalizers.Batch) {
 	}
 }
 
-func scan(s *normalizers.Scan, e *fastjson.Value, b *normalizers.Batch) {
-	short := e.GetStringBytes("EventShortText")
-	if len(short) == 0 {
-		short = e.GetStringBytes("EventLabel")
+// fields are the parts of an event the decoder reads, taken in one pass
+// over its keys (an event has a dozen; a look-up each would scan them a
+// dozen times). Signature and Signature2 are not among them.
+type fields struct {
+	typ, short, label, long, reason, where []byte
+	city, state, zip, country, local, utc  []byte
+}
+
+func readFields(e *fastjson.Value) (f fields) {
+	o, err := e.Object()
+	if err != nil {
+		return f
 	}
-	s.Raw = event.Raw{Code: b.Str(e.GetStringBytes("EventType")), Description: redactor.Text(b, b.Str(short))}
-	long := redactor.Text(b, b.Str(e.GetStringBytes("EventLongText")))
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		s, err := v.StringBytes()
+		if err != nil {
+			return
+		}
+		switch string(k) {
+		case "EventType":
+			f.typ = s
+		case "EventShortText":
+			f.short = s
+		case "EventLabel":
+			f.label = s
+		case "EventLongText":
+			f.long = s
+		case "Reason":
+			f.reason = s
+		case "Location":
+			f.where = s
+		case "City":
+			f.city = s
+		case "State":
+			f.state = s
+		case "PostalCode":
+			f.zip = s
+		case "Country":
+			f.country = s
+		case "DateTime":
+			f.local = s
+		case "UTCDateTime":
+			f.utc = s
+		}
+	})
+	return f
+}
+
+func scan(s *normalizers.Scan, e *fastjson.Value, b *normalizers.Batch) {
+	f := readFields(e)
+	short := f.short
+	if len(short) == 0 {
+		short = f.label
+	}
+	s.Raw = event.Raw{Code: b.Str(f.typ), Description: redactor.Text(b, b.Str(short))}
+	long := redactor.Text(b, b.Str(f.long))
 	// Location says where a delivered parcel was left ("FrontDoor"), Reason
 	// why an attempt failed: both more precise than the texts.
 	s.Type, s.Reason = nil, ""
-	if m := classify(s.Raw.Code, b.Str(e.GetStringBytes("Reason")), b.Str(e.GetStringBytes("Location")), s.Raw.Description, long); m != nil {
+	if m := classify(s.Raw.Code, b.Str(f.reason), b.Str(f.where), s.Raw.Description, long); m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
 	if s.Raw.Description == "" {
 		s.Raw.Description = long
 	}
-	l := event.Location{}
-	place(&l, e, b)
-	s.Location = l
-	s.Time = eventTime(e.GetStringBytes("DateTime"), e.GetStringBytes("UTCDateTime"))
+	s.Location = event.Location{City: b.Str(f.city), Region: b.Upper(f.state), PostalCode: b.Str(f.zip), Country: b.Upper(f.country)}
+	s.Time = eventTime(f.local, f.utc)
 	b.Add(s)
 }
 
