@@ -51,14 +51,7 @@ func (*Normalizer) MapCode(code, _, desc string) *normalizers.Mapping {
 // with text * match any), refined by a wording row (code *) that stays in
 // its milestone: a DI1 worded "livré chez le gardien" is a delivery to an
 // agent. A code the table lacks is placed by its label alone.
-func classify(code, label string) *normalizers.Mapping {
-	m := Table.LookupCode(code, "", label)
-	w := wording.Fallback(Table, "", label)
-	if m == nil || w != nil && w.Type.Milestone == m.Type.Milestone {
-		return w
-	}
-	return m
-}
+func classify(code, label string) *normalizers.Mapping { return wording.Refine(Table, code, "", label) }
 
 // Normalize implements normalizers.Normalizer.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
