@@ -156,3 +156,43 @@ func digits(b []byte) (int, bool) {
 	}
 	return n, true
 }
+
+// Date returns the calendar date ("2006-01-02") of a carrier's date or
+// timestamp ("2024-03-05", "2024-03-05T00:00:00+01:00"), as the carrier
+// wrote it (its wall clock, not UTC), or "" when v is not a real date. For
+// estimated delivery dates.
+func (b *Batch) Date(v []byte) string {
+	v = trimSpace(v)
+	var buf [19]byte
+	if len(v) == 10 {
+		copy(buf[:], v)
+		copy(buf[10:], "T00:00:00")
+		v = buf[:]
+	}
+	t, ok := ParseISO(v)
+	if !ok {
+		return ""
+	}
+	w := t.Wall
+	if w.IsZero() {
+		w = t.UTC
+	}
+	var out [10]byte
+	return b.arena.String(w.AppendFormat(out[:0], "2006-01-02"))
+}
+
+// OffsetBetween is the UTC offset that a carrier's local wall clock and its
+// UTC instant of the same scan imply, when it is a real one: a whole
+// quarter hour, give or take the two minutes by which the stamps may be
+// truncated differently, within the range of the world's zones.
+func OffsetBetween(wall, utc time.Time) (int32, bool) {
+	d := wall.Sub(utc)
+	if d <= -15*time.Hour || d >= 15*time.Hour {
+		return 0, false
+	}
+	q := d.Round(15 * time.Minute)
+	if r := d - q; r <= -2*time.Minute || r >= 2*time.Minute || q < -12*time.Hour || q > 14*time.Hour {
+		return 0, false
+	}
+	return int32(q / time.Second), true
+}

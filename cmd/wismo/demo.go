@@ -364,18 +364,18 @@ func printDemoSummary(w io.Writer, feeds map[string][]string, byCarrier map[stri
 	// What came in is counted per feed (the carrier or generic feed a raw
 	// topic is bound to), what came out per carrier of the event: a generic
 	// Avro feed brings scans of many carriers.
-	fmt.Fprintf(w, "\nin, per feed:\n%-10s %-34s %9s %14s\n", "feed", "raw topics", "records", "dead-lettered")
+	fmt.Fprintf(w, "\nin, per feed:\n%-13s %-34s %9s %14s\n", "feed", "raw topics", "records", "dead-lettered")
 	for _, f := range pipeline.Labels(byCarrier) {
 		k := byCarrier[f]
-		fmt.Fprintf(w, "%-10s %-34s %9d %14d\n", f, strings.Join(feeds[f], ","), k.In, k.Dead)
+		fmt.Fprintf(w, "%-13s %-34s %9d %14d\n", f, strings.Join(feeds[f], ","), k.In, k.Dead)
 	}
-	fmt.Fprintf(w, "%-10s %-34s %9d %14d\n", "total", "", totals.In, totals.Dead)
-	fmt.Fprintf(w, "\nout, per carrier:\n%-10s %7s %9s %12s\n", "carrier", "events", "unmapped", "assumed_utc")
+	fmt.Fprintf(w, "%-13s %-34s %9d %14d\n", "total", "", totals.In, totals.Dead)
+	fmt.Fprintf(w, "\nout, per carrier:\n%-13s %7s %9s %12s\n", "carrier", "events", "unmapped", "assumed_utc")
 	for _, c := range slices.Sorted(maps.Keys(rows)) {
 		r := rows[c]
-		fmt.Fprintf(w, "%-10s %7d %9d %12d\n", c, r.events, r.unmapped, r.assumed)
+		fmt.Fprintf(w, "%-13s %7d %9d %12d\n", c, r.events, r.unmapped, r.assumed)
 	}
-	fmt.Fprintf(w, "%-10s %7d\n", "total", len(evs))
+	fmt.Fprintf(w, "%-13s %7d\n", "total", len(evs))
 	if totals.In != totals.Out+totals.Dead {
 		return fmt.Errorf("demo: accounting broken: %d in, %d out, %d dead-lettered", totals.In, totals.Out, totals.Dead)
 	}

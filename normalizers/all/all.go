@@ -4,11 +4,14 @@ package all
 
 import (
 	_ "github.com/wismo/wismo/normalizers/amazon"
+	_ "github.com/wismo/wismo/normalizers/australiapost"
 	_ "github.com/wismo/wismo/normalizers/avroscan"
 	_ "github.com/wismo/wismo/normalizers/canadapost"
 	_ "github.com/wismo/wismo/normalizers/dhl"
 	_ "github.com/wismo/wismo/normalizers/fedex"
 	_ "github.com/wismo/wismo/normalizers/gls"
+	_ "github.com/wismo/wismo/normalizers/laposte"
+	_ "github.com/wismo/wismo/normalizers/lasership"
 	_ "github.com/wismo/wismo/normalizers/postnl"
 	_ "github.com/wismo/wismo/normalizers/royalmail"
 	_ "github.com/wismo/wismo/normalizers/ups"

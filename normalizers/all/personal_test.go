@@ -25,6 +25,7 @@ var nameFields = map[string]bool{
 	"signatory": true, "givenname": true, "familyname": true, "attentionname": true,
 	"recipientname": true,                   // Royal Mail
 	"firstname":     true, "lastname": true, // PostNL addresses
+	"signature": true, "signature2": true, // LaserShip (Royal Mail's signature is an object)
 }
 
 var personParents = map[string]bool{"receiver": true, "sender": true, "signed": true, "contact": true, "recipient": true}
@@ -189,6 +190,9 @@ func TestNamesInCarrierTextsAreWithheld(t *testing.T) {
 		{"gls", normalizers.JSON, "gls/track-in-transit.json", `"description": "The parcel was handed over to GLS."`, `"description": "The parcel was handed over to GLS. Signature: HELEN SMITH"`},
 		{"postnl", normalizers.JSON, "postnl/shippingstatus-v2-completestatus-delivered.json", `"Description": "Zending is bezorgd"`, `"Description": "Zending is bezorgd. Ontvangen door: HELEN SMITH"`},
 		{"royalmail", normalizers.JSON, "royalmail/mailpieces-v2-events-redirected-doc-example.json", `"eventName": "Forwarded - Mis-sort"`, `"eventName": "Forwarded - Mis-sort; received by: HELEN SMITH"`},
+		{"lasership", normalizers.JSON, "lasership/lasership-enroute.json", `"EventShortText": "Origin Scan"`, `"EventShortText": "Origin Scan. Received by: HELEN SMITH"`},
+		{"laposte", normalizers.JSON, "laposte/suivi-v2-colissimo-fr-br-delivered.json", `"label": "Votre colis est livré."`, `"label": "Votre colis est livré. Signataire : HELEN SMITH"`},
+		{"australiapost", normalizers.JSON, "australiapost/track-items-multi-article-unverified.json", `"description": "Delivered - Left in a safe place"`, `"description": "Delivered - Signed for by: HELEN SMITH"`},
 	} {
 		n, err := normalizers.Lookup(c.carrier, c.format)
 		if err != nil {
