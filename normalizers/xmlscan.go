@@ -33,7 +33,8 @@ import (
 type XMLScanner struct {
 	data  []byte
 	pos   int
-	stack [MaxXMLDepth][]byte
+	stack [MaxXMLDepth][]byte // local names of the open elements
+	raw   [MaxXMLDepth][]byte // their names as written, prefix and all
 	depth int
 	kind  XMLKind
 	name  []byte // local name of the current start or end element
@@ -164,6 +165,21 @@ func (s *XMLScanner) Parent(up int) []byte {
 	return s.stack[s.depth-1-up]
 }
 
+// Within reports whether the elements enclosing the current one (the
+// element just started, or the one a text is in) are names, the nearest
+// first: Within("Package", "Shipment") is true in Shipment/Package/X.
+func (s *XMLScanner) Within(names ...string) bool {
+	if len(names) >= s.depth {
+		return false
+	}
+	for i, name := range names {
+		if string(s.stack[s.depth-2-i]) != name {
+			return false
+		}
+	}
+	return true
+}
+
 // Next reads the next token. At the end of a well-formed document it
 // returns XMLEOF and a nil error; a document that ends with elements open,
 // or has none, is an error.
@@ -214,6 +230,37 @@ func (s *XMLScanner) Next() (XMLKind, error) {
 			}
 		default:
 			return s.startTag()
+		}
+	}
+}
+
+// XMLHandler receives the tokens of a document from XMLScanner.Walk. The
+// scanner's Name, Depth, Parent, Within and Attr describe each token.
+type XMLHandler interface {
+	Start(s *XMLScanner)
+	End(s *XMLScanner)
+	Text(s *XMLScanner, text []byte)
+}
+
+// Walk reads the rest of the document, handing each token to h. It
+// returns the first error, or nil at the end of a well-formed document:
+// a decoder that walks the whole payload before answering refuses broken
+// XML whatever it read before the break.
+func (s *XMLScanner) Walk(h XMLHandler) error {
+	for {
+		k, err := s.Next()
+		if err != nil {
+			return err
+		}
+		switch k {
+		case XMLEOF:
+			return nil
+		case XMLStart:
+			h.Start(s)
+		case XMLEnd:
+			h.End(s)
+		case XMLText:
+			h.Text(s, s.text)
 		}
 	}
 }
@@ -303,6 +350,7 @@ func (s *XMLScanner) startTag() (XMLKind, error) {
 	s.nattrs = attrs
 	s.name = local
 	s.stack[s.depth] = s.name
+	s.raw[s.depth] = name
 	s.depth++
 	s.pos = p
 	s.kind = XMLStart
@@ -310,6 +358,18 @@ func (s *XMLScanner) startTag() (XMLKind, error) {
 }
 
 func (s *XMLScanner) endTag() (XMLKind, error) {
+	// Mostly, the end tag spells the open element's name as its start
+	// tag did: one comparison instead of reading the name.
+	if s.depth > 0 {
+		raw, p := s.raw[s.depth-1], s.pos+2
+		if end := p + len(raw); end < len(s.data) && s.data[end] == '>' && string(s.data[p:end]) == string(raw) {
+			s.depth--
+			s.name = s.stack[s.depth]
+			s.pos = end + 1
+			s.kind = XMLEnd
+			return XMLEnd, nil
+		}
+	}
 	name, local, p, err := s.readName(s.pos + 2)
 	if err != nil {
 		return XMLEOF, err

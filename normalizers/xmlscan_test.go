@@ -55,6 +55,9 @@ func TestXMLScannerAttr(t *testing.T) {
 			break
 		}
 	}
+	if !s.Within("r") || s.Within("r", "x") || s.Within("x") || !s.Within() {
+		t.Errorf("Within in r/a: %v %v %v", s.Within("r"), s.Within("r", "x"), s.Within("x"))
+	}
 	id, plain := s.Attr("ID"), s.Attr("plain")
 	if string(id) != "x&A\ny" || string(plain) != "v" || s.Attr("none") != nil {
 		t.Fatalf("ID %q plain %q none %q", id, plain, s.Attr("none"))

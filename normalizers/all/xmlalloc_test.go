@@ -10,11 +10,12 @@ import (
 // xmlNoAlloc are the XML sources read with normalizers.XMLScanner whose
 // payloads, once the decoder's buffers are warm, cost no allocation (with
 // encoding/xml into structs they cost about 160 per scan; issue 14 item 6).
-var xmlNoAlloc = []string{"usps_xml"}
+var xmlNoAlloc = []string{"usps_xml", "ups_xml"}
 
 // TestXMLDecodersDoNotAllocate normalizes each of those sources' samples as
 // the normalize stage does (a batch reusing its strings) and counts the
-// allocations: none per payload in the steady state.
+// allocations: none per payload in the steady state, for payloads without
+// rejected scans.
 func TestXMLDecodersDoNotAllocate(t *testing.T) {
 	sources := map[string]normalizers.Source{}
 	for _, src := range normalizers.Sources() {
@@ -40,6 +41,9 @@ func TestXMLDecodersDoNotAllocate(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
+			if len(b.Rejected) > 0 {
+				continue // a rejected scan's message is made (allocated) by the batch, not the decoder
+			}
 			if allocs > 0 {
 				t.Errorf("%s sample %d: %.1f allocations per payload, want 0", name, i, allocs)
 			}

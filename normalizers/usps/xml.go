@@ -71,7 +71,7 @@ func normalizeXML(in *normalizers.Input, b *normalizers.Batch) error {
 // run reads the whole payload first, as encoding/xml did: broken XML is a
 // decode error even after a TrackInfo that failed on its own.
 func (d *xmlDecoder) run() error {
-	if err := d.scan(); err != nil {
+	if err := d.sc.Walk(d); err != nil {
 		return normalizers.Errorf(normalizers.KindDecode, carrier, "malformed XML: %v", err)
 	}
 	switch string(d.root) {
@@ -88,33 +88,17 @@ func (d *xmlDecoder) run() error {
 	return d.firstErr
 }
 
-func (d *xmlDecoder) scan() error {
-	sc := &d.sc
-	for {
-		k, err := sc.Next()
-		if err != nil {
-			return err
-		}
-		switch k {
-		case normalizers.XMLEOF:
-			return nil
-		case normalizers.XMLStart:
-			d.start()
-		case normalizers.XMLEnd:
-			if sc.Depth() == 1 && string(sc.Name()) == "TrackInfo" && string(d.root) == "TrackResponse" {
-				d.infos++
-				if d.firstErr == nil {
-					d.firstErr = d.trackInfo(&d.ti)
-				}
-			}
-		case normalizers.XMLText:
-			d.text(sc.Text())
+// End turns a TrackInfo into scans once it ends.
+func (d *xmlDecoder) End(sc *normalizers.XMLScanner) {
+	if sc.Depth() == 1 && string(sc.Name()) == "TrackInfo" && string(d.root) == "TrackResponse" {
+		d.infos++
+		if d.firstErr == nil {
+			d.firstErr = d.trackInfo(&d.ti)
 		}
 	}
 }
 
-func (d *xmlDecoder) start() {
-	sc := &d.sc
+func (d *xmlDecoder) Start(sc *normalizers.XMLScanner) {
 	name := sc.Name()
 	switch sc.Depth() {
 	case 1:
@@ -147,10 +131,9 @@ func (d *xmlDecoder) start() {
 	}
 }
 
-// text files a text by where it is: the element it is in (Parent(0)) and
+// Text files a text by where it is: the element it is in (Parent(0)) and
 // those above.
-func (d *xmlDecoder) text(v []byte) {
-	sc := &d.sc
+func (d *xmlDecoder) Text(sc *normalizers.XMLScanner, v []byte) {
 	field, up := sc.Parent(0), sc.Parent(1)
 	switch sc.Depth() {
 	case 2:
