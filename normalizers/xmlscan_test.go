@@ -33,10 +33,51 @@ func TestXMLScannerReads(t *testing.T) {
 		`<?xml version="1.0" encoding="UTF-8"?><a x="1"><b>t&amp;&#233;&#x41;</b><c/></a>`: "<a <b t&éA >b <c >c >a",
 		"\xef\xbb\xbf<s:E xmlns:s='u'> <!-- c --><d><![CDATA[<x>]]></d></s:E>":             "<E <d <x> >d >E",
 		`<?xml version="1.0" encoding="ISO-8859-1"?><a>K` + "\xf6" + `ln</a>`:              "<a Köln >a",
+		// One text however it is cut, line ends read as LF.
+		"<a>x<!-- c -->y<?pi?>z<![CDATA[\r\n]]>1\r2\r\n3</a>": "<a xyz\n1\n2\n3 >a",
+		"<a> \r\n <!-- c --> <b/>\r</a>":                      "<a <b >b >a",
 	} {
 		got, err := scanAll(doc)
 		if err != nil || got != want {
 			t.Errorf("%q: got %q, %v; want %q", doc, got, err, want)
+		}
+	}
+}
+
+func TestXMLScannerAttr(t *testing.T) {
+	s := NewXMLScanner([]byte("<r><p:a xmlns:p='u' p:ID=\"x&amp;&#65;\r\ny\" plain='v'/><b/></r>"))
+	for {
+		k, err := s.Next()
+		if err != nil || k == XMLEOF {
+			t.Fatalf("no <a>: %v", err)
+		}
+		if k == XMLStart && string(s.Name()) == "a" {
+			break
+		}
+	}
+	if !s.Within("r") || s.Within("r", "x") || s.Within("x") || !s.Within() {
+		t.Errorf("Within in r/a: %v %v %v", s.Within("r"), s.Within("r", "x"), s.Within("x"))
+	}
+	id, plain := s.Attr("ID"), s.Attr("plain")
+	if string(id) != "x&A\ny" || string(plain) != "v" || s.Attr("none") != nil {
+		t.Fatalf("ID %q plain %q none %q", id, plain, s.Attr("none"))
+	}
+	s.Next() // </a>
+	s.Next() // <b>
+	if s.Attr("plain") != nil || string(id) != "x&A\ny" {
+		t.Errorf("<b> has the attributes of <a>, or the value of ID changed: %q", id)
+	}
+}
+
+// A payload without any element is told apart from broken XML.
+func TestXMLNoRoot(t *testing.T) {
+	for doc, want := range map[string]bool{
+		"": true, `<?xml version="1.0"?>`: true, "<!-- c -->\n": true, "Service Unavailable": true,
+		"<a>": false, "<a/>x": false, "<a": false,
+	} {
+		_, err := scanAll(doc)
+		if err == nil || XMLNoRoot(err) != want {
+			t.Errorf("%q: error %v, XMLNoRoot %v, want %v", doc, err, XMLNoRoot(err), want)
 		}
 	}
 }
@@ -57,7 +98,10 @@ func TestXMLScannerRefuses(t *testing.T) {
 		``:                                   "no root",
 		`<a>` + strings.Repeat("x", MaxXMLText+1) + `</a>`: "longer than",
 		`<?xml version="1.0" encoding="shift_jis"?><a/>`:   "unsupported charset",
-		`<a b=c/>`: "unquoted",
+		`<a b=c/>`:     "unquoted",
+		`<a b="&e;"/>`: "undefined entity",
+		`<a>&amp</a>`:  "unterminated or unknown entity",
+		`<a><!-- </a>`: "unterminated comment",
 	} {
 		_, err := scanAll(doc)
 		if err == nil || !strings.Contains(err.Error(), want) {
