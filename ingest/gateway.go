@@ -333,7 +333,14 @@ func (g *Gateway) produce(rec *kgo.Record) error {
 	case err := <-done:
 		return err
 	case <-t.C:
-		return errNoAck
+		// An ack that came with the deadline still counts (select
+		// picks at random among ready cases).
+		select {
+		case err := <-done:
+			return err
+		default:
+			return errNoAck
+		}
 	}
 }
 
