@@ -310,3 +310,17 @@ type producerFunc func(context.Context, *kgo.Record, func(*kgo.Record, error))
 func (f producerFunc) TryProduce(ctx context.Context, r *kgo.Record, p func(*kgo.Record, error)) {
 	f(ctx, r, p)
 }
+
+// TestAckAtTheDeadlineCounts: a record acknowledged by the time the wait
+// ends is answered 200, never 503 (a select between a ready ack and a
+// fired timer picks either).
+func TestAckAtTheDeadlineCounts(t *testing.T) {
+	g := newTestGateway(t, &fakeProducer{ack: acked, discard: true})
+	g.cfg.AckTimeout = time.Nanosecond // the timer has fired by the time the wait begins
+	body := []byte(`{"data":{"tracking_number":"9205590164917312751089"}}`)
+	for i := range 200 {
+		if w := post(g, "shippo", testToken, body); w.Code != http.StatusOK {
+			t.Fatalf("request %d, acknowledged at once: status %d", i, w.Code)
+		}
+	}
+}
