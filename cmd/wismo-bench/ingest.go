@@ -34,6 +34,7 @@ type ingestFlags struct {
 // ingestResult is one run of `wismo ingest` under load.
 type ingestResult struct {
 	rate, sent, ok, other int
+	abandoned             int
 	statuses              map[int]int
 	achieved              float64
 	p50, p99, p999, max   time.Duration
@@ -179,9 +180,9 @@ func (r ingestResult) table() string {
 	for _, c := range slices.Sorted(maps.Keys(r.statuses)) {
 		codes = append(codes, fmt.Sprintf("%d×%d", r.statuses[c], c))
 	}
-	fmt.Fprintf(&b, "\n%d webhooks sent over %d keep-alive connections in %s (answers %s; %d not answered); latency over the %d due after a %s warm-up; "+
+	fmt.Fprintf(&b, "\n%d webhooks sent over %d keep-alive connections in %s (answers %s; %d not answered; %d due but not sent by the end, counted with their wait); latency over the %d due after a %s warm-up; "+
 		"the raw topic holds %d records (at least every 200). Signed as EasyPost signs (HMAC-SHA256, X-Hmac-Signature); loopback; the load generator runs on the same machine.\n",
-		r.sent, r.conns, r.dur, strings.Join(codes, ", "), r.other, r.measured, r.warmup, r.inTopic)
+		r.sent, r.conns, r.dur, strings.Join(codes, ", "), r.other, r.abandoned, r.measured, r.warmup, r.inTopic)
 	return b.String()
 }
 
@@ -222,6 +223,9 @@ func loadIngest(addr, secret string, n, rate int, dur, warmup time.Duration, in 
 	start := time.Now().Add(100 * time.Millisecond)
 	var dialErr error
 	var mu sync.Mutex
+	// Requests still queued this long after the last one was due are
+	// abandoned: the run ends, and each counts with the latency it had by then.
+	hardStop := start.Add(dur + 10*time.Second)
 	for w := range in.conns {
 		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 		if err != nil {
@@ -234,6 +238,10 @@ func loadIngest(addr, secret string, n, rate int, dur, warmup time.Duration, in 
 			rd := bufio.NewReaderSize(conn, 4096)
 			for i := range due {
 				at := time.Duration(int64(i) * int64(time.Second) / int64(rate))
+				if time.Now().After(hardStop) {
+					results[w] = append(results[w], result{at, time.Since(start) - at, -1})
+					return
+				}
 				_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 				status, err := roundTrip(conn, rd, reqs[i%len(reqs)])
 				if err != nil {
@@ -270,8 +278,14 @@ func loadIngest(addr, secret string, n, rate int, dur, warmup time.Duration, in 
 	}
 	close(due)
 	wg.Wait()
-	r.sent = sent
-	r.dur = time.Since(start).Round(time.Millisecond)
+	end := time.Since(start)
+	var abandoned []result
+	for i := range due {
+		at := time.Duration(int64(i) * int64(time.Second) / int64(rate))
+		abandoned = append(abandoned, result{at, end - at, -1})
+	}
+	results = append(results, abandoned)
+	r.dur = end.Round(time.Millisecond)
 	var lats []time.Duration
 	var last time.Duration
 	for _, rs := range results {
@@ -282,6 +296,8 @@ func loadIngest(addr, secret string, n, rate int, dur, warmup time.Duration, in 
 				last = max(last, x.due+x.lat)
 			} else if x.status == 0 {
 				r.other++
+			} else if x.status < 0 {
+				r.abandoned++
 			}
 			if x.due >= warmup {
 				lats = append(lats, x.lat)
@@ -289,6 +305,8 @@ func loadIngest(addr, secret string, n, rate int, dur, warmup time.Duration, in 
 		}
 	}
 	delete(r.statuses, 0)
+	delete(r.statuses, -1)
+	r.sent = sent - r.abandoned
 	if last > 0 {
 		r.achieved = float64(r.ok) / last.Seconds()
 	}

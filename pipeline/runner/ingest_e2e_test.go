@@ -46,13 +46,13 @@ func e2eRoutes(t *testing.T) []e2eRoute {
 		// its normalizer on this branch, so the events are checked too.
 		{source: "ups", topic: "raw.ups", auth: "token", keys: []string{"ups-token-current-0123", "ups-token-previous-0123"},
 			body:    func(i int) []byte { return bytes.ReplaceAll(ups, []byte("1Z81WV380316886897"), []byte(upsNumber(i))) },
-			carrier: "ups", shipment: func(i int) string { return "ups:" + upsNumber(i) }, count: 240},
+			carrier: "ups", shipment: func(i int) string { return "ups:" + upsNumber(i) }, count: 150},
 		// A signing aggregator; its events are checked once its
 		// normalizer is bound here (carrier, shipment).
 		{source: "aftership", topic: "raw.aftership", keys: []string{"as-current", "as-previous"},
 			body: func(i int) []byte {
 				return []byte(fmt.Sprintf(`{"event":"tracking_update","msg":{"tracking_number":"AS%08d","tag":"InTransit"}}`, i))
-			}, count: 120},
+			}, count: 60},
 	}
 }
 
@@ -77,7 +77,10 @@ func TestEndToEndThroughARestartedBroker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and restarts a broker of its own")
 	}
+	began := time.Now()
 	b := kafkatest.StartBroker(t)
+	phase := func(what string) { t.Logf("%s at %s", what, time.Since(began).Round(100*time.Millisecond)) }
+	phase("broker up")
 	routes := e2eRoutes(t)
 	dir := t.TempDir()
 	args := []string{"--stages", "ingest,normalize", "--brokers", b.Addr, "--instance-id", "e2e", "--encoding", "json", "--http-addr", "off"}
@@ -123,6 +126,7 @@ func TestEndToEndThroughARestartedBroker(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	})
 
+	phase("gateway ready")
 	hooks := buildWebhooks(routes, maxBody)
 	// Three phases, so that the restart is mid-run whatever the speed:
 	// the first third before the broker stops, the second while it is
@@ -146,15 +150,18 @@ func TestEndToEndThroughARestartedBroker(t *testing.T) {
 		}
 	}
 	feed(hooks[:third])
+	phase("first third answered; broker stopped")
 	b.Stop()
 	down := make(chan struct{})
 	go func() { feed(hooks[third : 2*third]); close(down) }()
 	time.Sleep(2 * time.Second)
 	b.Start()
+	phase("broker restarted")
 	<-down
 	feed(hooks[2*third:])
 	close(work)
 	wg.Wait()
+	phase("every webhook answered")
 
 	// The answers: genuine webhooks end 2xx (their senders retry 503s),
 	// the others with the 4xx they deserve.
@@ -199,6 +206,7 @@ func TestEndToEndThroughARestartedBroker(t *testing.T) {
 		}
 	}
 	missing := eventsMissing(t, b.Addr, cfg.Topics.Events, want, 90*time.Second)
+	phase("events read")
 	if len(missing) > 0 {
 		t.Errorf("%d accepted webhooks have no event in %s, e.g. %s", len(missing), cfg.Topics.Events, missing[0])
 	}
