@@ -1,10 +1,13 @@
 package config
 
 import (
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wismo/wismo/internal/testpki"
 )
 
 func inDir(t *testing.T, dir, name, text string) string {
@@ -105,5 +108,19 @@ func TestIngestSettingsChecked(t *testing.T) {
 	// Without the ingest stage, its routes are not required.
 	if _, err := Load(flags(t, "--stages", "detect"), nil); err != nil {
 		t.Errorf("detect alone: %v", err)
+	}
+}
+
+func TestIngestTLSFiles(t *testing.T) {
+	cert, key := testpki.ServerFiles(t)
+	tc, err := IngestTLS{CertFile: cert, KeyFile: key}.Config()
+	if err != nil || tc == nil || len(tc.Certificates) != 1 || tc.MinVersion < tls.VersionTLS12 {
+		t.Fatalf("Config = %v, %v", tc, err)
+	}
+	if tc, err := (IngestTLS{}).Config(); tc != nil || err != nil {
+		t.Errorf("without files: %v, %v; want plain HTTP", tc, err)
+	}
+	if _, err := (IngestTLS{CertFile: cert, KeyFile: cert}).Config(); err == nil || !strings.Contains(err.Error(), "ingest.tls.cert_file and key_file") {
+		t.Errorf("a certificate as its own key: %v", err)
 	}
 }

@@ -3,6 +3,9 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wismo/wismo/internal/testpki"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // fakeProducer records what it is given and answers each record with ack
@@ -269,14 +275,7 @@ func TestDrainFinishesRequestsInFlight(t *testing.T) {
 		close(arrived)
 		go func() { <-release; promise(r, nil) }()
 	})
-	g.cfg.Addr = "127.0.0.1:0"
-	addr, err := g.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- g.Run(ctx) }()
+	addr, cancel, ran := serve(t, g)
 	got := make(chan int, 1)
 	go func() {
 		resp, err := http.Post("http://"+addr+"/webhooks/shippo/"+testToken, "application/json", strings.NewReader(`{"a":1}`))
@@ -305,6 +304,20 @@ func TestDrainFinishesRequestsInFlight(t *testing.T) {
 	}
 }
 
+// serve runs g on a loopback port until cancel; ran has Run's result.
+func serve(t *testing.T, g *Gateway) (addr string, cancel func(), ran <-chan error) {
+	t.Helper()
+	g.cfg.Addr = "127.0.0.1:0"
+	addr, err := g.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	return addr, cancel, done
+}
+
 type producerFunc func(context.Context, *kgo.Record, func(*kgo.Record, error))
 
 func (f producerFunc) TryProduce(ctx context.Context, r *kgo.Record, p func(*kgo.Record, error)) {
@@ -321,6 +334,70 @@ func TestAckAtTheDeadlineCounts(t *testing.T) {
 	for i := range 200 {
 		if w := post(g, "shippo", testToken, body); w.Code != http.StatusOK {
 			t.Fatalf("request %d, acknowledged at once: status %d", i, w.Code)
+		}
+	}
+}
+
+// TestServesTLS: with a certificate the gateway answers HTTPS, and plain
+// HTTP on its port gets nothing.
+func TestServesTLS(t *testing.T) {
+	certFile, keyFile := testpki.ServerFiles(t)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &fakeProducer{ack: acked}
+	g := newTestGateway(t, p)
+	g.cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	addr, cancel, ran := serve(t, g)
+	defer func() { cancel(); <-ran }()
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 10 * time.Second}
+	resp, err := client.Post("https://"+addr+"/webhooks/shippo/"+testToken, "application/json", strings.NewReader(`{"a":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(p.records()) != 1 {
+		t.Errorf("over HTTPS: status %d, %d records", resp.StatusCode, len(p.records()))
+	}
+	plain := &http.Client{Timeout: 10 * time.Second}
+	if resp, err := plain.Post("http://"+addr+"/webhooks/shippo/"+testToken, "application/json", strings.NewReader(`{"a":2}`)); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP to the TLS listener was accepted")
+		}
+	}
+	if n := len(p.records()); n != 1 {
+		t.Errorf("%d records after the plain request, want 1", n)
+	}
+}
+
+// TestLogsHoldNoSecrets: at debug level, the log lines of accepted and
+// refused webhooks name no token, signature or key.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	g := newTestGateway(t, &fakeProducer{ack: acked})
+	g.cfg.Logger = zap.New(core)
+	body := []byte(`{"data":{"tracking_number":"9205590164917312751089"}}`)
+	post(g, "shippo", testToken, body)
+	post(g, "shippo", "tok-0123456789abcdeX", body)
+	post(g, "easypost", "ep-secret", body)
+	_, sig := Sign(EasyPost, "ep-secret", body)
+	if logs.Len() != 3 {
+		t.Fatalf("%d log lines, want one per webhook at debug level", logs.Len())
+	}
+	for _, e := range logs.All() {
+		line := e.Message + fmt.Sprint(e.ContextMap())
+		for _, secret := range []string{testToken, "tok-0123456789abcdeX", "ep-secret", strings.TrimPrefix(sig, "hmac-sha256-hex=")} {
+			if strings.Contains(line, secret) {
+				t.Errorf("log line %q holds a secret", line)
+			}
 		}
 	}
 }
