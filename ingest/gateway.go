@@ -282,6 +282,11 @@ func (g *Gateway) serve(w http.ResponseWriter, req *http.Request) (source string
 	if r.Verifier.Verify(req.Header, token, body) != nil {
 		return answer(http.StatusUnauthorized, ReasonUnauthorized, "signature or token does not match")
 	}
+	// Validate is strict (RFC 8259); the parser alone lets through numbers
+	// such as 00 that other readers of the raw topic would refuse.
+	if fastjson.ValidateBytes(body) != nil {
+		return answer(http.StatusBadRequest, ReasonNotJSON, "body is not JSON")
+	}
 	p := g.parsers.Get()
 	v, err := p.ParseBytes(body)
 	if err != nil {
