@@ -46,6 +46,7 @@ type Config struct {
 	Pipeline       Pipeline       `yaml:"pipeline" mapstructure:"pipeline"`
 	ClickHouse     ClickHouse     `yaml:"clickhouse" mapstructure:"clickhouse"`
 	HTTP           HTTP           `yaml:"http" mapstructure:"http"`
+	Ingest         Ingest         `yaml:"ingest" mapstructure:"ingest"`
 	Log            Log            `yaml:"log" mapstructure:"log"`
 
 	// warnings are what loading let through but an operator should hear.
@@ -213,7 +214,11 @@ type Log struct {
 }
 
 // KnownStages are the stages `wismo run` can run.
-var KnownStages = []string{"normalize", "detect", "sink"}
+var KnownStages = []string{"normalize", "detect", "sink", "ingest"}
+
+// DefaultStages are the stages `wismo run` runs unless told otherwise (the
+// webhook gateway only when asked: it needs its routes and secrets).
+var DefaultStages = []string{"normalize", "detect", "sink"}
 
 // defaults sets every setting's default through the same parser as the
 // environment, so a default is written as an operator would write it.
@@ -223,7 +228,7 @@ func defaults(v *viper.Viper) {
 		host = "wismo"
 	}
 	v.SetDefault("instance_id", host)
-	v.SetDefault("stages", KnownStages)
+	v.SetDefault("stages", DefaultStages)
 	v.SetDefault("kafka.brokers", []string{"127.0.0.1:9092"})
 	v.SetDefault("kafka.client_id", "wismo")
 	v.SetDefault("kafka.group_prefix", names.GroupPrefix)
@@ -255,6 +260,9 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("http.addr", ":9464")
 	v.SetDefault("log.level", "info")
 	v.SetDefault("log.format", "json")
+	v.SetDefault("ingest.addr", DefaultIngestAddr)
+	v.SetDefault("ingest.max_body_bytes", DefaultIngestMaxBody)
+	v.SetDefault("ingest.ack_timeout", DefaultIngestAckTimeout.String())
 }
 
 // The ClickHouse sink's defaults (sinks/chsink reads them from here).
@@ -320,6 +328,9 @@ func (c *Config) Validate() error {
 	}
 	if contains(c.Stages, "sink") {
 		errs = append(errs, c.ClickHouse.Validate())
+	}
+	if contains(c.Stages, "ingest") {
+		errs = append(errs, c.Ingest.validate(c))
 	}
 	if d := c.Topics.DeadLetterRetention; d < time.Hour {
 		bad("topics.deadletter_retention: %s, want 1h or more (the dead letters must outlive their investigation)", d)
@@ -650,6 +661,7 @@ func hostOfURL(s string) string {
 // (the passwords, and any password in the schema registry's URL).
 func (c *Config) Print() ([]byte, error) {
 	cp := *c
+	cp.Ingest.Routes = slices.Clone(c.Ingest.Routes) // masked below, not the original's
 	for _, s := range cp.secrets() {
 		if *s.value != "" {
 			*s.value = "***"

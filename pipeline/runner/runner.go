@@ -24,6 +24,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/config"
+	"github.com/wismo/wismo/ingest"
 	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
@@ -100,6 +101,12 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 			r.all = append(r.all, st)
 		case "sink":
 			st, err := r.build.Sink(ctx, kopts)
+			if err != nil {
+				return nil, err
+			}
+			r.all = append(r.all, st)
+		case "ingest":
+			st, err := r.build.Ingest(kopts, r.reach[name].problem)
 			if err != nil {
 				return nil, err
 			}
@@ -208,6 +215,41 @@ func (r *Builder) Sink(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage, err
 	})
 }
 
+// Ingest builds the webhook gateway over the configured routes; reachable
+// says why its client cannot reach the brokers ("" when it can).
+func (r *Builder) Ingest(kopts []kgo.Opt, reachable func() string) (*ingest.Gateway, error) {
+	in := r.cfg.Ingest
+	var routes []ingest.Route
+	for _, rt := range in.Routes {
+		v, err := ingest.NewVerifier(rt.Scheme(), rt.Keys()...)
+		if err != nil {
+			return nil, fmt.Errorf("ingest.routes (source %q): %w", rt.Source, err)
+		}
+		routes = append(routes, ingest.Route{Source: rt.Source, Topic: rt.Topic, Verifier: v})
+	}
+	tc, err := in.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(kopts), ingest.ProducerOpts(in.AckTimeout, r.limits().RecordMax())...)...)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	grace := r.cfg.Pipeline.ShutdownGrace
+	g, err := ingest.New(ingest.Config{
+		Addr: in.Addr, Routes: routes, MaxBody: in.MaxBodyBytes, AckTimeout: in.AckTimeout,
+		// Within the instance's grace, so that the drain ends before the
+		// runner gives up on it.
+		ShutdownGrace: max(grace-time.Second, grace/2),
+		TLS:           tc, Producer: cl, Reachable: reachable,
+		Registerer: r.metrics.Registry, Logger: r.log.With(zap.String("stage", "ingest")),
+	})
+	if err != nil {
+		cl.Close()
+	}
+	return g, err
+}
+
 // Detect builds the detect stage; its processor answers what it tracks.
 func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Processor, error) {
 	rl := rules.Default()
@@ -293,6 +335,13 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 	plain := []string{t.Events, t.Notifications}
 	for _, b := range r.cfg.Raw {
 		plain = append(plain, b.Topic)
+	}
+	if slices.Contains(r.cfg.Stages, "ingest") {
+		for _, rt := range r.cfg.Ingest.Routes {
+			if !slices.Contains(plain, rt.Topic) {
+				plain = append(plain, rt.Topic)
+			}
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Kafka.ConnectTimeout)
 	defer cancel()
