@@ -453,6 +453,7 @@ func (c *Config) secrets() []secret {
 		{"kafka.sasl.password", &c.Kafka.SASL.Password, &c.Kafka.SASL.PasswordFile},
 		{"schema_registry.password", &c.SchemaRegistry.Password, &c.SchemaRegistry.PasswordFile},
 		{"clickhouse.password", &c.ClickHouse.Password, &c.ClickHouse.PasswordFile},
+		{"links.keys", &c.Links.Keys, &c.Links.KeysFile},
 	}
 }
 

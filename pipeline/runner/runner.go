@@ -217,8 +217,12 @@ func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Process
 			return nil, nil, err
 		}
 	}
+	lm, err := r.cfg.Links.Maker()
+	if err != nil {
+		return nil, nil, err
+	}
 	proc, err := detectstage.New(detectstage.Config{
-		Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
+		Links: lm, Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
 		IdleAdvance: r.IdleAdvance, Restorer: detectstage.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
 	})
 	if err != nil {
