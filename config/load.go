@@ -51,6 +51,7 @@ var NonConfigEnv = map[string]string{
 	"WISMO_PYTHON":          "scripts/services.sh and the chdb tests: the Python interpreter with chdb",
 	"WISMO_TEST_KAFKA":      "internal/kafkatest: the integration tests' broker",
 	"WISMO_TEST_CLICKHOUSE": "internal/chtest: the integration tests' ClickHouse",
+	"WISMO_CHROMIUM":        "scripts/services.sh and serve's browser test: the Chromium binary",
 	UnknownEnvVar:           "config: error or warn on unknown WISMO_ variables",
 }
 

@@ -3,9 +3,11 @@
 #   - Apache Kafka, single node in KRaft mode, run straight from the jars on Maven Central;
 #   - ClickHouse from Debian's clickhouse-server package (18.16);
 #   - chdb, a current ClickHouse embedded in Python (the PyPI package chdb), which
-#     the tests use to prove the schema and queries on today's releases.
+#     the tests use to prove the schema and queries on today's releases;
+#   - chromium, Debian's headless-capable browser, which the tracking page's
+#     browser test drives (installed, never left running: the test starts its own).
 #
-# Usage: scripts/services.sh [up|down|status] [kafka|clickhouse|chdb]...
+# Usage: scripts/services.sh [up|down|status] [kafka|clickhouse|chdb|chromium]...
 #   up      (default) start what is not running; reuse what already answers
 #   down    stop what this script started
 #   status  say whether each service answers; exit 1 if one does not
@@ -526,6 +528,45 @@ chdb_status() {
 	fi
 }
 
+# ---------------------------------------------------------------- chromium
+
+CHROMIUM=${WISMO_CHROMIUM:-/usr/bin/chromium}
+
+chromium_up() {
+	if [[ -x $CHROMIUM ]]; then
+		say "chromium: installed, $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
+		return 0
+	fi
+	local sudo=()
+	if ((EUID != 0)); then
+		command -v sudo >/dev/null || die "chromium: $CHROMIUM is missing, and installing it needs root (or sudo)"
+		sudo=(sudo)
+	fi
+	say "chromium: installing Debian's chromium package with apt-get (first run only)…"
+	local log
+	log=$(mktemp)
+	if ! { "${sudo[@]}" apt-get update &&
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } >"$log" 2>&1; then
+		show_tail "$log"
+		rm -f "$log"
+		die "chromium: apt-get could not install chromium"
+	fi
+	rm -f "$log"
+	[[ -x $CHROMIUM ]] || die "chromium: apt-get succeeded but $CHROMIUM is missing (set WISMO_CHROMIUM)"
+	say "chromium: installed, $("$CHROMIUM" --version 2>/dev/null)"
+}
+
+chromium_down() { say "chromium: nothing to stop (the browser test starts and stops its own)"; }
+
+chromium_status() {
+	if [[ -x $CHROMIUM ]]; then
+		say "chromium: installed at $CHROMIUM"
+	else
+		say "chromium: not installed ('scripts/services.sh up chromium' installs it)"
+		return 1
+	fi
+}
+
 # ---------------------------------------------------------------- main
 
 usage() {
@@ -542,11 +583,11 @@ main() {
 	*) printf 'services.sh: unknown command %q\n\n' "$cmd" >&2 && usage ;;
 	esac
 	local services=("$@") s
-	((${#services[@]} > 0)) || services=(kafka clickhouse chdb)
+	((${#services[@]} > 0)) || services=(kafka clickhouse chdb chromium)
 	for s in "${services[@]}"; do
 		case $s in
-		kafka | clickhouse | chdb) ;;
-		*) die "unknown service '$s' (expected kafka, clickhouse or chdb)" ;;
+		kafka | clickhouse | chdb | chromium) ;;
+		*) die "unknown service '$s' (expected kafka, clickhouse, chdb or chromium)" ;;
 		esac
 	done
 
