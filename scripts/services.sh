@@ -388,23 +388,31 @@ clickhouse_answers() {
 	[[ $(clickhouse_query 'SELECT%201' 2>/dev/null) == 1 ]]
 }
 
-clickhouse_install() {
-	command -v clickhouse-server >/dev/null && return 0
+# apt_install SERVICE WHY PACKAGE...: installs Debian packages (as root, or
+# with sudo), showing apt-get's output only when it fails.
+apt_install() {
+	local svc=$1 why=$2
+	shift 2
 	local sudo=()
 	if ((EUID != 0)); then
-		command -v sudo >/dev/null || die "clickhouse: clickhouse-server is not installed, and installing it needs root (or sudo)"
+		command -v sudo >/dev/null || die "$svc: $why, and installing it needs root (or sudo)"
 		sudo=(sudo)
 	fi
-	say "clickhouse: installing clickhouse-server and clickhouse-client with apt-get (first run only)…"
+	say "$svc: installing $* with apt-get (first run only)…"
 	local log
 	log=$(mktemp)
 	if ! { "${sudo[@]}" apt-get update &&
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y clickhouse-server clickhouse-client; } >"$log" 2>&1; then
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"; } >"$log" 2>&1; then
 		show_tail "$log"
 		rm -f "$log"
-		die "clickhouse: apt-get could not install clickhouse-server"
+		die "$svc: apt-get could not install $*"
 	fi
 	rm -f "$log"
+}
+
+clickhouse_install() {
+	command -v clickhouse-server >/dev/null && return 0
+	apt_install clickhouse "clickhouse-server is not installed" clickhouse-server clickhouse-client
 	command -v clickhouse-server >/dev/null || die "clickhouse: apt-get succeeded but clickhouse-server is not on PATH"
 }
 
@@ -537,21 +545,7 @@ chromium_up() {
 		say "chromium: installed, $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
 		return 0
 	fi
-	local sudo=()
-	if ((EUID != 0)); then
-		command -v sudo >/dev/null || die "chromium: $CHROMIUM is missing, and installing it needs root (or sudo)"
-		sudo=(sudo)
-	fi
-	say "chromium: installing Debian's chromium package with apt-get (first run only)…"
-	local log
-	log=$(mktemp)
-	if ! { "${sudo[@]}" apt-get update &&
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } >"$log" 2>&1; then
-		show_tail "$log"
-		rm -f "$log"
-		die "chromium: apt-get could not install chromium"
-	fi
-	rm -f "$log"
+	apt_install chromium "$CHROMIUM is missing" --no-install-recommends chromium
 	[[ -x $CHROMIUM ]] || die "chromium: apt-get succeeded but $CHROMIUM is missing (set WISMO_CHROMIUM)"
 	say "chromium: installed, $("$CHROMIUM" --version 2>/dev/null)"
 }
