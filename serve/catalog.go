@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/taxonomy"
 	"go.yaml.in/yaml/v3"
@@ -193,7 +195,7 @@ func (m *Messages) Summarize(r *Record) *Shipment {
 	s.CarrierEDD = st.edd
 	s.EndedAt = st.endedAt
 	for i := len(evs) - 1; i >= 0; i-- {
-		if e := evs[i]; e.Source == event.FromCarrier && !e.Location.IsZero() {
+		if e := evs[i]; e.Source == event.FromCarrier && placeOf(&e.Location) != nil {
 			s.LastLocation = placeOf(&e.Location)
 			break
 		}
@@ -221,7 +223,15 @@ func (m *Messages) Summarize(r *Record) *Shipment {
 		s.Timeline = append(s.Timeline, Entry{OccurredAt: e.OccurredAt.UTC(), Local: e.Local(),
 			EventType: e.Type.Name, Milestone: e.Type.Milestone, Message: msg, Place: placeOf(&e.Location)})
 	}
-	for _, c := range r.Commands {
+	cmds := slices.Clone(r.Commands)
+	slices.SortFunc(cmds, func(a, b detect.Command) int {
+		if c := a.DecidedAt.Compare(b.DecidedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.CommandID, b.CommandID)
+	})
+	cmds = slices.CompactFunc(cmds, func(a, b detect.Command) bool { return a.CommandID == b.CommandID })
+	for _, c := range cmds {
 		s.Notifications = append(s.Notifications, Notification{Trigger: c.Trigger, EventType: c.EventType, Message: c.Message, DecidedAt: c.DecidedAt.UTC()})
 	}
 	return s

@@ -2,6 +2,8 @@ package serve
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/wismo/wismo/detect"
@@ -50,4 +52,11 @@ func (m *Memory) Shipment(_ context.Context, id string) (*Record, error) {
 	}
 	cp := &Record{ShipmentID: id, Events: append([]event.Event(nil), r.Events...), Commands: append([]detect.Command(nil), r.Commands...)}
 	return cp, nil
+}
+
+// IDs returns the shipment ids held, sorted.
+func (m *Memory) IDs() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Sorted(maps.Keys(m.m))
 }

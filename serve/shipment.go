@@ -6,6 +6,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -147,7 +148,13 @@ func (r *Record) events() []*event.Event {
 		seen[e.ID] = true
 		out = append(out, e)
 	}
-	slices.SortStableFunc(out, func(a, b *event.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	// by time, then id: the same order whichever store the events came from
+	slices.SortFunc(out, func(a, b *event.Event) int {
+		if c := a.OccurredAt.Compare(b.OccurredAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.ID[:], b.ID[:])
+	})
 	return out
 }
 
