@@ -1,13 +1,9 @@
 // Package chlookup is the tracking page's and the lookup API's Lookup over
-// the ClickHouse sink's tables: a shipment's events from shipment_events and
-// its commands from notifications.
-//
-// Both tables are sorted by (carrier, shipment_id, ...), so a query naming
-// the carrier (the shipment id's prefix) and the shipment id reads the
-// granules of that one shipment in each monthly partition: the sort keys
-// suit point lookups as they are, and no migration changes them. Neither
-// query reads a postal code, a facility or a raw description, so nothing
-// finer than city and region leaves ClickHouse.
+// the ClickHouse sink's tables: one query of shipment_lookup (migration
+// 0007), which two materialized views fill from shipment_events and
+// notifications, sorted by shipment in 256-row granules for point lookups.
+// It holds no postal code, facility or raw text, so nothing finer than city
+// and region leaves ClickHouse.
 package chlookup
 
 import (
@@ -30,16 +26,10 @@ const (
 	MaxCommands = 500
 )
 
-const eventsQuery = `SELECT event_id, tracking_number, service, event_type, reason, occurred_at, local_offset,
-	toString(source), location_city, location_region, location_country, estimated_delivery
-FROM shipment_events
+const lookupQuery = `SELECT toString(kind), id, occurred_at, event_type, tracking_number, local_offset, toString(source),
+	location_city, location_region, location_country, estimated_delivery, trigger, message, decided_at
+FROM shipment_lookup
 WHERE carrier = ? AND shipment_id = ?
-LIMIT %d`
-
-const commandsQuery = `SELECT command_id, any(trigger), any(event_type), any(message), any(decided_at)
-FROM notifications
-WHERE carrier = ? AND shipment_id = ?
-GROUP BY command_id
 LIMIT %d`
 
 // Lookup reads shipments from ClickHouse; conn has wismo's database as its
@@ -56,28 +46,41 @@ func (l *Lookup) Shipment(ctx context.Context, id string) (*serve.Record, error)
 		return nil, serve.ErrNotFound
 	}
 	rec := &serve.Record{ShipmentID: id}
-	rows, err := l.conn.Query(ctx, fmt.Sprintf(eventsQuery, MaxEvents), carrier, id)
+	rows, err := l.conn.Query(ctx, fmt.Sprintf(lookupQuery, MaxEvents+MaxCommands), carrier, id)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: events of %s: %w", id, err)
+		return nil, fmt.Errorf("clickhouse: shipment_lookup of %s: %w", id, err)
 	}
 	defer rows.Close()
+	seen := map[string]bool{}
 	for rows.Next() {
 		var (
-			eid, src string
-			e        event.Event
-			edd      time.Time
+			kind, rid, typ, src string
+			e                   event.Event
+			edd                 time.Time
+			c                   detect.Command
 		)
-		var typ string
-		if err := rows.Scan(&eid, &e.TrackingNumber, &e.Service, &typ, &e.Reason, &e.OccurredAt, &e.LocalOffset,
-			&src, &e.Location.City, &e.Location.Region, &e.Location.Country, &edd); err != nil {
-			return nil, fmt.Errorf("clickhouse: events of %s: %w", id, err)
+		if err := rows.Scan(&kind, &rid, &e.OccurredAt, &typ, &e.TrackingNumber, &e.LocalOffset, &src,
+			&e.Location.City, &e.Location.Region, &e.Location.Country, &edd, &c.Trigger, &c.Message, &c.DecidedAt); err != nil {
+			return nil, fmt.Errorf("clickhouse: shipment_lookup of %s: %w", id, err)
+		}
+		if seen[kind+rid] {
+			continue // a replayed insert not merged yet
+		}
+		seen[kind+rid] = true
+		if kind == "command" {
+			if len(rec.Commands) < MaxCommands {
+				c.ShipmentID, c.Carrier, c.TrackingNumber, c.CommandID, c.EventType = id, carrier, e.TrackingNumber, rid, typ
+				c.OccurredAt, c.DecidedAt = e.OccurredAt.UTC(), c.DecidedAt.UTC()
+				rec.Commands = append(rec.Commands, c)
+			}
+			continue
 		}
 		t, ok := taxonomy.Lookup(typ)
-		if !ok {
+		if !ok || len(rec.Events) >= MaxEvents {
 			continue // a type of a newer taxonomy than this build's
 		}
 		e.Type, e.Carrier = t, carrier
-		if e.ID, err = event.ParseID(eid); err != nil {
+		if e.ID, err = event.ParseID(rid); err != nil {
 			continue
 		}
 		if src == "pipeline" {
@@ -90,25 +93,10 @@ func (l *Lookup) Shipment(ctx context.Context, id string) (*serve.Record, error)
 		rec.Events = append(rec.Events, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: events of %s: %w", id, err)
+		return nil, fmt.Errorf("clickhouse: shipment_lookup of %s: %w", id, err)
 	}
 	if len(rec.Events) == 0 {
 		return nil, serve.ErrNotFound
-	}
-	crows, err := l.conn.Query(ctx, fmt.Sprintf(commandsQuery, MaxCommands), carrier, id)
-	if err != nil {
-		return nil, fmt.Errorf("clickhouse: notifications of %s: %w", id, err)
-	}
-	defer crows.Close()
-	for crows.Next() {
-		c := detect.Command{ShipmentID: id, Carrier: carrier, TrackingNumber: tn}
-		if err := crows.Scan(&c.CommandID, &c.Trigger, &c.EventType, &c.Message, &c.DecidedAt); err != nil {
-			return nil, fmt.Errorf("clickhouse: notifications of %s: %w", id, err)
-		}
-		rec.Commands = append(rec.Commands, c)
-	}
-	if err := crows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: notifications of %s: %w", id, err)
 	}
 	return rec, nil
 }
