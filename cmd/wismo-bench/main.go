@@ -39,7 +39,7 @@ import (
 func main() {
 	var (
 		brokers    = flag.String("brokers", "127.0.0.1:19092", "Kafka brokers")
-		mode       = flag.String("mode", "throughput", "throughput or latency (the normalize stage alone), or e2e (every stage, on wismo gen records)")
+		mode       = flag.String("mode", "throughput", "throughput or latency (the normalize stage alone), e2e (every stage, on wismo gen records), or serve (wismo serve's lookups over ClickHouse)")
 		records    = flag.Int("records", 500000, "throughput: records to normalize")
 		rate       = flag.Int("rate", 10000, "latency: records per second")
 		rates      = flag.String("rates", "", "e2e: latency runs at each of these rates (comma-separated; default -rate)")
@@ -49,6 +49,7 @@ func main() {
 		fetchWait  = flag.Duration("fetch-max-wait", 0, "stage consumer's fetch max wait (0: the stage's default)")
 		warmup     = flag.Duration("warmup", 3*time.Second, "latency: first stretch of sending left out of the figures (group join, first transactions)")
 		ef         e2eFlags
+		sf         serveFlags
 	)
 	flag.StringVar(&ef.wismo, "wismo", "bin/wismo", "e2e: the wismo binary (make build)")
 	flag.StringVar(&ef.clickhouse, "clickhouse", "127.0.0.1:9000", "e2e: ClickHouse native address")
@@ -63,6 +64,10 @@ func main() {
 		return nil
 	})
 	flag.DurationVar(&ef.profile, "profile", 20*time.Second, "e2e: length of the CPU profile taken during the throughput run (0: none)")
+	flag.IntVar(&sf.shipments, "shipments", 1_000_000, "serve: shipments in the ClickHouse database")
+	flag.IntVar(&sf.lookups, "lookups", 200_000, "serve: at most this many requests per run (with -duration)")
+	flag.IntVar(&sf.concurrency, "concurrency", 32, "serve: concurrent keep-alive clients")
+	flag.StringVar(&sf.database, "database", "wismo_bench_serve", "serve: the ClickHouse database (kept, so a second run needs no load)")
 	flag.Parse()
 	b := &bench{metrics: pipeline.NewMetrics(), brokers: strings.Split(*brokers, ","), partitions: int32(*partitions), fetchWait: *fetchWait}
 	var err error
@@ -75,6 +80,9 @@ func main() {
 		err = b.throughput(*records)
 	case "latency":
 		err = b.latency(*rate, *duration, *warmup)
+	case "serve":
+		sf.clickhouse, sf.write, sf.duration = ef.clickhouse, ef.write, *duration
+		err = runServe(sf)
 	case "e2e":
 		list := []int{*rate}
 		if *rates != "" {
