@@ -25,7 +25,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/wismo/wismo/links"
 	"github.com/wismo/wismo/serve"
@@ -130,7 +134,7 @@ func runServe(f serveFlags) error {
 	}
 	apiKey := base64.RawURLEncoding.EncodeToString(secret[:16])
 	keys, _ := serve.ParseAPIKeys([]string{"bench:" + serve.HashKey(apiKey)}, nil)
-	srv, err := serve.New(serve.Config{Lookup: chlookup.New(qconn), Ring: ring, APIKeys: keys, Logger: zap.NewNop(),
+	srv, err := serve.New(serve.Config{Lookup: chlookup.New(loggedConn{qconn}), Ring: ring, APIKeys: keys, Logger: zap.NewNop(),
 		RatePerIP: 100_000_000, RatePerToken: 100_000_000, Burst: 100_000})
 	if err != nil {
 		return err
@@ -150,8 +154,12 @@ func runServe(f serveFlags) error {
 		if err != nil {
 			return err
 		}
-		line := fmt.Sprintf("| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %d |", res.what, f.shipments, res.n, res.rate,
-			ms(res.p50), ms(res.p99), ms(res.max), res.errors)
+		chCPU, err := queryCPU(conn, res.from, res.n)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "serve: ClickHouse CPU per lookup: %v\n", err)
+		}
+		line := fmt.Sprintf("| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %d | %.0f | %.0f | %.0f |", res.what, f.shipments, res.n, res.rate,
+			ms(res.p50), ms(res.p99), ms(res.max), res.errors, chCPU, res.selfCPU, 2e6/(chCPU+res.selfCPU))
 		fmt.Println(line)
 		rows = append(rows, line)
 	}
@@ -160,7 +168,7 @@ func runServe(f serveFlags) error {
 		fmt.Fprintf(&b, "\n### wismo serve lookups, %s (wismo-bench -mode serve)\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 		fmt.Fprintf(&b, "ClickHouse %s on loopback, database %s holding %d shipments (%d events, %d commands); %d keep-alive clients on loopback, at most %d requests or %s per run; GOMAXPROCS %d. The machine (2 cores) was shared with other work while this ran, so the figures are a floor.\n\n",
 			serverVersion(conn), f.database, f.shipments, f.shipments*6, f.shipments*2, f.concurrency, f.lookups, f.duration, runtime.GOMAXPROCS(0))
-		b.WriteString("| request | shipments | requests | per second | p50 ms | p99 ms | max ms | errors |\n|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| request | shipments | requests | per second | p50 ms | p99 ms | max ms | errors | ClickHouse CPU µs/lookup | wismo serve + load generator CPU µs/request | 2 cores / CPU per request |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range rows {
 			b.WriteString(r + "\n")
 		}
@@ -191,6 +199,48 @@ type loadResult struct {
 	n, errors     int
 	rate          float64
 	p50, p99, max time.Duration
+	from          time.Time
+	// selfCPU is this process's CPU time (server and load generator) per
+	// request, in microseconds.
+	selfCPU float64
+}
+
+// loggedConn runs the lookup's queries with log_queries on, so the run's
+// ClickHouse CPU per query can be read from system.query_log: on a shared
+// machine the CPU a lookup costs is a steadier figure than its latency.
+type loggedConn struct{ chsink.Conn }
+
+func (c loggedConn) Query(ctx context.Context, q string, args ...any) (driver.Rows, error) {
+	return c.Conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"log_queries": 1})), q, args...)
+}
+
+// queryCPU is the mean user+system CPU, in microseconds, of the lookup
+// queries that finished since from.
+func queryCPU(conn driver.Conn, from time.Time, n int) (float64, error) {
+	ctx := context.Background()
+	if err := conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
+		return 0, err
+	}
+	var cpu float64
+	var q uint64
+	err := conn.QueryRow(ctx, `SELECT
+		avg(arraySum(arrayMap((n, v) -> if(n IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds'), v, 0), ProfileEvents.Names, ProfileEvents.Values))),
+		count()
+	FROM system.query_log
+	WHERE type = 2 AND event_time >= toDateTime(?) AND query LIKE 'SELECT toString(kind)%'`, from.Unix()).Scan(&cpu, &q)
+	if err != nil {
+		return 0, err
+	}
+	if int(q) < n/2 {
+		return cpu, fmt.Errorf("only %d of %d queries in system.query_log", q, n)
+	}
+	return cpu, nil
+}
+
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadRun sends the requests of one kind: bounded by f.lookups and
@@ -208,7 +258,7 @@ func loadRun(base, kind, apiKey string, ring *links.Keyring, f serveFlags) (load
 		stop    = time.Now().Add(f.duration)
 		firstEr atomic.Pointer[string]
 	)
-	t0 := time.Now()
+	t0, c0 := time.Now(), cpuNow()
 	for w := 0; w < f.concurrency; w++ {
 		wg.Add(1)
 		go func(seed uint64) {
@@ -245,7 +295,7 @@ func loadRun(base, kind, apiKey string, ring *links.Keyring, f serveFlags) (load
 		}(uint64(w + 1))
 	}
 	wg.Wait()
-	el := time.Since(t0)
+	el, cpu := time.Since(t0), cpuNow()-c0
 	if p := firstEr.Load(); p != nil {
 		fmt.Fprintf(os.Stderr, "serve: %s: first error: %s\n", kind, *p)
 	}
@@ -259,5 +309,6 @@ func loadRun(base, kind, apiKey string, ring *links.Keyring, f serveFlags) (load
 		what = "GET /t/{token} (page)"
 	}
 	return loadResult{what: what, n: len(lat), errors: int(errs.Load()), rate: float64(len(lat)) / el.Seconds(),
-		p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1]}, nil
+		p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], from: t0.Add(-time.Second),
+		selfCPU: float64(cpu.Microseconds()) / float64(len(lat))}, nil
 }
