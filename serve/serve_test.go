@@ -2,7 +2,9 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -364,4 +366,24 @@ func TestAcceptLanguage(t *testing.T) {
 		t.Error("a type not in the taxonomy was accepted")
 	}
 	_ = io.Discard
+}
+
+type failing struct{}
+
+func (failing) Shipment(context.Context, string) (*Record, error) {
+	return nil, errors.New("clickhouse: acquire conn timeout")
+}
+
+// A lookup that fails (ClickHouse down or out of connections) is a 503
+// with Retry-After, never data or the error's text.
+func TestLookupFailure(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Lookup = failing{} })
+	w := h.get("/t/" + h.token(t, "ups:1ZDELIVERED"))
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "try again") || strings.Contains(w.Body.String(), "acquire") {
+		t.Errorf("page: %d %s", w.Code, w.Body)
+	}
+	w = h.get("/v1/shipments/ups:1ZDELIVERED", "Authorization", "Bearer bot-secret")
+	if w.Code != 503 || strings.Contains(w.Body.String(), "acquire") {
+		t.Errorf("api: %d %s", w.Code, w.Body)
+	}
 }

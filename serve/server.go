@@ -337,8 +337,11 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound)
 		return
 	case err != nil:
+		// ClickHouse down, slow or out of connections: the customer should
+		// come back, not read "error"
 		s.log.Error("lookup failed", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError)
+		w.Header().Set("Retry-After", "30")
+		s.fail(w, r, http.StatusServiceUnavailable)
 		return
 	}
 	if s.cfg.Policy.Ended(rec.EndedAt(), now) {
@@ -375,7 +378,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int) {
 	m := s.catalog.For(r.Header.Get("Accept-Language"))
 	code := fmt.Sprint(status)
 	switch status {
-	case 401, 404, 405, 410, 429:
+	case 401, 404, 405, 410, 429, 503:
 	default:
 		code = "500"
 	}
@@ -413,7 +416,8 @@ func (s *Server) apiShipment(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.log.Error("lookup failed", zap.Error(err))
-		s.jsonError(w, http.StatusInternalServerError, "lookup failed; try again")
+		w.Header().Set("Retry-After", "30")
+		s.jsonError(w, http.StatusServiceUnavailable, "the lookup failed (ClickHouse unavailable or busy); try again in 30 seconds")
 		return
 	}
 	m := s.catalog.For(r.Header.Get("Accept-Language"))

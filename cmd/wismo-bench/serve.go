@@ -134,8 +134,8 @@ func runServe(f serveFlags) error {
 	}
 	apiKey := base64.RawURLEncoding.EncodeToString(secret[:16])
 	keys, _ := serve.ParseAPIKeys([]string{"bench:" + serve.HashKey(apiKey)}, nil)
-	srv, err := serve.New(serve.Config{Lookup: chlookup.New(loggedConn{qconn}), Ring: ring, APIKeys: keys, Logger: zap.NewNop(),
-		RatePerIP: 100_000_000, RatePerToken: 100_000_000, Burst: 100_000})
+	srv, err := serve.New(serve.Config{Lookup: chlookup.New(loggedConn{qconn}), Ring: ring, APIKeys: keys,
+		RatePerIP: 100_000_000, RatePerToken: 100_000_000, Burst: 100_000, Logger: benchLog()})
 	if err != nil {
 		return err
 	}
@@ -311,4 +311,16 @@ func loadRun(base, kind, apiKey string, ring *links.Keyring, f serveFlags) (load
 	return loadResult{what: what, n: len(lat), errors: int(errs.Load()), rate: float64(len(lat)) / el.Seconds(),
 		p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], from: t0.Add(-time.Second),
 		selfCPU: float64(cpu.Microseconds()) / float64(len(lat))}, nil
+}
+
+// benchLog logs the server's errors (a failed lookup) to stderr, nothing
+// else.
+func benchLog() *zap.Logger {
+	c := zap.NewProductionConfig()
+	c.Level = zap.NewAtomicLevelAt(zap.ErrorLevel)
+	l, err := c.Build()
+	if err != nil {
+		return zap.NewNop()
+	}
+	return l
 }
