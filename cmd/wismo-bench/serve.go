@@ -16,6 +16,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -211,7 +212,9 @@ type loadResult struct {
 type loggedConn struct{ chsink.Conn }
 
 func (c loggedConn) Query(ctx context.Context, q string, args ...any) (driver.Rows, error) {
-	return c.Conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"log_queries": 1})), q, args...)
+	set := maps.Clone(chlookup.Settings)
+	set["log_queries"] = 1
+	return c.Conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(set)), q, args...)
 }
 
 // queryCPU is the mean user+system CPU, in microseconds, of the lookup
