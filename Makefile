@@ -35,7 +35,7 @@ fmt-check:
 # against the real Kafka broker and ClickHouse, which this starts first (or
 # reuses).
 test: vet fmt-check
-	scripts/services.sh up kafka clickhouse chdb
+	scripts/services.sh up kafka clickhouse chdb chromium
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 
 lint: vet fmt-check

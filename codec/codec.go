@@ -100,7 +100,13 @@ func (cc *Commands) Decode(v []byte, c *detect.Command) error {
 	}
 	n, rest, err := cc.avro.NativeFromBinary(payload)
 	if err != nil {
-		return fmt.Errorf("codec: command: %w", err)
+		// Written with the schema before tracking_url (records still on
+		// the topic during an upgrade): that datum plus an empty string,
+		// one zero byte, is the same command with no link.
+		var err2 error
+		if n, rest, err2 = cc.avro.NativeFromBinary(append(payload[:len(payload):len(payload)], 0)); err2 != nil {
+			return fmt.Errorf("codec: command: %w", err)
+		}
 	}
 	if len(rest) != 0 {
 		return fmt.Errorf("codec: command: %d trailing bytes", len(rest))
@@ -120,6 +126,7 @@ func (cc *Commands) Decode(v []byte, c *detect.Command) error {
 		Carrier: str("carrier"), TrackingNumber: str("tracking_number"), Trigger: str("trigger"),
 		EventType: str("event_type"), EventID: str("event_id"), Priority: str("priority"),
 		Message: str("message"), NextStep: str("next_step"), Supersedes: str("supersedes"), Episode: v32("episode"),
+		TrackingURL: str("tracking_url"),
 	}
 	if c.OccurredAt, err = tm("occurred_at"); err != nil {
 		return err

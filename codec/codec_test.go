@@ -17,7 +17,8 @@ func TestCommandRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 21, 15, 4, 5, 0, time.UTC)
 	in := detect.Command{SchemaVersion: 1, CommandID: "c1", ShipmentID: "fedex:1", Carrier: "fedex", TrackingNumber: "1",
 		Trigger: "attempt_failed", EventType: "attempt_failed.business_closed", EventID: "e1", Priority: "high",
-		Message: "m", NextStep: "n", OccurredAt: at, DecidedAt: at.Add(time.Second), NotBefore: at.Add(time.Hour), Episode: 3}
+		Message: "m", NextStep: "n", OccurredAt: at, DecidedAt: at.Add(time.Second), NotBefore: at.Add(time.Hour), Episode: 3,
+		TrackingURL: "https://shop.example/track/t/AQJrMQ"}
 	for name, enc := range map[string]func([]byte, *detect.Command) ([]byte, error){
 		"avro": encoder(t, Avro, nil).Append, "json": encoder(t, JSON, nil).Append,
 		"confluent": func(d []byte, c *detect.Command) ([]byte, error) {
@@ -35,6 +36,18 @@ func TestCommandRoundTrip(t *testing.T) {
 		if out != in {
 			t.Errorf("%s: got %+v, want %+v", name, out, in)
 		}
+	}
+	// A command written before tracking_url (the same datum without its
+	// last field, an empty string's zero byte) still decodes, with no link,
+	// so the commands on the topic during an upgrade are not dead-lettered.
+	in.TrackingURL = ""
+	b, err := encoder(t, Avro, nil).Append(nil, &in)
+	if err != nil || b[len(b)-1] != 0 {
+		t.Fatalf("an empty tracking_url should encode as one zero byte: %v", err)
+	}
+	var old detect.Command
+	if err := cc.Decode(b[:len(b)-1], &old); err != nil || old != in {
+		t.Fatalf("pre-tracking_url command: %+v, %v", old, err)
 	}
 	var out detect.Command
 	for _, bad := range [][]byte{nil, {0, 1}, {2, 'x'}, []byte(`{"command_id":`)} {

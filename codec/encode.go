@@ -180,7 +180,7 @@ func (x *CommandEncoder) Append(dst []byte, c *detect.Command) ([]byte, error) {
 		"event_type": c.EventType, "event_id": c.EventID, "priority": c.Priority,
 		"message": c.Message, "next_step": c.NextStep,
 		"occurred_at": stamp(c.OccurredAt), "decided_at": stamp(c.DecidedAt), "not_before": stamp(c.NotBefore),
-		"supersedes": c.Supersedes, "episode": int32(c.Episode),
+		"supersedes": c.Supersedes, "episode": int32(c.Episode), "tracking_url": c.TrackingURL,
 	})
 }
 

@@ -52,6 +52,7 @@ var NonConfigEnv = map[string]string{
 	"WISMO_PYTHON":          "scripts/services.sh and the chdb tests: the Python interpreter with chdb",
 	"WISMO_TEST_KAFKA":      "internal/kafkatest: the integration tests' broker",
 	"WISMO_TEST_CLICKHOUSE": "internal/chtest: the integration tests' ClickHouse",
+	"WISMO_CHROMIUM":        "scripts/services.sh and serve's browser test: the Chromium binary",
 	UnknownEnvVar:           "config: error or warn on unknown WISMO_ variables",
 }
 
@@ -465,6 +466,7 @@ func (c *Config) secrets() []secret {
 		{"kafka.sasl.password", &c.Kafka.SASL.Password, &c.Kafka.SASL.PasswordFile},
 		{"schema_registry.password", &c.SchemaRegistry.Password, &c.SchemaRegistry.PasswordFile},
 		{"clickhouse.password", &c.ClickHouse.Password, &c.ClickHouse.PasswordFile},
+		{"links.keys", &c.Links.Keys, &c.Links.KeysFile},
 	}, c.routeSecrets()...)
 }
 

@@ -23,6 +23,9 @@ type Command struct {
 	DecidedAt      time.Time `json:"decided_at"`
 	NotBefore      time.Time `json:"not_before"`
 	Supersedes     string    `json:"supersedes"`
+	// TrackingURL is the retailer's page with a signed link (links); ""
+	// when links.base_url is not set.
+	TrackingURL string `json:"tracking_url"`
 	// Extension: the episode the command belongs to (see State).
 	Episode int `json:"episode"`
 }

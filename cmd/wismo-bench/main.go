@@ -40,7 +40,7 @@ import (
 func main() {
 	var (
 		brokers    = flag.String("brokers", "127.0.0.1:19092", "Kafka brokers")
-		mode       = flag.String("mode", "throughput", "throughput or latency (the normalize stage alone), e2e (every stage, on wismo gen records), or ingest (wismo ingest under webhooks at -rate for -duration, at most -records)")
+		mode       = flag.String("mode", "throughput", "throughput or latency (the normalize stage alone), e2e (every stage, on wismo gen records), ingest (wismo ingest under webhooks at -rate for -duration, at most -records), or serve (wismo serve's lookups over ClickHouse)")
 		records    = flag.Int("records", 500000, "throughput: records to normalize")
 		rate       = flag.Int("rate", 10000, "latency: records per second")
 		rates      = flag.String("rates", "", "e2e: latency runs at each of these rates (comma-separated; default -rate)")
@@ -51,6 +51,7 @@ func main() {
 		warmup     = flag.Duration("warmup", 3*time.Second, "latency: first stretch of sending left out of the figures (group join, first transactions)")
 		ef         e2eFlags
 		inf        ingestFlags
+		sf         serveFlags
 	)
 	flag.IntVar(&inf.conns, "conns", 256, "ingest: keep-alive connections of the load generator")
 	flag.IntVar(&inf.bodySize, "body-size", 2048, "ingest: bytes of each webhook body")
@@ -67,6 +68,10 @@ func main() {
 		return nil
 	})
 	flag.DurationVar(&ef.profile, "profile", 20*time.Second, "e2e: length of the CPU profile taken during the throughput run (0: none)")
+	flag.IntVar(&sf.shipments, "shipments", 1_000_000, "serve: shipments in the ClickHouse database")
+	flag.IntVar(&sf.lookups, "lookups", 200_000, "serve: at most this many requests per run (with -duration)")
+	flag.IntVar(&sf.concurrency, "concurrency", 32, "serve: concurrent keep-alive clients")
+	flag.StringVar(&sf.database, "database", "wismo_bench_serve", "serve: the ClickHouse database (kept, so a second run needs no load)")
 	flag.Parse()
 	b := &bench{metrics: pipeline.NewMetrics(), brokers: strings.Split(*brokers, ","), partitions: int32(*partitions), fetchWait: *fetchWait}
 	var err error
@@ -81,6 +86,9 @@ func main() {
 		err = b.latency(*rate, *duration, *warmup)
 	case "ingest":
 		err = runIngest(b.brokers, *partitions, *records, *rate, *duration, *warmup, ef, inf)
+	case "serve":
+		sf.clickhouse, sf.write, sf.duration = ef.clickhouse, ef.write, *duration
+		err = runServe(sf)
 	case "e2e":
 		list := []int{*rate}
 		if *rates != "" {

@@ -99,7 +99,7 @@ func TestNormalizeUnknownCarrier(t *testing.T) {
 func TestDemo(t *testing.T) {
 	var out bytes.Buffer
 	dir := t.TempDir()
-	if err := runDemo(t.Context(), &out, filepath.Join("..", "..", "testdata", "carriers"), demoOutput{dir: dir}); err != nil {
+	if err := runDemo(t.Context(), &out, filepath.Join("..", "..", "testdata", "carriers"), demoOutput{dir: dir}, &demoServe{port: 8080}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	s := out.String()
