@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/wismo/wismo/normalizers/aftership"
 	_ "github.com/wismo/wismo/normalizers/amazon"
 	_ "github.com/wismo/wismo/normalizers/avroscan"
 	_ "github.com/wismo/wismo/normalizers/canadapost"
@@ -11,6 +12,7 @@ import (
 	_ "github.com/wismo/wismo/normalizers/gls"
 	_ "github.com/wismo/wismo/normalizers/postnl"
 	_ "github.com/wismo/wismo/normalizers/royalmail"
+	_ "github.com/wismo/wismo/normalizers/seventeentrack"
 	_ "github.com/wismo/wismo/normalizers/ups"
 	_ "github.com/wismo/wismo/normalizers/usps"
 )
