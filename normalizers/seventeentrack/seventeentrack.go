@@ -77,18 +77,21 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 		return err
 	}
 	data := root.Get("data")
+	if c := root.GetInt("code"); c != 0 {
+		// The whole request failed (an invalid key, a quota): code and
+		// data.errors, or a message, say why.
+		msg := root.GetStringBytes("data", "errors", "0", "message")
+		if len(msg) == 0 {
+			msg = root.GetStringBytes("message")
+		}
+		return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "17TRACK error %d: %s", c, msg)
+	}
 	switch {
 	case root.Get("track_info") != nil:
 		data = root // one accepted item by itself
 	case data == nil:
-		if c := root.Get("code"); c != nil && c.GetInt() != 0 {
-			return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "17TRACK error %d: %s", c.GetInt(), root.GetStringBytes("message"))
-		}
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a 17TRACK answer: no data, no track_info")
 	case data.Type() != fastjson.TypeObject:
-		if c := root.GetInt("code"); c != 0 {
-			return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "17TRACK error %d: %s", c, data)
-		}
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a 17TRACK answer: data is a JSON %s, not an object", data.Type())
 	}
 	if ev := root.GetStringBytes("event"); len(ev) > 0 && data.Get("track_info") == nil {
