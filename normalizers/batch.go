@@ -48,8 +48,11 @@ type Batch struct {
 	// tracking is the last tracking number found valid in this payload:
 	// a payload's scans repeat one number, checked once.
 	tracking string
-	arena    arena
-	hash     [256]byte
+	// lastCarrier is the last scan carrier of this payload and its display
+	// name (displayOf); reset with the arena, which its key may be in.
+	lastCarrier [2]string
+	arena       arena
+	hash        [256]byte
 }
 
 // NewBatch returns an empty batch.
@@ -76,6 +79,7 @@ func (b *Batch) resetFor(carrier, display, feed string, in *Input) {
 	}
 	b.carrier, b.display, b.feed = carrier, display, feed
 	b.tracking = "" // the arena may have rewound under it
+	b.lastCarrier = [2]string{}
 	b.lineage = in.Lineage
 	b.now = in.Now
 	if b.now.IsZero() {
@@ -177,7 +181,7 @@ func (b *Batch) Add(s *Scan) {
 	}
 	carrier, display := b.carrier, b.display
 	if s.Carrier != "" && s.Carrier != b.carrier {
-		carrier, display = s.Carrier, event.DisplayName(s.Carrier)
+		carrier, display = s.Carrier, b.displayOf(s.Carrier)
 	}
 	b.Events = append(b.Events, event.Event{
 		ID: id, Carrier: carrier, CarrierName: display,
@@ -216,7 +220,7 @@ func (b *Batch) PendingFor(carrier, tracking, code, description string) {
 	if carrier == "" || carrier == b.carrier {
 		carrier = b.carrier
 	} else {
-		display = event.DisplayName(carrier)
+		display = b.displayOf(carrier)
 	}
 	b.Events = append(b.Events, event.Event{
 		ID: id, Carrier: carrier, CarrierName: display, TrackingNumber: tracking,
@@ -225,6 +229,16 @@ func (b *Batch) PendingFor(carrier, tracking, code, description string) {
 		Feed: b.feed,
 	})
 	clipEvent(&b.Events[len(b.Events)-1])
+}
+
+// displayOf is event.DisplayName(carrier), remembering the last one: a
+// feed's payload names one carrier in every scan, and the display name of a
+// carrier wismo has no normalizer for is made anew on each call.
+func (b *Batch) displayOf(carrier string) string {
+	if carrier != b.lastCarrier[0] {
+		b.lastCarrier = [2]string{carrier, event.DisplayName(carrier)}
+	}
+	return b.lastCarrier[1]
 }
 
 // validTracking is ValidTracking, remembering the last number it passed.

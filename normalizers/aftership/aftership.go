@@ -181,7 +181,7 @@ func tracking(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) er
 	for i := 0; len(slug) == 0 && i < len(checkpoints); i++ {
 		slug = checkpoints[i].GetStringBytes("slug")
 	}
-	carrier := feeds.Carrier(Spec.ID, string(slug))
+	carrier := feeds.CarrierBytes(Spec.ID, slug)
 	if carrier == "" {
 		return normalizers.Errorf(normalizers.KindValidate, Spec.ID, "tracking %s names no carrier slug (slug %s)", number, normalizers.Quote(string(slug)))
 	}

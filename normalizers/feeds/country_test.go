@@ -16,3 +16,14 @@ func TestCountry(t *testing.T) {
 		t.Errorf("Country allocates %v times", n)
 	}
 }
+
+func TestCarrierBytes(t *testing.T) {
+	for _, name := range []string{"Postnl-3S", "100002", "la-poste-colissimo", "", "--"} {
+		if got, want := CarrierBytes("aftership", []byte(name)), Carrier("aftership", name); got != want {
+			t.Errorf("CarrierBytes(%q) = %q, Carrier gives %q", name, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { CarrierBytes("17track", []byte("100002")) }); n != 0 {
+		t.Errorf("CarrierBytes allocates %v times for a listed name", n)
+	}
+}

@@ -135,13 +135,14 @@ func item(it *fastjson.Value, b *normalizers.Batch) error {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "item %s has no track_info object", number)
 	}
 	providers := info.GetArray("tracking", "providers")
-	code := carrierCode(it.Get("carrier"))
-	for i := 0; code == "" && i < len(providers); i++ {
-		code = carrierCode(providers[i].Get("provider", "key"))
+	var buf [24]byte
+	code := carrierCode(buf[:0], it.Get("carrier"))
+	for i := 0; len(code) == 0 && i < len(providers); i++ {
+		code = carrierCode(buf[:0], providers[i].Get("provider", "key"))
 	}
-	carrier := feeds.Carrier(Spec.ID, code)
+	carrier := feeds.CarrierBytes(Spec.ID, code)
 	if carrier == "" {
-		return normalizers.Errorf(normalizers.KindValidate, Spec.ID, "item %s names no carrier (carrier %s)", number, normalizers.Quote(code))
+		return normalizers.Errorf(normalizers.KindValidate, Spec.ID, "item %s names no carrier (carrier %s)", number, normalizers.Quote(string(code)))
 	}
 	s := normalizers.Scan{
 		TrackingNumber: number, Carrier: carrier,
@@ -172,20 +173,21 @@ func item(it *fastjson.Value, b *normalizers.Batch) error {
 	return nil
 }
 
-// carrierCode is 17TRACK's carrier code, given as a number or a string.
-func carrierCode(v *fastjson.Value) string {
+// carrierCode is 17TRACK's carrier code, given as a number or a string,
+// appended to buf.
+func carrierCode(buf []byte, v *fastjson.Value) []byte {
 	if v == nil {
-		return ""
+		return nil
 	}
 	switch v.Type() {
 	case fastjson.TypeNumber:
 		if n := v.GetInt64(); n > 0 {
-			return strconv.FormatInt(n, 10)
+			return strconv.AppendInt(buf, n, 10)
 		}
 	case fastjson.TypeString:
-		return string(v.GetStringBytes())
+		return v.GetStringBytes()
 	}
-	return ""
+	return nil
 }
 
 func scan(s *normalizers.Scan, ev *fastjson.Value, b *normalizers.Batch) {
