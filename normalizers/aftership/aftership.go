@@ -98,19 +98,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	if err != nil {
 		return err
 	}
-	var firstErr error
-	for _, t := range list {
-		if err := tracking(t, in, b); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if len(b.Events) > 0 || len(b.Rejected) > 0 {
-		return nil // the other trackings stand; one unusable among them does not reject them
-	}
-	if firstErr == nil {
-		return normalizers.Errorf(normalizers.KindEmpty, Spec.ID, "the trackings list is empty")
-	}
-	return firstErr
+	return feeds.Each(Spec.ID, list, b, "the trackings list is empty", func(t *fastjson.Value) error { return tracking(t, in, b) })
 }
 
 // metaError is the error AfterShip answered with in meta.code (200 and 201
@@ -186,13 +174,7 @@ func tracking(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) er
 		return normalizers.Errorf(normalizers.KindValidate, Spec.ID, "tracking %s names no carrier slug (slug %s)", number, normalizers.Quote(string(slug)))
 	}
 	if len(checkpoints) == 0 {
-		code := t.GetStringBytes("subtag")
-		if len(code) == 0 {
-			code = t.GetStringBytes("tag")
-		}
-		if len(code) == 0 {
-			code = []byte("Pending")
-		}
+		code := feeds.PendingCode(t, "Pending", []string{"subtag"}, []string{"tag"})
 		b.PendingFor(carrier, number, b.Str(code), b.Str(t.GetStringBytes("subtag_message")))
 		return nil
 	}

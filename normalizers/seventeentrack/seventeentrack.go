@@ -101,24 +101,17 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	if data.Get("accepted") == nil && data.Get("rejected") == nil {
 		return item(data, b)
 	}
-	var firstErr error
-	for _, it := range data.GetArray("accepted") {
-		if err := item(it, b); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if len(b.Events) > 0 || len(b.Rejected) > 0 {
-		return nil // the other numbers stand; one unusable among them does not reject them
-	}
-	if firstErr != nil {
-		return firstErr
+	err = feeds.Each(Spec.ID, data.GetArray("accepted"), b, "17TRACK answer with no accepted and no rejected numbers",
+		func(it *fastjson.Value) error { return item(it, b) })
+	if normalizers.KindOf(err) != normalizers.KindEmpty {
+		return err
 	}
 	if rej := data.GetArray("rejected"); len(rej) > 0 {
 		e := rej[0].Get("error")
 		return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "17TRACK rejected %s: error %d %s",
 			normalizers.Quote(string(rej[0].GetStringBytes("number"))), e.GetInt("code"), e.GetStringBytes("message"))
 	}
-	return normalizers.Errorf(normalizers.KindEmpty, Spec.ID, "17TRACK answer with no accepted and no rejected numbers")
+	return err
 }
 
 // item adds one number's events, or its pending event when it has none.
@@ -161,13 +154,7 @@ func item(it *fastjson.Value, b *normalizers.Batch) error {
 		}
 	}
 	if events == 0 {
-		st := info.GetStringBytes("latest_status", "sub_status")
-		if len(st) == 0 {
-			st = info.GetStringBytes("latest_status", "status")
-		}
-		if len(st) == 0 {
-			st = []byte("NotFound")
-		}
+		st := feeds.PendingCode(info, "NotFound", []string{"latest_status", "sub_status"}, []string{"latest_status", "status"})
 		b.PendingFor(carrier, number, b.Str(st), "")
 	}
 	return nil
