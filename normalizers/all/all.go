@@ -13,6 +13,7 @@ import (
 	_ "github.com/wismo/wismo/normalizers/postnl"
 	_ "github.com/wismo/wismo/normalizers/royalmail"
 	_ "github.com/wismo/wismo/normalizers/seventeentrack"
+	_ "github.com/wismo/wismo/normalizers/ship24"
 	_ "github.com/wismo/wismo/normalizers/trackingmore"
 	_ "github.com/wismo/wismo/normalizers/ups"
 	_ "github.com/wismo/wismo/normalizers/usps"
