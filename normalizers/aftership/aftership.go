@@ -51,6 +51,10 @@ func New() *Normalizer { return &Normalizer{Spec: Spec} }
 
 func init() { normalizers.Register(New()) }
 
+// Feed implements normalizers.Feeder: an aggregator feed, whose events
+// name the carriers of the parcels.
+func (*Normalizer) Feed() string { return Spec.ID }
+
 // MapCode maps an AfterShip status that arrives in another container: code
 // is a subtag ("InTransit_003") or a tag.
 func (*Normalizer) MapCode(code, _, desc string) *normalizers.Mapping {

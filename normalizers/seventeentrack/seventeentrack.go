@@ -48,6 +48,10 @@ func New() *Normalizer { return &Normalizer{Spec: Spec} }
 
 func init() { normalizers.Register(New()) }
 
+// Feed implements normalizers.Feeder: an aggregator feed, whose events
+// name the carriers of the parcels.
+func (*Normalizer) Feed() string { return Spec.ID }
+
 // MapCode maps a 17TRACK status that arrives in another container: code is
 // a sub_status or main status, subcode a stage.
 func (*Normalizer) MapCode(code, subcode, _ string) *normalizers.Mapping {

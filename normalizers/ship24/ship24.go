@@ -49,6 +49,10 @@ func New() *Normalizer { return &Normalizer{Spec: Spec} }
 
 func init() { normalizers.Register(New()) }
 
+// Feed implements normalizers.Feeder: an aggregator feed, whose events
+// name the carriers of the parcels.
+func (*Normalizer) Feed() string { return Spec.ID }
+
 // MapCode maps a Ship24 status that arrives in another container: code is
 // a statusMilestone, subcode a statusCode.
 func (*Normalizer) MapCode(code, subcode, desc string) *normalizers.Mapping {

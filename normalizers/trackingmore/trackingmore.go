@@ -41,6 +41,10 @@ func New() *Normalizer { return &Normalizer{Spec: Spec} }
 
 func init() { normalizers.Register(New()) }
 
+// Feed implements normalizers.Feeder: an aggregator feed, whose events
+// name the carriers of the parcels.
+func (*Normalizer) Feed() string { return Spec.ID }
+
 // MapCode maps a TrackingMore status that arrives in another container:
 // code is a status, subcode a substatus.
 func (*Normalizer) MapCode(code, subcode, _ string) *normalizers.Mapping {
