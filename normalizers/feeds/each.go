@@ -9,10 +9,13 @@ import (
 // payload's error: none when any tracking gave an event or a refused scan
 // (one unusable tracking does not reject the others), else the first
 // tracking's error, else empty, an error of kind empty naming what.
-func Each(feed string, list []*fastjson.Value, b *normalizers.Batch, empty string, one func(*fastjson.Value) error) error {
+//
+// one is a plain function, not a closure, so that calling Each allocates
+// nothing.
+func Each(feed string, list []*fastjson.Value, b *normalizers.Batch, empty string, one func(*fastjson.Value, *normalizers.Batch) error) error {
 	var first error
 	for _, t := range list {
-		if err := one(t); err != nil && first == nil {
+		if err := one(t, b); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -105,8 +105,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	if data.Get("accepted") == nil && data.Get("rejected") == nil {
 		return item(data, b)
 	}
-	err = feeds.Each(Spec.ID, data.GetArray("accepted"), b, "17TRACK answer with no accepted and no rejected numbers",
-		func(it *fastjson.Value) error { return item(it, b) })
+	err = feeds.Each(Spec.ID, data.GetArray("accepted"), b, "17TRACK answer with no accepted and no rejected numbers", item)
 	if normalizers.KindOf(err) != normalizers.KindEmpty {
 		return err
 	}

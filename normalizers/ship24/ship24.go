@@ -97,7 +97,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	if err != nil {
 		return err
 	}
-	return feeds.Each(Spec.ID, list, b, "the trackings list is empty", func(t *fastjson.Value) error { return tracking(t, b) })
+	return feeds.Each(Spec.ID, list, b, "the trackings list is empty", tracking)
 }
 
 func trackings(v *fastjson.Value) ([]*fastjson.Value, error) {

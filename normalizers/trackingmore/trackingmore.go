@@ -77,7 +77,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	default:
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a TrackingMore answer: data is a JSON %s", d.Type())
 	}
-	return feeds.Each(Spec.ID, list, b, "the trackings list is empty", func(t *fastjson.Value) error { return tracking(t, b) })
+	return feeds.Each(Spec.ID, list, b, "the trackings list is empty", tracking)
 }
 
 func tracking(t *fastjson.Value, b *normalizers.Batch) error {
