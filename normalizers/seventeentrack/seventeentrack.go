@@ -194,6 +194,9 @@ func scan(s *normalizers.Scan, ev *fastjson.Value, b *normalizers.Batch) {
 	}
 	s.Location = place(ev, b)
 	s.Time = when(ev.GetStringBytes("time_utc"), ev.GetStringBytes("time_iso"))
+	if s.Time == (normalizers.Time{}) {
+		s.Time = rawTime(ev.Get("time_raw"))
+	}
 	b.Add(s)
 }
 
@@ -217,6 +220,31 @@ func when(utc, iso []byte) normalizers.Time {
 		return l
 	}
 	return normalizers.Time{}
+}
+
+// rawTime is the carrier's own time as 17TRACK passes it, for an event
+// without time_iso and time_utc: time_raw {date, time, timezone}
+// ("2022-05-02", "14:34:00" or "14:34", "-04:00" or null).
+func rawTime(v *fastjson.Value) normalizers.Time {
+	var buf [40]byte
+	d, tm := v.GetStringBytes("date"), v.GetStringBytes("time")
+	if len(d) != 10 || len(tm) > 8 {
+		return normalizers.Time{}
+	}
+	b := append(buf[:0], d...)
+	switch len(tm) {
+	case 0:
+		b = append(b, "T00:00:00"...)
+	case 5:
+		b = append(append(append(b, 'T'), tm...), ":00"...)
+	default:
+		b = append(append(b, 'T'), tm...)
+	}
+	if z := v.GetStringBytes("timezone"); len(z) <= 6 {
+		b = append(b, z...)
+	}
+	t, _ := normalizers.ParseISO(b)
+	return t
 }
 
 func offset(t normalizers.Time) time.Duration { return time.Duration(t.Offset) * time.Second }

@@ -157,6 +157,24 @@ func TestPending(t *testing.T) {
 	}
 }
 
+// An event without time_iso and time_utc has the carrier's time_raw.
+func TestTimeRaw(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"date":"2022-05-02","time":"14:34:00","timezone":"-04:00"}`: "2022-05-02T18:34:00Z carrier_offset",
+		`{"date":"2022-05-02","time":"14:34","timezone":null}`:        "2022-05-02T21:34:00Z location", // Los Angeles, PDT
+		`{"date":"2022-05-02","time":null,"timezone":null}`:           "2022-05-02T07:00:00Z location",
+	} {
+		b := normalizertest.MustNormalize(t, n, `{"number":"RR123456789CN","carrier":3011,"track_info":{"tracking":{"providers":[{"events":[
+		 {"time_raw":`+raw+`,"sub_status":"Delivered_Other","address":{"country":"US","state":"CA","city":"LOS ANGELES"}}]}]}}}`)
+		if len(b.Events) != 1 {
+			t.Fatalf("%s: %d events, rejected %v", raw, len(b.Events), b.Rejected)
+		}
+		if got := b.Events[0].OccurredAt.Format(time.RFC3339) + " " + b.Events[0].TZSource.String(); got != want {
+			t.Errorf("%s: %s, want %s", raw, got, want)
+		}
+	}
+}
+
 func TestErrors(t *testing.T) {
 	normalizertest.CheckRejections(t, n, []normalizertest.Rejection{
 		{Payload: `{"event":"TRACKING_STOPPED","data":{"number":"1Z","carrier":100002}}`, Kind: normalizers.KindEmpty},
