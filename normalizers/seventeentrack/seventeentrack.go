@@ -98,7 +98,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	case data.Type() != fastjson.TypeObject:
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a 17TRACK answer: data is a JSON %s, not an object", data.Type())
 	}
-	if ev := root.GetStringBytes("event"); len(ev) > 0 && data.Get("track_info") == nil {
+	if ev := root.GetStringBytes("event"); len(ev) > 0 && (data.Get("track_info") == nil || data.Get("track_info").Type() == fastjson.TypeNull) {
 		// TRACKING_STOPPED (or an update without its tracking) carries no history.
 		return normalizers.Errorf(normalizers.KindEmpty, Spec.ID, "17TRACK %s push for %s without track_info: no scans in it", ev, normalizers.Quote(string(data.GetStringBytes("number"))))
 	}

@@ -178,6 +178,7 @@ func TestTimeRaw(t *testing.T) {
 func TestErrors(t *testing.T) {
 	normalizertest.CheckRejections(t, n, []normalizertest.Rejection{
 		{Payload: `{"event":"TRACKING_STOPPED","data":{"number":"1Z","carrier":100002}}`, Kind: normalizers.KindEmpty},
+		{Payload: `{"event":"TRACKING_UPDATED","data":{"number":"1Z","carrier":100002,"track_info":null}}`, Kind: normalizers.KindEmpty},
 		{Payload: `{"code":0,"data":{"accepted":[],"rejected":[{"number":"X","error":{"code":-18019909,"message":"No tracking information."}}]}}`, Kind: normalizers.KindCarrierError},
 		{Payload: `{"code":0,"data":{"accepted":[],"rejected":[]}}`, Kind: normalizers.KindEmpty},
 		{Payload: `{"code":-18010002,"data":"bad token"}`, Kind: normalizers.KindCarrierError},
