@@ -57,8 +57,11 @@ type Batch struct {
 	// tracking is the last tracking number found valid in this payload:
 	// a payload's scans repeat one number, checked once.
 	tracking string
-	arena    arena
-	hash     [256]byte
+	// lastCarrier is the last scan carrier of this payload and its display
+	// name (displayOf); reset with the arena, which its key may be in.
+	lastCarrier [2]string
+	arena       arena
+	hash        [256]byte
 }
 
 // NewBatch returns an empty batch.
@@ -88,6 +91,7 @@ func (b *Batch) resetFor(carrier, display, feed string, in *Input) {
 	b.asc, b.desc = true, true
 	b.carrier, b.display, b.feed = carrier, display, feed
 	b.tracking = "" // the arena may have rewound under it
+	b.lastCarrier = [2]string{}
 	b.lineage = in.Lineage
 	b.now = in.Now
 	if b.now.IsZero() {
@@ -193,7 +197,7 @@ func (b *Batch) Add(s *Scan) {
 	}
 	carrier, display := b.carrier, b.display
 	if s.Carrier != "" && s.Carrier != b.carrier {
-		carrier, display = s.Carrier, event.DisplayName(s.Carrier)
+		carrier, display = s.Carrier, b.displayOf(s.Carrier)
 	}
 	b.Events = append(b.Events, event.Event{
 		ID: id, Carrier: carrier, CarrierName: display,
@@ -211,11 +215,18 @@ func (b *Batch) Add(s *Scan) {
 // pending.tracking_registered event. Its id does not depend on the time, so
 // the same answer polled again is the same event.
 func (b *Batch) Pending(tracking, code, description string) {
+	b.PendingFor("", tracking, code, description)
+}
+
+// PendingFor is Pending for a parcel of carrier, which overrides the
+// batch's as Scan.Carrier does: a feed's tracker with no history yet is a
+// shipment of the carrier that carries it, not of the feed.
+func (b *Batch) PendingFor(carrier, tracking, code, description string) {
 	if !b.validTracking(tracking) {
 		b.reject(KindValidate, "", badTracking(tracking))
 		return
 	}
-	s := Scan{TrackingNumber: tracking, Raw: event.Raw{Code: code, Description: description}}
+	s := Scan{TrackingNumber: tracking, Raw: event.Raw{Code: code, Description: description}, Carrier: carrier}
 	id := b.id(&s, time.Time{})
 	if !b.firstSeen(id) {
 		return
@@ -226,8 +237,14 @@ func (b *Batch) Pending(tracking, code, description string) {
 		b.asc = b.asc && c <= 0
 		b.desc = b.desc && c > 0
 	}
+	display := b.display
+	if carrier == "" || carrier == b.carrier {
+		carrier = b.carrier
+	} else {
+		display = b.displayOf(carrier)
+	}
 	b.Events = append(b.Events, event.Event{
-		ID: id, Carrier: b.carrier, CarrierName: b.display, TrackingNumber: tracking,
+		ID: id, Carrier: carrier, CarrierName: display, TrackingNumber: tracking,
 		Type: taxonomy.Pending, OccurredAt: at,
 		TZSource: event.TZAssumedUTC, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
 		Feed: b.feed,
@@ -261,6 +278,16 @@ func (b *Batch) firstSeen(id event.ID) bool {
 	}
 	b.ids = append(b.ids, id)
 	return true
+}
+
+// displayOf is event.DisplayName(carrier), remembering the last one: a
+// feed's payload names one carrier in every scan, and the display name of a
+// carrier wismo has no normalizer for is made anew on each call.
+func (b *Batch) displayOf(carrier string) string {
+	if carrier != b.lastCarrier[0] {
+		b.lastCarrier = [2]string{carrier, event.DisplayName(carrier)}
+	}
+	return b.lastCarrier[1]
 }
 
 // validTracking is ValidTracking, remembering the last number it passed.

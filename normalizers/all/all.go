@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/wismo/wismo/normalizers/aftership"
 	_ "github.com/wismo/wismo/normalizers/amazon"
 	_ "github.com/wismo/wismo/normalizers/australiapost"
 	_ "github.com/wismo/wismo/normalizers/avroscan"
@@ -14,6 +15,9 @@ import (
 	_ "github.com/wismo/wismo/normalizers/lasership"
 	_ "github.com/wismo/wismo/normalizers/postnl"
 	_ "github.com/wismo/wismo/normalizers/royalmail"
+	_ "github.com/wismo/wismo/normalizers/seventeentrack"
+	_ "github.com/wismo/wismo/normalizers/ship24"
+	_ "github.com/wismo/wismo/normalizers/trackingmore"
 	_ "github.com/wismo/wismo/normalizers/ups"
 	_ "github.com/wismo/wismo/normalizers/usps"
 )
