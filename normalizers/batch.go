@@ -195,18 +195,30 @@ func (b *Batch) Add(s *Scan) {
 // pending.tracking_registered event. Its id does not depend on the time, so
 // the same answer polled again is the same event.
 func (b *Batch) Pending(tracking, code, description string) {
+	b.PendingOf("", tracking, code, description)
+}
+
+// PendingOf is Pending for a parcel of another carrier than the batch's
+// ("" is the batch's): an aggregator's tracker that has no history yet.
+func (b *Batch) PendingOf(carrier, tracking, code, description string) {
 	if !b.validTracking(tracking) {
 		b.reject(KindValidate, "", badTracking(tracking))
 		return
 	}
-	s := Scan{TrackingNumber: tracking, Raw: event.Raw{Code: code, Description: description}}
+	s := Scan{TrackingNumber: tracking, Raw: event.Raw{Code: code, Description: description}, Carrier: carrier}
 	id := b.id(&s, time.Time{})
 	if _, dup := b.seen[id]; dup {
 		return
 	}
 	b.seen[id] = struct{}{}
+	display := b.display
+	if carrier == "" || carrier == b.carrier {
+		carrier = b.carrier
+	} else {
+		display = event.DisplayName(carrier)
+	}
 	b.Events = append(b.Events, event.Event{
-		ID: id, Carrier: b.carrier, CarrierName: b.display, TrackingNumber: tracking,
+		ID: id, Carrier: carrier, CarrierName: display, TrackingNumber: tracking,
 		Type: taxonomy.Pending, OccurredAt: b.now.UTC().Truncate(time.Second),
 		TZSource: event.TZAssumedUTC, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
 		Feed: b.feed,

@@ -7,10 +7,13 @@ import (
 	_ "github.com/wismo/wismo/normalizers/avroscan"
 	_ "github.com/wismo/wismo/normalizers/canadapost"
 	_ "github.com/wismo/wismo/normalizers/dhl"
+	_ "github.com/wismo/wismo/normalizers/easypost"
 	_ "github.com/wismo/wismo/normalizers/fedex"
 	_ "github.com/wismo/wismo/normalizers/gls"
+	_ "github.com/wismo/wismo/normalizers/karrio"
 	_ "github.com/wismo/wismo/normalizers/postnl"
 	_ "github.com/wismo/wismo/normalizers/royalmail"
+	_ "github.com/wismo/wismo/normalizers/shippo"
 	_ "github.com/wismo/wismo/normalizers/ups"
 	_ "github.com/wismo/wismo/normalizers/usps"
 )

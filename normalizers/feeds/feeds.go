@@ -55,10 +55,34 @@ func parse(tsv string) (map[string]map[string]string, error) {
 // digits only ("Purolator" -> "purolator", "la-poste" -> "laposte"); ""
 // when nothing is left, or more than a carrier key may hold.
 func Carrier(feed, name string) string {
-	if id, ok := carriers[feed][strings.ToLower(name)]; ok {
+	names := carriers[feed]
+	if id, ok := names[name]; ok {
+		return id
+	}
+	var buf [64]byte // lower-cased on the stack: a look-up per tracker allocates nothing
+	if len(name) <= len(buf) {
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if id, ok := names[string(buf[:len(name)])]; ok {
+			return id
+		}
+	} else if id, ok := names[strings.ToLower(name)]; ok {
 		return id
 	}
 	return Normalize(name)
+}
+
+// IsFeed reports whether id is an aggregator feed that carriers.tsv has
+// names for, rather than a carrier: a feed's events name the carriers of
+// its parcels, never the feed.
+func IsFeed(id string) bool {
+	_, ok := carriers[id]
+	return ok
 }
 
 // Normalize is the id of a carrier wismo has no table entry for.
