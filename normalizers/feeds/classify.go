@@ -101,7 +101,8 @@ type Event struct {
 //   - where the feed passes the carrier's own code and wismo has that
 //     carrier's table, the carrier's table decides;
 //   - refined by the feed's status: when the carrier's table does not know
-//     the code, or names only a generic exception, or says delivered while
+//     the code, or names only a generic exception that the feed's status
+//     names (an address problem, a failed attempt), or says delivered while
 //     the feed's status says otherwise, the feed's status decides (a false
 //     delivery cannot be taken back downstream);
 //   - otherwise the feed's status and substatus decide (Status, through
@@ -126,7 +127,7 @@ func Classify(t *normalizers.Table, e *Event) *normalizers.Mapping {
 		return feed
 	case feed == nil:
 		return m
-	case m.Type == genericException && feed.Type != genericException && feed.Type != taxonomy.Unmapped:
+	case m.Type == genericException && feed.Type != genericException && names(feed.Type):
 		return feed
 	case m.Type.Milestone == "delivered" && feed.Type.Milestone != "delivered" && e.Status != "":
 		return feed
@@ -135,6 +136,17 @@ func Classify(t *normalizers.Table, e *Event) *normalizers.Mapping {
 }
 
 var genericException = mustType("exception.generic")
+
+// names reports whether a feed's type says which problem a carrier's
+// generic exception is: an exception, a failed attempt, a hold for pickup
+// or a return. A feed's vague in_transit does not.
+func names(t *taxonomy.Type) bool {
+	switch t.Milestone {
+	case "exception", "attempt_failed", "available_for_pickup", "returned":
+		return true
+	}
+	return false
+}
 
 func mustType(name string) *taxonomy.Type {
 	t, ok := taxonomy.Lookup(name)
