@@ -163,11 +163,12 @@ func (h *History) Refuse(b *normalizers.Batch, tracking, msg string) {
 }
 
 // Refusal is a feed's error answer instead of a tracker: an invalid
-// tracking number when its code or message says "invalid", else a carrier
-// error. name is how the feed is known ("EasyPost").
+// tracking number when its code or message says an invalid tracking code
+// or number, else a carrier error. name is how the feed is known ("EasyPost").
 func Refusal(feed, name, code, msg string) error {
 	kind := normalizers.KindCarrierError
-	if strings.Contains(strings.ToLower(code+" "+msg), "invalid") {
+	if t := strings.ToLower(code + " " + msg); strings.Contains(t, "invalid") &&
+		(strings.Contains(t, "tracking") || strings.Contains(t, "number")) {
 		kind = normalizers.KindInvalidTracking
 	}
 	return normalizers.Errorf(kind, feed, "%s error %s: %s", name, normalizers.Quote(code), normalizers.Quote(msg))
