@@ -3,6 +3,7 @@ package feeds_test
 import (
 	"testing"
 
+	"github.com/valyala/fastjson"
 	"github.com/wismo/wismo/normalizers"
 	_ "github.com/wismo/wismo/normalizers/fedex"
 	"github.com/wismo/wismo/normalizers/feeds"
@@ -99,5 +100,28 @@ func TestRaw(t *testing.T) {
 		if r.Code != c.code || r.Type != c.typ || r.Description != c.txt {
 			t.Errorf("Raw(%+v) = %+v, want %q %q %q", c.e, r, c.code, c.typ, c.txt)
 		}
+	}
+}
+
+// A tracking number comes out as the carrier's own API spells it: in
+// capitals, without spaces, whether the feed sent a string or a number.
+func TestTracking(t *testing.T) {
+	b := normalizers.NewBatch()
+	for in, want := range map[string]string{
+		`{"n":"1z999aa1 0123 456784"}`: "1Z999AA10123456784",
+		`{"n":397538144353}`:           "397538144353",
+		`{"n":" EZ4000000004 "}`:       "EZ4000000004",
+	} {
+		v := fastjson.MustParse(in)
+		got, err := feeds.Tracking(b, &normalizers.Input{}, "test", v, "n")
+		if err != nil || got != want {
+			t.Errorf("Tracking(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if got, err := feeds.Tracking(b, &normalizers.Input{TrackingHint: "HINT1"}, "test", fastjson.MustParse(`{}`), "n"); got != "HINT1" || err != nil {
+		t.Errorf("no number, a hint: %q, %v", got, err)
+	}
+	if _, err := feeds.Tracking(b, &normalizers.Input{}, "test", fastjson.MustParse(`{"n":null}`), "n"); normalizers.KindOf(err) != normalizers.KindValidate {
+		t.Errorf("no number, no hint: %v", err)
 	}
 }

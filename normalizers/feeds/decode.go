@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 
@@ -102,10 +103,17 @@ func Place(v *fastjson.Value, l *event.Location, b *normalizers.Batch) {
 	l.Country = Country(b, v.GetStringBytes("country"))
 }
 
-// Tracking returns a tracker's tracking number, the field at keys of v in
-// capitals (a string or a number), else the transport's hint.
+// Tracking returns a tracker's tracking number, the field at keys of v (a
+// string or a number) in capitals without the spaces people type into it,
+// else the transport's hint.
 func Tracking(b *normalizers.Batch, in *normalizers.Input, feed string, v *fastjson.Value, keys ...string) (string, error) {
-	if tracking := b.Upper(Text(v, keys...)); tracking != "" {
+	raw := Text(v, keys...)
+	if bytes.IndexByte(raw, ' ') >= 0 && len(raw) <= 128 {
+		var buf [128]byte
+		raw = append(buf[:0], raw...)
+		raw = bytes.ReplaceAll(raw, []byte(" "), nil)
+	}
+	if tracking := b.Upper(raw); tracking != "" {
 		return tracking, nil
 	}
 	if in.TrackingHint != "" {
