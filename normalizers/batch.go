@@ -48,8 +48,10 @@ type Batch struct {
 	// tracking is the last tracking number found valid in this payload:
 	// a payload's scans repeat one number, checked once.
 	tracking string
-	arena    arena
-	hash     [256]byte
+	// lastCarrier and lastDisplay are displayOf's memory.
+	lastCarrier, lastDisplay string
+	arena                    arena
+	hash                     [256]byte
 }
 
 // NewBatch returns an empty batch.
@@ -76,6 +78,7 @@ func (b *Batch) resetFor(carrier, display, feed string, in *Input) {
 	}
 	b.carrier, b.display, b.feed = carrier, display, feed
 	b.tracking = "" // the arena may have rewound under it
+	b.lastCarrier = ""
 	b.lineage = in.Lineage
 	b.now = in.Now
 	if b.now.IsZero() {
@@ -177,7 +180,7 @@ func (b *Batch) Add(s *Scan) {
 	}
 	carrier, display := b.carrier, b.display
 	if s.Carrier != "" && s.Carrier != b.carrier {
-		carrier, display = s.Carrier, event.DisplayName(s.Carrier)
+		carrier, display = s.Carrier, b.displayOf(s.Carrier)
 	}
 	b.Events = append(b.Events, event.Event{
 		ID: id, Carrier: carrier, CarrierName: display,
@@ -215,7 +218,7 @@ func (b *Batch) PendingOf(carrier, tracking, code, description string) {
 	if carrier == "" || carrier == b.carrier {
 		carrier = b.carrier
 	} else {
-		display = event.DisplayName(carrier)
+		display = b.displayOf(carrier)
 	}
 	b.Events = append(b.Events, event.Event{
 		ID: id, Carrier: carrier, CarrierName: display, TrackingNumber: tracking,
@@ -224,6 +227,16 @@ func (b *Batch) PendingOf(carrier, tracking, code, description string) {
 		Feed: b.feed,
 	})
 	clipEvent(&b.Events[len(b.Events)-1])
+}
+
+// displayOf is event.DisplayName, remembering the last carrier it named: a
+// feed's payload names one carrier in every scan, and the display name of
+// a carrier wismo has no name for is made anew by each call.
+func (b *Batch) displayOf(carrier string) string {
+	if carrier != b.lastCarrier || b.lastCarrier == "" {
+		b.lastCarrier, b.lastDisplay = carrier, event.DisplayName(carrier)
+	}
+	return b.lastDisplay
 }
 
 // validTracking is ValidTracking, remembering the last number it passed.

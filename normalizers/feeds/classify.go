@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	_ "embed"
 
 	"github.com/wismo/wismo/event"
@@ -48,10 +49,8 @@ func Status(t *normalizers.Table, status, sub, text string) *normalizers.Mapping
 	if m := t.Fallback(sub, text); m != nil {
 		return m
 	}
-	if text != "" {
-		if m := Keywords.Fallback("*", text); m != nil {
-			return m
-		}
+	if m := keyword(text); m != nil {
+		return m
 	}
 	if own != nil {
 		return own
@@ -65,6 +64,37 @@ var keywordsTSV []byte
 // Keywords is the wording shared by the feeds (keywords.tsv), round 3 of
 // Status.
 var Keywords = normalizers.MustLoadTable("feeds/keywords.tsv", keywordsTSV)
+
+// keywords are the rows of Keywords.
+var keywords = Keywords.Fallbacks()
+
+// keyword returns the first row of Keywords whose text the description
+// holds, ignoring ASCII case: the description is lower-cased once, and
+// each keyword is then a substring search of the library's (vectorized)
+// kind, instead of a byte-by-byte comparison per keyword.
+func keyword(text string) *normalizers.Mapping {
+	if text == "" {
+		return nil
+	}
+	var buf [256]byte
+	if len(text) > len(buf) {
+		return Keywords.Fallback("*", text)
+	}
+	low := buf[:len(text)]
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	for i := range keywords {
+		if bytes.Contains(low, []byte(keywords[i].Text)) {
+			return &keywords[i]
+		}
+	}
+	return nil
+}
 
 // Mapper returns the code table of the carrier with wismo id carrier, for
 // Classify; nil when wismo has no normalizer for that carrier, or one that
@@ -110,29 +140,40 @@ type Event struct {
 //
 // nil means unmapped (the event becomes unknown.unmapped).
 func Classify(t *normalizers.Table, e *Event) *normalizers.Mapping {
-	feed := Status(t, e.Status, e.Sub, e.Text)
 	if e.Mapper == nil || e.Code == "" {
-		return feed
+		return Status(t, e.Status, e.Sub, e.Text)
 	}
 	m := e.Mapper.MapCode(e.Code, e.CodeSub, e.Text)
-	if m == nil || m.Type == nil || m.Type == taxonomy.Unmapped {
+	if unmapped(m) {
 		if uc := upper(e.Code); uc != e.Code {
 			// Tables hold codes as the carriers' APIs spell them, mostly
 			// in capitals; a feed may have lower-cased them.
 			m = e.Mapper.MapCode(uc, upper(e.CodeSub), e.Text)
 		}
 	}
-	switch {
-	case m == nil || m.Type == nil || m.Type == taxonomy.Unmapped:
-		return feed
-	case feed == nil:
+	if unmapped(m) {
+		return Status(t, e.Status, e.Sub, e.Text)
+	}
+	// The feed's status is looked up only where it may refine the
+	// carrier's answer: most events are settled by the carrier's code.
+	generic := m.Type == genericException
+	delivered := m.Type.Milestone == "delivered" && e.Status != ""
+	if !generic && !delivered {
 		return m
-	case m.Type == genericException && feed.Type != genericException && names(feed.Type):
+	}
+	feed := Status(t, e.Status, e.Sub, e.Text)
+	switch {
+	case feed == nil:
+	case generic && feed.Type != genericException && names(feed.Type):
 		return feed
-	case m.Type.Milestone == "delivered" && feed.Type.Milestone != "delivered" && e.Status != "":
+	case delivered && feed.Type.Milestone != "delivered":
 		return feed
 	}
 	return m
+}
+
+func unmapped(m *normalizers.Mapping) bool {
+	return m == nil || m.Type == nil || m.Type == taxonomy.Unmapped
 }
 
 var genericException = mustType("exception.generic")

@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -77,14 +76,12 @@ func (n *Normalizer) each(items []*fastjson.Value, in *normalizers.Input, b *nor
 			b.Reject(normalizers.KindDecode, "", "a list entry that is a JSON "+v.Type().String()+", not "+n.what)
 			continue
 		}
-		err := n.item(v, in, b)
-		var ne *normalizers.Error
-		switch {
-		case err == nil:
-		case errors.As(err, &ne):
+		if err := n.item(v, in, b); err != nil {
+			ne, ok := err.(*normalizers.Error) // not errors.As: its target would escape, an allocation per entry
+			if !ok {
+				return err
+			}
 			b.Reject(ne.Kind, ne.Tracking, ne.Msg)
-		default:
-			return err
 		}
 	}
 	return nil

@@ -170,12 +170,12 @@ func eventTime(ev *fastjson.Value) (normalizers.Time, bool) {
 	var buf [19]byte
 	iso := append(append(buf[:0], date...), 'T')
 	pm, am := false, false
-	if n := len(clock); n > 2 {
-		switch suffix := bytes.ToUpper(clock[n-2:]); string(suffix) {
-		case "PM":
+	if n := len(clock); n > 2 && (clock[n-1] == 'M' || clock[n-1] == 'm') {
+		switch clock[n-2] {
+		case 'P', 'p':
 			pm = true
 			clock = bytes.TrimSpace(clock[:n-2])
-		case "AM":
+		case 'A', 'a':
 			am = true
 			clock = bytes.TrimSpace(clock[:n-2])
 		}

@@ -61,3 +61,19 @@ func TestPlaceAndTime(t *testing.T) {
 		}
 	}
 }
+
+// One allocation a payload, as every carrier's decoder (plus, once a
+// payload, the normalized id and display name of a carrier wismo has no
+// name for), not one per entry, per scan or per clock ("06:05 PM" was
+// upper-cased into a new slice: 32 allocations for the FedEx tracker).
+func TestAllocations(t *testing.T) {
+	for name, most := range map[string]float64{
+		"synthetic-results-colissimo-and-not-yet-tracked.json": 4,
+		"synthetic-webhook-tracker-updated-ups-attempt.json":   1,
+		"tracker-fedex-delivered-doc-example.json":             1,
+	} {
+		if a := feedstest.Allocs(t, n, feedstest.Sample(t, "karrio/"+name)); a > most {
+			t.Errorf("%s: %.0f allocations per payload, want at most %.0f", name, a, most)
+		}
+	}
+}

@@ -161,3 +161,18 @@ func Sample(t *testing.T, name string) []byte {
 	}
 	return data
 }
+
+// Allocs returns the allocations of normalizing payload once more with a
+// batch that reuses its strings, as the normalize stage does.
+func Allocs(t *testing.T, n normalizers.Normalizer, payload []byte) float64 {
+	t.Helper()
+	b := normalizers.NewBatch()
+	b.ReuseStrings = true
+	in := normalizers.Input{Payload: payload, Format: normalizers.JSON, Now: normalizertest.Now}
+	var err error
+	allocs := testing.AllocsPerRun(50, func() { err = normalizers.Normalize(n, &in, b, 0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return allocs
+}
