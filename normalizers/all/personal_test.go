@@ -25,6 +25,7 @@ var nameFields = map[string]bool{
 	"signatory": true, "givenname": true, "familyname": true, "attentionname": true,
 	"recipientname": true,                   // Royal Mail
 	"firstname":     true, "lastname": true, // PostNL addresses
+	"signed_by": true, "customer_name": true, // EasyPost, karrio
 }
 
 var personParents = map[string]bool{"receiver": true, "sender": true, "signed": true, "contact": true, "recipient": true}

@@ -154,7 +154,7 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 }
 
 // eventTime is an event's timestamp, else its date ("2023-05-01") and
-// time ("10:39", "10:39:05" or "10:39 AM") as a local wall clock.
+// time ("10:39", "10:39:05", "1039" or "10:39 AM") as a local wall clock.
 func eventTime(ev *fastjson.Value) (normalizers.Time, bool) {
 	if ts, ok := normalizers.ParseISO(ev.GetStringBytes("timestamp")); ok {
 		return ts, true
@@ -187,6 +187,8 @@ func eventTime(ev *fastjson.Value) (normalizers.Time, bool) {
 		iso = append(append(append(iso, '0'), clock...), ":00"...)
 	case len(clock) == 5:
 		iso = append(append(iso, clock...), ":00"...)
+	case len(clock) == 4 && clock[1] != ':': // "1039"
+		iso = append(append(append(append(iso, clock[:2]...), ':'), clock[2:]...), ":00"...)
 	case len(clock) == 8:
 		iso = append(iso, clock...)
 	default:

@@ -53,7 +53,7 @@ func TestPlaceAndTime(t *testing.T) {
 		}
 	}
 	for clock, want := range map[string]string{"10:39": "10:39:00", "10:39:05": "10:39:05", "9:05": "09:05:00",
-		"06:05 PM": "18:05:00", "12:10 AM": "00:10:00", "12:10 PM": "12:10:00", "": "00:00:00"} {
+		"1039": "10:39:00", "06:05 PM": "18:05:00", "12:10 AM": "00:10:00", "12:10 PM": "12:10:00", "": "00:00:00"} {
 		v := `{"date":"2024-03-14","time":"` + clock + `"}`
 		ev := feedstest.Events(t, n, []byte(`{"tracking_number":"1","events":[`+v+`]}`), normalizertest.Now)
 		if len(ev) != 1 || !strings.Contains(ev[0], `"occurred_at":"2024-03-14T`+want+`Z"`) {
