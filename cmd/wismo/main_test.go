@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/normalizers/feeds"
 )
 
 func runNormalize(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
@@ -109,11 +110,12 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	// Every registered carrier's samples are replayed: each has a row with
-	// payloads in the summary.
+	// payloads in the summary. An aggregator feed's events name the
+	// carriers of its parcels, so a feed has its row in the feed table.
 	for _, c := range normalizers.Specs() {
 		row := `(?m)^` + c.ID + ` +[1-9]`
 		if n, _ := normalizers.Registered(c.ID); n != nil {
-			if _, feed := n.(normalizers.Feeder); feed {
+			if _, feed := n.(normalizers.Feeder); feed || feeds.IsFeed(c.ID) {
 				// An aggregator's events name the parcels' carriers: its row is
 				// in the table of what came in.
 				row = `(?m)^` + c.ID + ` +raw\.\S+ +[1-9]`

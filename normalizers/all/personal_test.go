@@ -26,6 +26,7 @@ var nameFields = map[string]bool{
 	"recipientname": true,                   // Royal Mail
 	"firstname":     true, "lastname": true, // PostNL addresses
 	"signature": true, "signature2": true, // LaserShip (Royal Mail's signature is an object)
+	"signed_by": true, "customer_name": true, // EasyPost, karrio
 }
 
 var personParents = map[string]bool{"receiver": true, "sender": true, "signed": true, "contact": true, "recipient": true}
