@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/wismo/wismo/normalizers"
-	"github.com/wismo/wismo/normalizers/feeds"
 )
 
 func runNormalize(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
@@ -115,7 +114,7 @@ func TestDemo(t *testing.T) {
 	for _, c := range normalizers.Specs() {
 		row := `(?m)^` + c.ID + ` +[1-9]`
 		if n, _ := normalizers.Registered(c.ID); n != nil {
-			if _, feed := n.(normalizers.Feeder); feed || feeds.IsFeed(c.ID) {
+			if _, feed := n.(normalizers.Feeder); feed {
 				// An aggregator's events name the parcels' carriers: its row is
 				// in the table of what came in.
 				row = `(?m)^` + c.ID + ` +raw\.\S+ +[1-9]`

@@ -32,6 +32,10 @@ func New(spec normalizers.Spec, what, list string, item Item) *Normalizer {
 	return &Normalizer{Spec: spec, what: what, list: list, item: item}
 }
 
+// Feed implements normalizers.Feeder: the events come through the feed, and
+// name the carriers of its parcels.
+func (n *Normalizer) Feed() string { return n.Spec.ID }
+
 // Normalize implements normalizers.Normalizer.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
 	p := n.parsers.Get()

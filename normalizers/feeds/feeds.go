@@ -119,14 +119,6 @@ func Carrier(feed, name string) string {
 	return Normalize(name)
 }
 
-// IsFeed reports whether id is an aggregator feed that carriers.tsv has
-// names for, rather than a carrier: a feed's events name the carriers of
-// its parcels, never the feed.
-func IsFeed(id string) bool {
-	_, ok := carriers[id]
-	return ok
-}
-
 // Normalize is the id of a carrier wismo has no table entry for.
 func Normalize(name string) string {
 	var b strings.Builder
