@@ -191,3 +191,73 @@ func AddWeekdays(from, d int64, z *time.Location) (int64, bool) {
 	}
 	return from + d, false
 }
+
+// WeekdaySeconds is the time from from to to that falls on local Mondays to
+// Fridays in z: the inverse of AddWeekdays, so that a gap measured with it
+// and added back with AddWeekdays ends where it ended. It walks at most
+// MaxDays local days; past them the rest counts whole.
+func WeekdaySeconds(from, to int64, z *time.Location) int64 {
+	z = zoneOr(z)
+	var n int64
+	t := from
+	for range MaxDays {
+		if t >= to {
+			return n
+		}
+		next := min(NextDay(t, z), to)
+		if next <= t {
+			break
+		}
+		if wd := Weekday(Day(t, z)); wd != time.Saturday && wd != time.Sunday {
+			n += next - t
+		}
+		t = next
+	}
+	if t < to {
+		n += to - t
+	}
+	return n
+}
+
+// Weekdays is the number of Mondays to Fridays after day from up to and
+// including day to (Day numbers), or to-from when every day counts; 0 when
+// to is not after from.
+func Weekdays(from, to int64, business bool) int64 {
+	if to <= from {
+		return 0
+	}
+	if !business {
+		return to - from
+	}
+	weeks := (to - from) / 7
+	n := weeks * 5
+	for d := from + weeks*7 + 1; d <= to; d++ {
+		if wd := Weekday(d); wd != time.Saturday && wd != time.Sunday {
+			n++
+		}
+	}
+	return n
+}
+
+// AddDays is the Day number n days after day from, counting only Mondays to
+// Fridays when business is set (a weekend start moves to the next Monday's
+// count): Weekdays(from, AddDays(from, n, true), true) == n.
+func AddDays(from, n int64, business bool) int64 {
+	if !business || n <= 0 {
+		return from + max(n, 0)
+	}
+	d := from + (n/5)*7
+	left := n % 5
+	for left > 0 {
+		d++
+		if wd := Weekday(d); wd != time.Saturday && wd != time.Sunday {
+			left--
+		}
+	}
+	// Whole weeks from a weekend day land on a weekend: the earliest day
+	// with that count is the Friday before.
+	for n%5 == 0 && (Weekday(d) == time.Saturday || Weekday(d) == time.Sunday) {
+		d--
+	}
+	return d
+}
