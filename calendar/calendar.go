@@ -198,6 +198,19 @@ func AddWeekdays(from, d int64, z *time.Location) (int64, bool) {
 // MaxDays local days; past them the rest counts whole.
 func WeekdaySeconds(from, to int64, z *time.Location) int64 {
 	z = zoneOr(z)
+	// Most gaps are a few weekdays with no clock change: all of it counts.
+	if off := offsetAt(from, z); to > from && to-from < 5*day && offsetAt(to, z) == off {
+		weekdays := true
+		for d := floorDiv(from+off, day); d <= floorDiv(to+off, day); d++ {
+			if wd := Weekday(d); wd == time.Saturday || wd == time.Sunday {
+				weekdays = false
+				break
+			}
+		}
+		if weekdays {
+			return to - from
+		}
+	}
 	var n int64
 	t := from
 	for range MaxDays {
@@ -260,4 +273,29 @@ func AddDays(from, n int64, business bool) int64 {
 		d--
 	}
 	return d
+}
+
+// AppendDate appends the date of a Day number as YYYY-MM-DD (years 0 to
+// 9999), without the cost of time.Format on the detector's hot path.
+func AppendDate(b []byte, d int64) []byte {
+	// Civil date from days since 1970-01-01, in 400-year eras starting on
+	// March 1 (the leap day last in each year).
+	z := d + 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	dd := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	y = min(max(y, 0), 9999)
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+dd/10), byte('0'+dd%10))
 }

@@ -42,3 +42,17 @@ func TestWeekdaySecondsInverse(t *testing.T) {
 		t.Errorf("Saturday to Sunday counted %ds of weekdays", got)
 	}
 }
+
+func TestAppendDateMatchesTime(t *testing.T) {
+	for d := int64(-800); d < 60000; d += 7 { // 1967 .. 2134, every weekday
+		want := time.Unix(d*86400, 0).UTC().Format("2006-01-02")
+		if got := string(AppendDate(nil, d)); got != want {
+			t.Fatalf("day %d: %s, want %s", d, got, want)
+		}
+	}
+	for d := int64(20453); d < 20820; d++ { // every day of 2026
+		if got, want := string(AppendDate(nil, d)), time.Unix(d*86400, 0).UTC().Format("2006-01-02"); got != want {
+			t.Fatalf("day %d: %s, want %s", d, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wismo/wismo/calendar"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/lanes"
 	"github.com/wismo/wismo/taxonomy"
 	"github.com/zeebo/xxh3"
 )
@@ -72,7 +73,7 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 	switch m {
 	case "info_received", "pending":
 		if s.LastMove == 0 && s.LabelAt != 0 {
-			visit(kindPreTransit, addTime(int64(s.LabelAt), st.PreTransit, business, zone))
+			visit(kindPreTransit, addTime(int64(s.LabelAt), e.stallAfter(s, lanes.GapPreTransit, st.PreTransit), business, zone))
 		}
 	case "in_transit", "attempt_failed":
 		if s.LastMove != 0 {
@@ -80,6 +81,11 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 			if s.Flags&flagInternational != 0 {
 				d = st.InTransitInternational
 			}
+			g := lanes.GapInTransit
+			if m == "attempt_failed" {
+				g = lanes.GapAttemptFailed
+			}
+			d = e.stallAfter(s, g, d)
 			visit(kindInTransit, addTime(int64(s.LastMove), d, business, zone))
 		}
 	case "out_for_delivery":

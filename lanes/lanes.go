@@ -22,6 +22,8 @@ import (
 	"sort"
 
 	"github.com/DataDog/sketches-go/ddsketch"
+	"github.com/DataDog/sketches-go/ddsketch/mapping"
+	"github.com/DataDog/sketches-go/ddsketch/store"
 )
 
 // Level is how coarse a lane is.
@@ -162,9 +164,13 @@ type ID uint32
 
 // Model is the lane model. It is not safe for concurrent use.
 type Model struct {
-	cfg   Config
-	ids   map[Key]ID
-	lanes []lane // lanes[0] is unused: ID 0 is none
+	cfg Config
+	// The sketches' mappings of values to bins: one for the gaps and
+	// outcomes (seconds), one for transit days. Cubic interpolation
+	// instead of a logarithm: the same accuracy, cheaper on the hot path.
+	gapMap, transitMap mapping.IndexMapping
+	ids                map[Key]ID
+	lanes              []lane // lanes[0] is unused: ID 0 is none
 }
 
 type lane struct {
@@ -186,9 +192,19 @@ type lane struct {
 // sketch is a DDSketch made on the first observation (most lanes never see
 // some kinds) and its count.
 type sketch struct {
-	s *ddsketch.DDSketch
-	n uint32
+	s    *ddsketch.DDSketch
+	n    uint32 // observations it stands for
+	seen uint32 // observations offered (see sampleAfter)
 }
+
+// Past sampleAfter observations a gap or outcome sketch takes every
+// sampleEvery-th one, weighted sampleEvery: its quantiles stay those of
+// the whole stream (the carrier's Any lane sees every parcel), at a
+// quarter of the cost on the detector's hot path.
+const (
+	sampleAfter = 1024
+	sampleEvery = 4
+)
 
 // Transit days are read back as whole days: at 1% a bin's value is within
 // half a day of the days it counts up to 50 days, and the bins from 1 to
@@ -199,23 +215,34 @@ const (
 	transitBins     = 512
 )
 
-func (m *Model) add(sk *sketch, v float64) {
-	m.addWith(sk, v, m.cfg.RelativeAccuracy, m.cfg.MaxBins)
+// newSketch makes a sketch on the model's shared mapping; no value is
+// negative, so the negative store stays empty.
+func newSketch(mp mapping.IndexMapping, bins int) *ddsketch.DDSketch {
+	return ddsketch.NewDDSketch(mp, store.NewCollapsingLowestDenseStore(bins), store.NewCollapsingLowestDenseStore(1))
 }
 
-func (m *Model) addWith(sk *sketch, v, accuracy float64, bins int) {
-	if sk.s == nil {
-		s, err := ddsketch.LogCollapsingLowestDenseDDSketch(accuracy, bins)
-		if err != nil {
-			panic(err) // Config.Check bounds the accuracy and bins
+// addChain adds seconds (at least 1) to the sketch kind picks of lane id
+// and every coarser lane: the bin index is computed once for the chain
+// (the same mapping serves every gap and outcome sketch).
+func (m *Model) addChain(id ID, seconds int64, pick func(*lane) *sketch) {
+	v := float64(max(seconds, 1))
+	if v > m.gapMap.MaxIndexableValue() {
+		return
+	}
+	idx := m.gapMap.Index(v)
+	for ; id != 0; id = m.lanes[id].parent {
+		sk := pick(&m.lanes[id])
+		if sk.s == nil {
+			sk.s = newSketch(m.gapMap, m.cfg.MaxBins)
 		}
-		sk.s = s
-	}
-	if v < 0 {
-		v = 0
-	}
-	if sk.s.Add(v) == nil {
-		sk.n++
+		sk.seen++
+		if sk.n < sampleAfter {
+			sk.s.GetPositiveValueStore().Add(idx)
+			sk.n++
+		} else if sk.seen%sampleEvery == 0 {
+			sk.s.GetPositiveValueStore().AddWithCount(idx, sampleEvery)
+			sk.n += sampleEvery
+		}
 	}
 }
 
@@ -224,7 +251,15 @@ func New(cfg Config) (*Model, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	return &Model{cfg: cfg, ids: map[Key]ID{}, lanes: make([]lane, 1, 64)}, nil
+	gm, err := mapping.NewCubicallyInterpolatedMapping(cfg.RelativeAccuracy)
+	if err != nil {
+		return nil, fmt.Errorf("lanes: relative_accuracy: %w", err)
+	}
+	tm, err := mapping.NewCubicallyInterpolatedMapping(transitAccuracy)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{cfg: cfg, gapMap: gm, transitMap: tm, ids: map[Key]ID{}, lanes: make([]lane, 1, 64)}, nil
 }
 
 // Config is the model's configuration.
@@ -272,23 +307,25 @@ func (m *Model) lookup(k Key) ID {
 // ObserveGap learns a movement gap of the milestone, in seconds, on the
 // lane and every coarser one.
 func (m *Model) ObserveGap(id ID, g Gap, seconds int64) {
-	for ; id != 0; id = m.lanes[id].parent {
-		m.add(&m.lanes[id].gaps[g], float64(seconds))
-	}
+	m.addChain(id, seconds, func(l *lane) *sketch { return &l.gaps[g] })
 }
 
 // ObserveTransit learns a delivered leg's transit, in (business) days.
 func (m *Model) ObserveTransit(id ID, days int) {
 	for ; id != 0; id = m.lanes[id].parent {
-		m.addWith(&m.lanes[id].transit, float64(days), transitAccuracy, transitBins)
+		sk := &m.lanes[id].transit
+		if sk.s == nil {
+			sk.s = newSketch(m.transitMap, transitBins)
+		}
+		if sk.s.Add(float64(max(days, 0))) == nil {
+			sk.n++
+		}
 	}
 }
 
 // ObserveOutcome learns the seconds from out for delivery to its outcome.
 func (m *Model) ObserveOutcome(id ID, seconds int64) {
-	for ; id != 0; id = m.lanes[id].parent {
-		m.add(&m.lanes[id].outcome, float64(seconds))
-	}
+	m.addChain(id, seconds, func(l *lane) *sketch { return &l.outcome })
 }
 
 // stale says whether a cache computed at count at should be computed again
