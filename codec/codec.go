@@ -120,6 +120,13 @@ func (cc *Commands) Decode(v []byte, c *detect.Command) error {
 		Carrier: str("carrier"), TrackingNumber: str("tracking_number"), Trigger: str("trigger"),
 		EventType: str("event_type"), EventID: str("event_id"), Priority: str("priority"),
 		Message: str("message"), NextStep: str("next_step"), Supersedes: str("supersedes"), Episode: v32("episode"),
+		Reason: str("reason"), EstimatedDelivery: str("estimated_delivery"),
+	}
+	if u, ok := m["predicted_delivery"].(map[string]any); ok {
+		if p, ok := u["io.wismo.v1.PredictedDelivery"].(map[string]any); ok {
+			ps := func(k string) string { s, _ := p[k].(string); return s }
+			c.PredictedDelivery = &detect.Prediction{Earliest: ps("earliest"), Likely: ps("likely"), Latest: ps("latest"), Confidence: ps("confidence")}
+		}
 	}
 	if c.OccurredAt, err = tm("occurred_at"); err != nil {
 		return err
