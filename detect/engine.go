@@ -352,6 +352,9 @@ func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, prior
 	}
 	s.Notified |= bit
 	s.DayCount++
+	if trigger == "delayed" {
+		s.Flags |= flagPredictedLate // told: the lane model does not tell it again
+	}
 	out.Command(&Command{
 		SchemaVersion: 1, CommandID: commandID(id, trigger, s.Episode), ShipmentID: id,
 		Carrier: ev.Carrier, TrackingNumber: ev.TrackingNumber, Trigger: trigger,

@@ -58,14 +58,12 @@ func (e *Engine) learnMove(id string, s *State, at uint32) {
 	if e.lanes == nil || s.lane == 0 {
 		return
 	}
-	from, g := s.LastMove, lanes.GapInTransit
+	from, g := s.LastMove, gapOf(s)
 	switch {
 	case s.LastMove == 0 && s.LabelAt != 0 && at > s.LabelAt:
 		from, g = s.LabelAt, lanes.GapPreTransit
 	case s.LastMove == 0 || at <= s.LastMove:
 		return
-	case s.Milestone() == "attempt_failed":
-		g = lanes.GapAttemptFailed
 	case s.Milestone() == "out_for_delivery" || s.terminal():
 		return // not a gap of the line haul
 	}
@@ -84,6 +82,10 @@ func (e *Engine) learnOutcome(id string, s *State, t *taxonomy.Type, at uint32) 
 		return
 	}
 	lane := lanes.ID(s.lane)
+	if s.Current == atDeliveryFacility && at >= s.CurrentAt && t != atDeliveryFacility {
+		from, to := calendar.Day(int64(s.CurrentAt), s.Zone), calendar.Day(int64(at), s.Zone)
+		e.lanes.ObserveLastMile(lane, int(calendar.Weekdays(from, to, e.business(id))))
+	}
 	if s.Milestone() == "out_for_delivery" && at >= s.CurrentAt && t.Milestone != "out_for_delivery" {
 		e.lanes.ObserveOutcome(lane, int64(at-s.CurrentAt))
 	}
@@ -91,6 +93,18 @@ func (e *Engine) learnOutcome(id string, s *State, t *taxonomy.Type, at uint32) 
 		from, to := calendar.Day(int64(s.FirstMove), s.Zone), calendar.Day(int64(at), s.Zone)
 		e.lanes.ObserveTransit(lane, int(calendar.Weekdays(from, to, e.business(id))))
 	}
+}
+
+// gapOf is the stage of a moving shipment whose gaps its silence is
+// measured against.
+func gapOf(s *State) lanes.Gap {
+	switch {
+	case s.Milestone() == "attempt_failed":
+		return lanes.GapAttemptFailed
+	case s.Current == atDeliveryFacility:
+		return lanes.GapAtDelivery
+	}
+	return lanes.GapInTransit
 }
 
 // stallAfter is the silence threshold of the milestone's gap: the lane's,
@@ -105,6 +119,31 @@ func (e *Engine) stallAfter(s *State, g lanes.Gap, flat time.Duration) time.Dura
 		return flat
 	}
 	return min(max(time.Duration(sec)*time.Second, e.rules.Lanes.StallFloor), flat)
+}
+
+// atDeliveryFacility is the scan after which a parcel waits for its
+// delivery round.
+var atDeliveryFacility = taxonomy.MustLookup("in_transit.arrived_at_delivery_facility")
+
+// inTransitDue is when a moving shipment's silence becomes a stall: after
+// the lane's threshold for its stage (see stallAfter). A parcel waiting at
+// the delivery facility waits for a delivery round, whatever time it came
+// in: the lane's threshold runs from its arrival, but not to before the
+// rules' lanes.delivery_round_by on the next (business) day.
+func (e *Engine) inTransitDue(s *State, flat time.Duration, business bool, zone *time.Location) int64 {
+	g := gapOf(s)
+	d := e.stallAfter(s, g, flat)
+	at := addTime(int64(s.LastMove), d, business, zone)
+	if d >= flat || g != lanes.GapAtDelivery {
+		return at
+	}
+	round := calendar.At(int64(s.LastMove), zone, 1, int64(e.rules.Lanes.DeliveryRoundBy)*60)
+	for i := 0; i < 2 && business; i++ { // past a weekend: Monday's round
+		if wd := calendar.Weekday(calendar.Day(round, zone)); wd == time.Saturday || wd == time.Sunday {
+			round = calendar.At(round, zone, 1, int64(e.rules.Lanes.DeliveryRoundBy)*60)
+		}
+	}
+	return min(max(at, round), addTime(int64(s.LastMove), flat, business, zone))
 }
 
 // Prediction is a command's predicted delivery: dates in the destination's
@@ -141,7 +180,15 @@ func (e *Engine) predictDays(id string, s *State) (earliest, likely, latest int6
 	if !ok {
 		return 0, 0, 0, 0, false
 	}
-	day := func(n uint16) int64 { return max(calendar.AddDays(start, int64(n), business), today) }
+	// Where the parcel is: not yet at the delivery facility, it is at
+	// least the lane's usual last mile away.
+	soonest := today
+	if s.Milestone() == "in_transit" && s.Current != atDeliveryFacility {
+		if n, ok := e.lanes.LastMile(lane); ok {
+			soonest = calendar.AddDays(today, int64(n), business)
+		}
+	}
+	day := func(n uint16) int64 { return max(calendar.AddDays(start, int64(n), business), soonest) }
 	return day(d.Earliest), day(d.Likely), day(d.Latest), d.Confidence, true
 }
 
@@ -174,7 +221,9 @@ func dayString(d int64) string { return string(calendar.AppendDate(nil, d)) }
 // date passes the carrier's estimated date, once until the parcel is back
 // on track, which sends the follow-up.
 func (e *Engine) checkLate(id string, s *State, ev *event.Event, out Sink) {
-	if e.lanes == nil || s.EDD == 0 || s.terminal() || s.OpenException != nil {
+	// On the van it is no news; with a delay or stall open the customer
+	// has been told.
+	if e.lanes == nil || s.EDD == 0 || s.terminal() || s.OpenException != nil || s.Milestone() == "out_for_delivery" {
 		return
 	}
 	_, likely, _, _, ok := e.predictDays(id, s)

@@ -81,14 +81,14 @@ func stalledAfter(en *Engine, from time.Time) time.Duration {
 	return 0
 }
 
-// A lane that scans every two hours has a stall threshold of its p95 x 1.5
-// (3 hours, raised to the 4-hour floor): a parcel silent 5 hours there is
+// A lane that scans every two hours has a stall threshold of its p95 x 2
+// (4 hours, the floor too): a parcel silent 5 hours there is
 // stalled long before the flat 48 hours, and one silent 3 hours is not.
 func TestLaneStallThreshold(t *testing.T) {
 	en := laneEngine(t, nil)
 	end := trainLane(en, &collect{}, 60, 2*time.Hour)
 	if got := stalledAfter(en, end.Add(time.Hour)); got != 4*time.Hour {
-		t.Errorf("learned lane: stalled after %v of silence, want 4h (3h learned, floor 4h)", got)
+		t.Errorf("learned lane: stalled after %v of silence, want 4h (p95 2h x 2, floor 4h)", got)
 	}
 	flat := New(rules.Default())
 	trainLane(flat, &collect{}, 60, 2*time.Hour)
@@ -100,10 +100,10 @@ func TestLaneStallThreshold(t *testing.T) {
 // The learned threshold is clamped: never under the floor, never over the
 // flat threshold; a thin lane keeps the flat one.
 func TestLaneStallClamped(t *testing.T) {
-	en := laneEngine(t, func(r *rules.Rules) { r.Lanes.StallFloor = time.Hour })
+	en := laneEngine(t, func(r *rules.Rules) { r.Lanes.StallFloor, r.Lanes.Model.StallFactor = time.Hour, 1.5 })
 	end := trainLane(en, &collect{}, 60, 2*time.Hour)
 	if got := stalledAfter(en, end.Add(time.Hour)); got != 3*time.Hour {
-		t.Errorf("floor 1h: stalled after %v, want the learned 3h", got)
+		t.Errorf("floor 1h, p95 x 1.5: stalled after %v, want the learned 3h", got)
 	}
 	slow := laneEngine(t, nil)
 	end = trainLane(slow, &collect{}, 60, 40*time.Hour)
@@ -182,5 +182,35 @@ func TestPredictedLate(t *testing.T) {
 	en.Apply(moved, c)
 	if len(c.cmds) != 1 || c.cmds[0].Trigger != "exception_resolved" || c.cmds[0].Reason != "back_on_track" {
 		t.Errorf("after the carrier's date moved out: %v", c.triggers())
+	}
+}
+
+// A parcel at the delivery facility waits for the next delivery round: a
+// lane whose dwell there is short does not make an afternoon arrival a
+// stall before the rules' delivery_round_by (12:00) of the next day.
+func TestAtDeliveryFacilityWaitsForTheRound(t *testing.T) {
+	en := laneEngine(t, nil)
+	c := &collect{}
+	for i := 0; i < 60; i++ { // arrivals at 05:00 New York, out for delivery at 08:00
+		tn := fmt.Sprintf("DWELL%03d", i)
+		day := laneStart.Add(time.Duration(i) * 24 * time.Hour)
+		en.Apply(laneScan(tn, "in_transit.picked_up", day), c)
+		en.Apply(laneScan(tn, "in_transit.arrived_at_delivery_facility", day.Add(2*time.Hour)), c) // 10:00Z
+		en.Apply(laneScan(tn, "out_for_delivery.out_for_delivery", day.Add(5*time.Hour)), c)
+		en.Apply(laneScan(tn, "delivered.delivered", day.Add(8*time.Hour)), c)
+	}
+	arrive := time.Date(2027, 1, 5, 19, 0, 0, 0, time.UTC) // 14:00 in Boston
+	c = &collect{}
+	en.Apply(laneScan("PM", "in_transit.picked_up", arrive.Add(-2*time.Hour)), c)
+	en.Apply(laneScan("PM", "in_transit.arrived_at_delivery_facility", arrive), c)
+	en.Advance(time.Date(2027, 1, 6, 16, 59, 0, 0, time.UTC), c) // 11:59 the next day
+	for _, x := range c.cmds {
+		if x.Trigger == "stalled" {
+			t.Fatalf("stalled at %v, before the next day's round", x.DecidedAt)
+		}
+	}
+	en.Advance(time.Date(2027, 1, 6, 17, 1, 0, 0, time.UTC), c)
+	if got := c.triggers(); len(got) == 0 || got[len(got)-1] != "stalled" {
+		t.Errorf("no stall after the next day's round: %v", got)
 	}
 }

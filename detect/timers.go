@@ -81,12 +81,7 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 			if s.Flags&flagInternational != 0 {
 				d = st.InTransitInternational
 			}
-			g := lanes.GapInTransit
-			if m == "attempt_failed" {
-				g = lanes.GapAttemptFailed
-			}
-			d = e.stallAfter(s, g, d)
-			visit(kindInTransit, addTime(int64(s.LastMove), d, business, zone))
+			visit(kindInTransit, e.inTransitDue(s, d, business, zone))
 		}
 	case "out_for_delivery":
 		visit(kindOutForDelivery, calendar.At(int64(s.CurrentAt), zone, 0, int64(st.OutForDeliveryCutoff)*60))

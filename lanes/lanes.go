@@ -97,8 +97,10 @@ func (k Key) String() string {
 		k.From.Country, k.From.Region, k.From.Postal, k.To.Country, k.To.Region, k.To.Postal)
 }
 
-// Milestones whose movement gaps are learned, in their Gap index order.
-var GapMilestones = [...]string{"info_received", "in_transit", "attempt_failed"}
+// Stages whose movement gaps are learned, in their Gap index order: the
+// milestones, and the wait at the delivery facility (in transit, but a wait
+// for the next delivery round rather than a trunk).
+var GapMilestones = [...]string{"info_received", "in_transit", "attempt_failed", "at_delivery_facility"}
 
 // Gap indexes GapMilestones.
 type Gap uint8
@@ -107,6 +109,7 @@ const (
 	GapPreTransit Gap = iota
 	GapInTransit
 	GapAttemptFailed
+	GapAtDelivery
 	numGaps
 )
 
@@ -135,7 +138,7 @@ type Config struct {
 // At 5% relative accuracy 128 bins span gaps from a minute to 40 weeks
 // before the lowest bins collapse.
 var DefaultConfig = Config{MaxLanes: 100_000, MaxBins: 128, RelativeAccuracy: 0.05, MinObservations: 30,
-	StallQuantile: 0.95, StallFactor: 1.5, MaxTransitDays: 30}
+	StallQuantile: 0.95, StallFactor: 2, MaxTransitDays: 30}
 
 // Check says what is wrong with a configuration.
 func (c Config) Check() error {
@@ -174,19 +177,19 @@ type Model struct {
 }
 
 type lane struct {
-	key     Key
-	parent  ID
-	transit sketch
-	outcome sketch
-	gaps    [numGaps]sketch
+	key      Key
+	parent   ID
+	transit  sketch
+	outcome  sketch
+	lastMile sketch // days from arrival at the delivery facility to the delivery round
+	gaps     [numGaps]sketch
 
 	// caches, refreshed as the sketches grow
-	gapCut    [numGaps]uint32 // seconds; 0 while thin
-	gapAt     [numGaps]uint32 // count the cut was computed at
-	pred      []Dates         // by days elapsed; nil while thin
+	gapQ      [numGaps]cachedQuantile // stall threshold, seconds
+	outcomeQ  cachedQuantile          // p90, seconds
+	lastMileQ cachedQuantile          // p50, days
+	pred      []Dates                 // by days elapsed; nil while thin
 	predAt    uint32
-	outcome90 uint32 // seconds, p90 of outcome; 0 while thin
-	outAt     uint32
 }
 
 // sketch is a DDSketch made on the first observation (most lanes never see
@@ -312,8 +315,52 @@ func (m *Model) ObserveGap(id ID, g Gap, seconds int64) {
 
 // ObserveTransit learns a delivered leg's transit, in (business) days.
 func (m *Model) ObserveTransit(id ID, days int) {
+	m.addDays(id, days, func(l *lane) *sketch { return &l.transit })
+}
+
+// ObserveLastMile learns the (business) days from a parcel's arrival at
+// the delivery facility to its delivery round.
+func (m *Model) ObserveLastMile(id ID, days int) {
+	m.addDays(id, days, func(l *lane) *sketch { return &l.lastMile })
+}
+
+// LastMile is the p50 of the lane's days from arrival at the delivery
+// facility to the delivery round, from the finest lane that is not thin.
+func (m *Model) LastMile(id ID) (int, bool) {
+	d, ok := m.quantile(id, 0.5, 1, func(l *lane) (*sketch, *cachedQuantile) { return &l.lastMile, &l.lastMileQ })
+	return int(d), ok
+}
+
+// cachedQuantile is a quantile of one sketch, kept until the sketch has
+// grown (see stale): v is the value plus 1 (0: not computed yet), at the
+// sketch's count when it was computed.
+type cachedQuantile struct{ v, at uint32 }
+
+// quantile is the q-quantile times factor, rounded, of the sketch pick
+// selects, from the finest lane of id's chain that is not thin; false when
+// every one is.
+func (m *Model) quantile(id ID, q, factor float64, pick func(*lane) (*sketch, *cachedQuantile)) (int64, bool) {
+	need := uint32(m.cfg.MinObservations)
 	for ; id != 0; id = m.lanes[id].parent {
-		sk := &m.lanes[id].transit
+		sk, c := pick(&m.lanes[id])
+		if sk.n < need {
+			continue
+		}
+		if c.v == 0 || stale(c.at, sk.n) {
+			v, err := sk.s.GetValueAtQuantile(q)
+			if err != nil {
+				continue
+			}
+			c.v, c.at = uint32(min32(math.Round(v*factor), math.MaxUint32-1))+1, sk.n
+		}
+		return int64(c.v) - 1, true
+	}
+	return 0, false
+}
+
+func (m *Model) addDays(id ID, days int, pick func(*lane) *sketch) {
+	for ; id != 0; id = m.lanes[id].parent {
+		sk := pick(&m.lanes[id])
 		if sk.s == nil {
 			sk.s = newSketch(m.transitMap, transitBins)
 		}
@@ -336,45 +383,13 @@ func stale(at, n uint32) bool { return n >= 2*at || n >= at+64 }
 // the StallQuantile of its movement gaps times StallFactor, from the finest
 // lane of id's chain that is not thin. It reports false when every one is.
 func (m *Model) StallAfter(id ID, g Gap) (int64, bool) {
-	need := uint32(m.cfg.MinObservations)
-	for ; id != 0; id = m.lanes[id].parent {
-		l := &m.lanes[id]
-		sk := &l.gaps[g]
-		if sk.n < need {
-			continue
-		}
-		if l.gapCut[g] == 0 || stale(l.gapAt[g], sk.n) {
-			q, err := sk.s.GetValueAtQuantile(m.cfg.StallQuantile)
-			if err != nil {
-				continue
-			}
-			l.gapCut[g] = uint32(min32(q*m.cfg.StallFactor, math.MaxUint32-1)) + 1
-			l.gapAt[g] = sk.n
-		}
-		return int64(l.gapCut[g]), true
-	}
-	return 0, false
+	return m.quantile(id, m.cfg.StallQuantile, m.cfg.StallFactor, func(l *lane) (*sketch, *cachedQuantile) { return &l.gaps[g], &l.gapQ[g] })
 }
 
 // OutcomeWithin is the p90 of the seconds from out for delivery to its
 // outcome, from the finest lane that is not thin.
 func (m *Model) OutcomeWithin(id ID) (int64, bool) {
-	need := uint32(m.cfg.MinObservations)
-	for ; id != 0; id = m.lanes[id].parent {
-		l := &m.lanes[id]
-		if l.outcome.n < need {
-			continue
-		}
-		if l.outcome90 == 0 || stale(l.outAt, l.outcome.n) {
-			q, err := l.outcome.s.GetValueAtQuantile(0.9)
-			if err != nil {
-				continue
-			}
-			l.outcome90, l.outAt = uint32(min32(q, math.MaxUint32-1))+1, l.outcome.n
-		}
-		return int64(l.outcome90), true
-	}
-	return 0, false
+	return m.quantile(id, 0.9, 1, func(l *lane) (*sketch, *cachedQuantile) { return &l.outcome, &l.outcomeQ })
 }
 
 func min32(v, hi float64) float64 {

@@ -83,9 +83,9 @@ func TestStallAfterIsQuantileTimesFactor(t *testing.T) {
 		m.ObserveGap(id, GapInTransit, int64(3600+r.IntN(7200))) // uniform 1h..3h
 	}
 	cut, _ := m.StallAfter(id, GapInTransit)
-	want := (3600 + 0.95*7200) * 1.5
+	want := (3600 + 0.95*7200) * DefaultConfig.StallFactor
 	if f := float64(cut) / want; f < 0.96 || f > 1.04 {
-		t.Errorf("threshold %ds, want about %.0fs (p95 x 1.5)", cut, want)
+		t.Errorf("threshold %ds, want about %.0fs (p95 x %v)", cut, want, DefaultConfig.StallFactor)
 	}
 }
 

@@ -65,7 +65,10 @@ type Rules struct {
 type Lanes struct {
 	Enabled    bool
 	StallFloor time.Duration // a learned threshold is never shorter
-	Model      lanes.Config
+	// DeliveryRoundBy: a parcel at the delivery facility is not stalled
+	// before this local time of the next (business) day.
+	DeliveryRoundBy Clock
+	Model           lanes.Config
 	// What the customer is told when the lane model expects the parcel
 	// after the carrier's date, and when it no longer does.
 	PredictedLateMessage string
@@ -111,6 +114,7 @@ type file struct {
 		StallQuantile   *float64 `yaml:"stall_quantile"`
 		StallFactor     *float64 `yaml:"stall_factor"`
 		StallFloor      string   `yaml:"stall_floor"`
+		DeliveryRoundBy string   `yaml:"delivery_round_by"`
 		MinObservations *int     `yaml:"min_observations"`
 		MaxLanes        *int     `yaml:"max_lanes"`
 		MaxBins         *int     `yaml:"max_bins"`
@@ -259,6 +263,13 @@ func (r *Rules) applyLanes(name string, f *file) error {
 			return fmt.Errorf("rules: %s: lanes.stall_floor: %q, want a positive duration up to a year (\"4h\")", name, l.StallFloor)
 		}
 		r.Lanes.StallFloor = d
+	}
+	if l.DeliveryRoundBy != "" {
+		c, err := parseClock(l.DeliveryRoundBy)
+		if err != nil {
+			return fmt.Errorf("rules: %s: lanes.delivery_round_by: %w", name, err)
+		}
+		r.Lanes.DeliveryRoundBy = c
 	}
 	if err := c.Check(); err != nil {
 		return fmt.Errorf("rules: %s: %w", name, err)

@@ -95,7 +95,7 @@ func TestTriggersUnknownKey(t *testing.T) {
 
 func TestLanesBlock(t *testing.T) {
 	r := Default()
-	if !r.Lanes.Enabled || r.Lanes.StallFloor != 4*time.Hour || r.Lanes.Model.StallQuantile != 0.95 || r.Lanes.Model.StallFactor != 1.5 {
+	if !r.Lanes.Enabled || r.Lanes.StallFloor != 4*time.Hour || r.Lanes.Model.StallQuantile != 0.95 || r.Lanes.Model.StallFactor != 2 {
 		t.Errorf("default lanes block: %+v", r.Lanes)
 	}
 	if r.Lanes.PredictedLateMessage == "" || r.Lanes.BackOnTrackMessage == "" {
