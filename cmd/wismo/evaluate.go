@@ -54,6 +54,7 @@ and how far ahead of the carrier's own delay scan a delayed command went.`,
 			end := evs[len(evs)-1].OccurredAt.Add(45 * 24 * time.Hour)
 			a, b := runEval(flat, evs, end), runEval(model, evs, end)
 			printEval(cmd.OutOrStdout(), o, truths, len(evs), a, b)
+			fmt.Fprintf(cmd.OutOrStdout(), "\nlanes in the model: %d (carrier x service x origin x destination, with their coarser lanes)\n", model.Lanes().Len())
 			return nil
 		},
 	}
