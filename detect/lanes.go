@@ -27,8 +27,8 @@ func (e *Engine) Lanes() *lanes.Model { return e.lanes }
 // findLane sets the shipment's lane from the event's route, once both ends
 // are known (until then from what is known, refined later).
 func (e *Engine) findLane(s *State, ev *event.Event) {
-	if e.lanes == nil || s.Flags&flagRoute != 0 {
-		return
+	if e.lanes == nil || s.lane != 0 && s.Flags&flagRoute != 0 {
+		return // (a restored state has flagRoute but no lane: look it up)
 	}
 	o, d := &ev.Origin, &ev.Destination
 	if s.lane != 0 && (o.Country == "" || d.Country == "") {

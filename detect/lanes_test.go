@@ -214,3 +214,23 @@ func TestAtDeliveryFacilityWaitsForTheRound(t *testing.T) {
 		t.Errorf("no stall after the next day's round: %v", got)
 	}
 }
+
+// A shipment restored from the changelog finds its lane again at its next
+// event: the lane's number is not in the changelog, though the flag saying
+// the route was complete is.
+func TestRestoredShipmentFindsItsLane(t *testing.T) {
+	en := laneEngine(t, nil)
+	end := trainLane(en, &collect{}, 40, 2*time.Hour)
+	from := end.Add(24 * time.Hour)
+	en.Apply(laneScan("MOVED", "in_transit.picked_up", from), &collect{})
+	data := MarshalState(nil, en.State("dhl:MOVED"))
+
+	en.Forget()
+	if err := en.Restore("dhl:MOVED", data); err != nil {
+		t.Fatal(err)
+	}
+	en.Apply(laneScan("MOVED", "in_transit.departed_facility", from.Add(time.Hour)), &collect{})
+	if p := en.Predict("dhl:MOVED"); p == nil {
+		t.Error("a restored shipment on a learned lane predicts nothing: it lost its lane")
+	}
+}
