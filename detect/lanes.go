@@ -221,9 +221,10 @@ func dayString(d int64) string { return string(calendar.AppendDate(nil, d)) }
 // date passes the carrier's estimated date, once until the parcel is back
 // on track, which sends the follow-up.
 func (e *Engine) checkLate(id string, s *State, ev *event.Event, out Sink) {
-	// On the van it is no news; with a delay or stall open the customer
-	// has been told.
-	if e.lanes == nil || s.EDD == 0 || s.terminal() || s.OpenException != nil || s.Milestone() == "out_for_delivery" {
+	// Before pickup the lane's clock has not started (the carrier dates
+	// from the pickup); on the van it is no news; with a delay or stall
+	// open the customer has been told.
+	if e.lanes == nil || s.EDD == 0 || s.FirstMove == 0 || s.terminal() || s.OpenException != nil || s.Milestone() == "out_for_delivery" {
 		return
 	}
 	_, likely, _, _, ok := e.predictDays(id, s)

@@ -234,3 +234,19 @@ func TestRestoredShipmentFindsItsLane(t *testing.T) {
 		t.Error("a restored shipment on a learned lane predicts nothing: it lost its lane")
 	}
 }
+
+// Before pickup the lane's clock has not started: a label with a carrier
+// date that the lane could not make from today is no predicted_late.
+func TestNoPredictedLateBeforePickup(t *testing.T) {
+	en := laneEngine(t, nil)
+	trainLane(en, &collect{}, 40, 10*time.Hour) // 80 h picked up to delivered
+	c := &collect{}
+	label := laneScan("LABEL", "info_received.label_created", time.Date(2026, 11, 9, 8, 0, 0, 0, time.UTC))
+	label.EstimatedDelivery = "2026-11-10"
+	en.Apply(label, c)
+	for _, x := range c.cmds {
+		if x.Reason == "predicted_late" {
+			t.Errorf("predicted_late on a label: %+v", x)
+		}
+	}
+}
