@@ -203,7 +203,7 @@ func TestQueries(t *testing.T) {
 			t.Errorf("%s: %v", q.Name, err)
 		}
 	}
-	want := "carrier_scorecard facility_dwell notifications_per_100 open_stalls stall_hotspots unmapped_codes"
+	want := "carrier_scorecard facility_dwell lane_transit_weekly notifications_per_100 open_stalls stall_hotspots unmapped_codes"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("queries = %s, want %s", got, want)
 	}
