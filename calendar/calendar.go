@@ -229,6 +229,8 @@ func DaysFromCivil(year, month, day int) int64 {
 	doy := (153*mp+2)/5 + day - 1          // [0, 365]
 	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
 	return int64(era)*146097 + int64(doe) - 719468
+}
+
 // WeekdaySeconds is the time from from to to that falls on local Mondays to
 // Fridays in z: the inverse of AddWeekdays, so that a gap measured with it
 // and added back with AddWeekdays ends where it ended. It walks at most
