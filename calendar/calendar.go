@@ -191,3 +191,150 @@ func AddWeekdays(from, d int64, z *time.Location) (int64, bool) {
 	}
 	return from + d, false
 }
+
+// DaysIn is the number of days in a month (1 to 12) of the proleptic
+// Gregorian calendar.
+func DaysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// DaysFromCivil is the number of days from 1970-01-01 to a valid date of
+// the proleptic Gregorian calendar. Decoders build instants with it instead
+// of time.Date, which normalizes fields and looks its zone up: on the hot
+// path that was a fifth of a USPS payload's time parsing. It counts in
+// 400-year eras whose years start in March, so that the leap day ends a
+// year (H. Hinnant's days_from_civil).
+func DaysFromCivil(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := year / 400
+	if year < 0 {
+		era = (year - 399) / 400 // round down: year 0's January is in the era before
+	}
+	yoe := year - era*400 // [0, 399]
+	mp := month - 3       // March is 0
+	if month <= 2 {
+		mp = month + 9
+	}
+	doy := (153*mp+2)/5 + day - 1          // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// WeekdaySeconds is the time from from to to that falls on local Mondays to
+// Fridays in z: the inverse of AddWeekdays, so that a gap measured with it
+// and added back with AddWeekdays ends where it ended. It walks at most
+// MaxDays local days; past them the rest counts whole.
+func WeekdaySeconds(from, to int64, z *time.Location) int64 {
+	z = zoneOr(z)
+	// Most gaps are a few weekdays with no clock change: all of it counts.
+	if off := offsetAt(from, z); to > from && to-from < 5*day && offsetAt(to, z) == off {
+		weekdays := true
+		for d := floorDiv(from+off, day); d <= floorDiv(to+off, day); d++ {
+			if wd := Weekday(d); wd == time.Saturday || wd == time.Sunday {
+				weekdays = false
+				break
+			}
+		}
+		if weekdays {
+			return to - from
+		}
+	}
+	var n int64
+	t := from
+	for range MaxDays {
+		if t >= to {
+			return n
+		}
+		next := min(NextDay(t, z), to)
+		if next <= t {
+			break
+		}
+		if wd := Weekday(Day(t, z)); wd != time.Saturday && wd != time.Sunday {
+			n += next - t
+		}
+		t = next
+	}
+	if t < to {
+		n += to - t
+	}
+	return n
+}
+
+// Weekdays is the number of Mondays to Fridays after day from up to and
+// including day to (Day numbers), or to-from when every day counts; 0 when
+// to is not after from.
+func Weekdays(from, to int64, business bool) int64 {
+	if to <= from {
+		return 0
+	}
+	if !business {
+		return to - from
+	}
+	weeks := (to - from) / 7
+	n := weeks * 5
+	for d := from + weeks*7 + 1; d <= to; d++ {
+		if wd := Weekday(d); wd != time.Saturday && wd != time.Sunday {
+			n++
+		}
+	}
+	return n
+}
+
+// AddDays is the Day number n days after day from, counting only Mondays to
+// Fridays when business is set (a weekend start moves to the next Monday's
+// count): Weekdays(from, AddDays(from, n, true), true) == n.
+func AddDays(from, n int64, business bool) int64 {
+	if !business || n <= 0 {
+		return from + max(n, 0)
+	}
+	d := from + (n/5)*7
+	left := n % 5
+	for left > 0 {
+		d++
+		if wd := Weekday(d); wd != time.Saturday && wd != time.Sunday {
+			left--
+		}
+	}
+	// Whole weeks from a weekend day land on a weekend: the earliest day
+	// with that count is the Friday before.
+	for n%5 == 0 && (Weekday(d) == time.Saturday || Weekday(d) == time.Sunday) {
+		d--
+	}
+	return d
+}
+
+// AppendDate appends the date of a Day number as YYYY-MM-DD (years 0 to
+// 9999), without the cost of time.Format on the detector's hot path.
+func AppendDate(b []byte, d int64) []byte {
+	// Civil date from days since 1970-01-01, in 400-year eras starting on
+	// March 1 (the leap day last in each year).
+	z := d + 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	dd := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	y = min(max(y, 0), 9999)
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+dd/10), byte('0'+dd%10))
+}

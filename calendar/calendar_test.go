@@ -233,3 +233,24 @@ func FuzzCalendar(f *testing.F) {
 		}
 	})
 }
+
+// DaysFromCivil and DaysIn agree with time.Date on every day of years
+// around each leap-year rule and at both ends of the four-digit range.
+func TestDaysFromCivil(t *testing.T) {
+	for _, y := range []int{0, 1, 4, 99, 100, 399, 400, 1600, 1899, 1900, 1969, 1970, 2000, 2024, 2100, 2400, 9999} {
+		for m := 1; m <= 12; m++ {
+			for d := 1; d <= 31; d++ {
+				want := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+				if valid := want.Day() == d; valid != (d <= DaysIn(y, m)) {
+					t.Fatalf("DaysIn(%d, %d) = %d, but day %d valid=%v", y, m, DaysIn(y, m), d, valid)
+				}
+				if d > DaysIn(y, m) {
+					continue
+				}
+				if got := DaysFromCivil(y, m, d) * 86400; got != want.Unix() {
+					t.Fatalf("%04d-%02d-%02d: %d days, want %d", y, m, d, got/86400, want.Unix()/86400)
+				}
+			}
+		}
+	}
+}

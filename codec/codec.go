@@ -76,6 +76,11 @@ func (d *Events) Decode(v []byte, e *event.Event) error {
 	return d.avro.Decode(payload, e)
 }
 
+// addedFields is how many fields the command schema has gained at its end
+// since version 1 (tracking_url, reason, predicted_delivery,
+// estimated_delivery), each with a default written as one zero byte.
+const addedFields = 4
+
 // Commands decodes notification commands; CommandEncoder writes them.
 type Commands struct{ avro *goavro.Codec }
 
@@ -99,6 +104,18 @@ func (cc *Commands) Decode(v []byte, c *detect.Command) error {
 		return json.Unmarshal(payload, c)
 	}
 	n, rest, err := cc.avro.NativeFromBinary(payload)
+	// Written with an older schema (records still on the topic during an
+	// upgrade): every field added since version 1 is last and defaults to
+	// a value encoded as one zero byte (an empty string, a null union), so
+	// the old datum plus one zero per missing field is the same command
+	// with those fields at their defaults.
+	for k := 1; err != nil && k <= addedFields; k++ {
+		pad := append(payload[:len(payload):len(payload)], make([]byte, k)...)
+		var err2 error
+		if n, rest, err2 = cc.avro.NativeFromBinary(pad); err2 == nil {
+			err = nil
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("codec: command: %w", err)
 	}
@@ -120,6 +137,13 @@ func (cc *Commands) Decode(v []byte, c *detect.Command) error {
 		Carrier: str("carrier"), TrackingNumber: str("tracking_number"), Trigger: str("trigger"),
 		EventType: str("event_type"), EventID: str("event_id"), Priority: str("priority"),
 		Message: str("message"), NextStep: str("next_step"), Supersedes: str("supersedes"), Episode: v32("episode"),
+		TrackingURL: str("tracking_url"), Reason: str("reason"), EstimatedDelivery: str("estimated_delivery"),
+	}
+	if u, ok := m["predicted_delivery"].(map[string]any); ok {
+		if p, ok := u["io.wismo.v1.PredictedDelivery"].(map[string]any); ok {
+			ps := func(k string) string { s, _ := p[k].(string); return s }
+			c.PredictedDelivery = &detect.Prediction{Earliest: ps("earliest"), Likely: ps("likely"), Latest: ps("latest"), Confidence: ps("confidence")}
+		}
 	}
 	if c.OccurredAt, err = tm("occurred_at"); err != nil {
 		return err

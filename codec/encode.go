@@ -180,7 +180,19 @@ func (x *CommandEncoder) Append(dst []byte, c *detect.Command) ([]byte, error) {
 		"event_type": c.EventType, "event_id": c.EventID, "priority": c.Priority,
 		"message": c.Message, "next_step": c.NextStep,
 		"occurred_at": stamp(c.OccurredAt), "decided_at": stamp(c.DecidedAt), "not_before": stamp(c.NotBefore),
-		"supersedes": c.Supersedes, "episode": int32(c.Episode),
+		"supersedes": c.Supersedes, "episode": int32(c.Episode), "tracking_url": c.TrackingURL,
+		"reason": c.Reason, "predicted_delivery": predictionNative(c.PredictedDelivery), "estimated_delivery": c.EstimatedDelivery,
+	})
+}
+
+// predictionNative is the predicted_delivery union's value: nil, or the
+// record under its full name.
+func predictionNative(p *detect.Prediction) any {
+	if p == nil {
+		return nil
+	}
+	return goavro.Union("io.wismo.v1.PredictedDelivery", map[string]any{
+		"earliest": p.Earliest, "likely": p.Likely, "latest": p.Latest, "confidence": p.Confidence,
 	})
 }
 

@@ -4,8 +4,10 @@
 package config
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"github.com/wismo/wismo/links"
 	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
@@ -46,6 +49,9 @@ type Config struct {
 	Pipeline       Pipeline       `yaml:"pipeline" mapstructure:"pipeline"`
 	ClickHouse     ClickHouse     `yaml:"clickhouse" mapstructure:"clickhouse"`
 	HTTP           HTTP           `yaml:"http" mapstructure:"http"`
+	Ingest         Ingest         `yaml:"ingest" mapstructure:"ingest"`
+	Links          Links          `yaml:"links" mapstructure:"links"`
+	Serve          Serve          `yaml:"serve" mapstructure:"serve"`
 	Log            Log            `yaml:"log" mapstructure:"log"`
 
 	// warnings are what loading let through but an operator should hear.
@@ -206,14 +212,64 @@ type HTTP struct {
 	PProfAddr string `yaml:"pprof_addr" mapstructure:"pprof_addr"`
 }
 
+// Links configures the signed tracking links: the detect stage puts one in
+// every command when BaseURL is set, and `wismo serve` checks them.
+type Links struct {
+	// BaseURL is the retailer's tracking page; a link is BaseURL + "/t/" +
+	// token. "" puts no links in commands.
+	BaseURL string `yaml:"base_url" mapstructure:"base_url"`
+	// Keys are the HMAC keys, ID:BASE64SECRET separated by commas or new
+	// lines: a secret, so from the environment or KeysFile, never a flag.
+	Keys     string `yaml:"keys" mapstructure:"keys"`
+	KeysFile string `yaml:"keys_file" mapstructure:"keys_file"`
+	// SignKey is the id of the key new links are signed with; the others
+	// only verify, until they are removed (retired).
+	SignKey string `yaml:"sign_key" mapstructure:"sign_key"`
+	// RevokedKeys are key ids whose links are refused (a leaked key).
+	RevokedKeys []string `yaml:"revoked_keys" mapstructure:"revoked_keys"`
+	// AfterEnd is how long a link lives after delivery or expiry; OpenTTL
+	// how long a link of a shipment under way lives after it was made.
+	AfterEnd time.Duration `yaml:"after_end" mapstructure:"after_end"`
+	OpenTTL  time.Duration `yaml:"open_ttl" mapstructure:"open_ttl"`
+}
+
+// Serve configures `wismo serve` (and the serve stage of `wismo run`): the
+// tracking page and the lookup API.
+type Serve struct {
+	Addr string `yaml:"addr" mapstructure:"addr"`
+	// TemplatesDir holds templates that replace the embedded ones of the
+	// same name (branding); "" uses the embedded ones.
+	TemplatesDir string `yaml:"templates_dir" mapstructure:"templates_dir"`
+	// APIKeys are the lookup API's keys, stored hashed: NAME:SHA256HEX
+	// (`wismo serve hash-key` prints the hash of a key read on stdin).
+	APIKeys []string `yaml:"api_keys" mapstructure:"api_keys"`
+	// RevokedAPIKeys are key names refused although listed.
+	RevokedAPIKeys []string `yaml:"revoked_api_keys" mapstructure:"revoked_api_keys"`
+	// Requests per minute per client address and per token, and the
+	// bursts allowed above that rate.
+	RatePerIP    int `yaml:"rate_per_ip" mapstructure:"rate_per_ip"`
+	RatePerToken int `yaml:"rate_per_token" mapstructure:"rate_per_token"`
+	Burst        int `yaml:"burst" mapstructure:"burst"`
+	// RequestTimeout bounds a request from its first byte to its answer.
+	RequestTimeout time.Duration `yaml:"request_timeout" mapstructure:"request_timeout"`
+	// TrustProxy takes the client address from X-Forwarded-For's last hop
+	// (behind one reverse proxy) instead of the connection.
+	TrustProxy bool `yaml:"trust_proxy" mapstructure:"trust_proxy"`
+}
+
 // Log configures zap.
 type Log struct {
 	Level  string `yaml:"level" mapstructure:"level"`   // debug, info, warn, error
 	Format string `yaml:"format" mapstructure:"format"` // json or console
 }
 
-// KnownStages are the stages `wismo run` can run.
-var KnownStages = []string{"normalize", "detect", "sink"}
+// KnownStages are the stages `wismo run` can run; DefaultStages those it
+// runs unless told (the webhook gateway needs its routes and secrets, serve
+// its link keys, so each is asked for by name).
+var (
+	KnownStages   = []string{"normalize", "detect", "sink", "ingest", "serve"}
+	DefaultStages = []string{"normalize", "detect", "sink"}
+)
 
 // defaults sets every setting's default through the same parser as the
 // environment, so a default is written as an operator would write it.
@@ -223,7 +279,7 @@ func defaults(v *viper.Viper) {
 		host = "wismo"
 	}
 	v.SetDefault("instance_id", host)
-	v.SetDefault("stages", KnownStages)
+	v.SetDefault("stages", DefaultStages)
 	v.SetDefault("kafka.brokers", []string{"127.0.0.1:9092"})
 	v.SetDefault("kafka.client_id", "wismo")
 	v.SetDefault("kafka.group_prefix", names.GroupPrefix)
@@ -253,8 +309,21 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("pipeline.stuck_batch_after", pipeline.DefaultStuckAfter.String())
 	v.SetDefault("pipeline.shutdown_grace", DefaultShutdownGrace.String())
 	v.SetDefault("http.addr", ":9464")
+	v.SetDefault("links.revoked_keys", []string{})
+	v.SetDefault("serve.api_keys", []string{})
+	v.SetDefault("serve.revoked_api_keys", []string{})
+	v.SetDefault("links.after_end", "2160h")
+	v.SetDefault("links.open_ttl", "4320h")
+	v.SetDefault("serve.addr", "127.0.0.1:8080")
+	v.SetDefault("serve.rate_per_ip", 120)
+	v.SetDefault("serve.rate_per_token", 60)
+	v.SetDefault("serve.burst", 20)
+	v.SetDefault("serve.request_timeout", "10s")
 	v.SetDefault("log.level", "info")
 	v.SetDefault("log.format", "json")
+	v.SetDefault("ingest.addr", DefaultIngestAddr)
+	v.SetDefault("ingest.max_body_bytes", DefaultIngestMaxBody)
+	v.SetDefault("ingest.ack_timeout", DefaultIngestAckTimeout.String())
 }
 
 // The ClickHouse sink's defaults (sinks/chsink reads them from here).
@@ -318,8 +387,15 @@ func (c *Config) Validate() error {
 			bad("schema_registry.url: want http://host:port or https://host:port (with an optional path)")
 		}
 	}
-	if contains(c.Stages, "sink") {
+	if contains(c.Stages, "sink") || contains(c.Stages, "serve") {
 		errs = append(errs, c.ClickHouse.Validate())
+	}
+	if contains(c.Stages, "ingest") {
+		errs = append(errs, c.Ingest.validate(c))
+	}
+	errs = append(errs, c.Links.validate(contains(c.Stages, "serve")))
+	if contains(c.Stages, "serve") {
+		errs = append(errs, c.Serve.Validate())
 	}
 	if d := c.Topics.DeadLetterRetention; d < time.Hour {
 		bad("topics.deadletter_retention: %s, want 1h or more (the dead letters must outlive their investigation)", d)
@@ -449,6 +525,80 @@ func (ch ClickHouse) Validate() error {
 		durationRange("clickhouse.batch_age", ch.BatchAge, time.Millisecond, time.Hour),
 		durationRange("clickhouse.connect_timeout", ch.ConnectTimeout, time.Second, time.Hour),
 	)
+	return errors.Join(errs...)
+}
+
+// validate checks the link settings; serving needs the keys even without a
+// base URL.
+func (l Links) validate(serving bool) error {
+	var errs []error
+	if l.BaseURL != "" {
+		if u, err := url.Parse(l.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("links.base_url: %q, want https://host[/path] (the retailer's tracking page, without query or fragment)", l.BaseURL))
+		}
+	}
+	if l.BaseURL != "" || serving || l.Keys != "" {
+		if _, err := l.Keyring(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs,
+		durationRange("links.after_end", l.AfterEnd, time.Hour, 10*365*24*time.Hour),
+		durationRange("links.open_ttl", l.OpenTTL, time.Hour, 10*365*24*time.Hour))
+	return errors.Join(errs...)
+}
+
+// Keyring builds the links' keyring, with errors naming the setting.
+func (l Links) Keyring() (*links.Keyring, error) {
+	if l.Keys == "" {
+		return nil, fmt.Errorf("links.keys: no keys; set %s or %s (ID:BASE64SECRET, the secret from `head -c 32 /dev/urandom | base64`) and links.sign_key", EnvName("links.keys"), EnvName("links.keys_file"))
+	}
+	keys, err := links.ParseKeys("links.keys", l.Keys)
+	if err != nil {
+		return nil, err
+	}
+	k, err := links.NewKeyring(keys, l.SignKey, l.RevokedKeys)
+	if err != nil {
+		return nil, fmt.Errorf("links.sign_key: %w", err)
+	}
+	return k, nil
+}
+
+// Maker is what the detect stage puts links in commands with; nil when
+// links.base_url is not set.
+func (l Links) Maker() (*links.Maker, error) {
+	if l.BaseURL == "" {
+		return nil, nil
+	}
+	k, err := l.Keyring()
+	if err != nil {
+		return nil, err
+	}
+	return &links.Maker{Base: l.BaseURL, Ring: k, Policy: l.Policy()}, nil
+}
+
+// Policy is the links' expiry policy.
+func (l Links) Policy() links.Policy {
+	return links.Policy{AfterEnd: l.AfterEnd, Open: l.OpenTTL}
+}
+
+// Validate checks the serve settings.
+func (s Serve) Validate() error {
+	var errs []error
+	if err := hostPort(s.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("serve.addr: %w", err))
+	}
+	errs = append(errs,
+		intRange("serve.rate_per_ip", int64(s.RatePerIP), 1, 1_000_000),
+		intRange("serve.rate_per_token", int64(s.RatePerToken), 1, 1_000_000),
+		intRange("serve.burst", int64(s.Burst), 1, 100_000),
+		durationRange("serve.request_timeout", s.RequestTimeout, 100*time.Millisecond, 5*time.Minute))
+	for i, k := range s.APIKeys {
+		name, hash, ok := strings.Cut(k, ":")
+		if b, err := hex.DecodeString(hash); !ok || name == "" || err != nil || len(b) != sha256.Size {
+			errs = append(errs, fmt.Errorf("serve.api_keys[%d]: want NAME:SHA256HEX (the key's hash, from `wismo serve hash-key`), not the key itself", i))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -650,6 +800,7 @@ func hostOfURL(s string) string {
 // (the passwords, and any password in the schema registry's URL).
 func (c *Config) Print() ([]byte, error) {
 	cp := *c
+	cp.Ingest.Routes = slices.Clone(c.Ingest.Routes) // masked below, not the original's
 	for _, s := range cp.secrets() {
 		if *s.value != "" {
 			*s.value = "***"

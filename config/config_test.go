@@ -59,7 +59,7 @@ topics:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(out), "secret") || !strings.Contains(string(out), "***") {
+	if strings.Contains(string(out), ": secret\n") || !strings.Contains(string(out), "***") {
 		t.Errorf("printed config leaks the password:\n%s", out)
 	}
 	if _, err := c.KafkaOpts(); err != nil {

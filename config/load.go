@@ -24,6 +24,7 @@ func Flags(fs *pflag.FlagSet) {
 	fs.StringSlice("brokers", nil, "Kafka seed brokers (kafka.brokers)")
 	fs.StringSlice("stages", nil, "stages to run, of "+strings.Join(KnownStages, ", ")+" (stages)")
 	fs.StringArray("raw", nil, "raw topic binding TOPIC=CARRIER[:FORMAT], repeatable (raw)")
+	fs.StringArray("route", nil, "webhook route SOURCE=TOPIC[:AUTH], repeatable; its secret is the file SOURCE in ingest.secrets_dir (ingest.routes)")
 	fs.String("instance-id", "", "stable id of this instance; its transactional ids derive from it (instance_id)")
 	fs.String("encoding", "", "avro or json (encoding)")
 	fs.String("http-addr", "", "address of /metrics, /healthz, /readyz (http.addr)")
@@ -35,7 +36,7 @@ const allowUnknownEnvFlag = "allow-unknown-env"
 
 var flagKeys = map[string]string{
 	"brokers": "kafka.brokers", "stages": "stages", "instance-id": "instance_id", "raw": "raw",
-	"encoding": "encoding", "http-addr": "http.addr", "log-level": "log.level",
+	"encoding": "encoding", "http-addr": "http.addr", "log-level": "log.level", "route": "ingest.routes",
 }
 
 // UnknownEnvVar says what an unknown WISMO_* variable does: "error" (the
@@ -51,6 +52,7 @@ var NonConfigEnv = map[string]string{
 	"WISMO_PYTHON":          "scripts/services.sh and the chdb tests: the Python interpreter with chdb",
 	"WISMO_TEST_KAFKA":      "internal/kafkatest: the integration tests' broker",
 	"WISMO_TEST_CLICKHOUSE": "internal/chtest: the integration tests' ClickHouse",
+	"WISMO_CHROMIUM":        "scripts/services.sh and serve's browser test: the Chromium binary",
 	UnknownEnvVar:           "config: error or warn on unknown WISMO_ variables",
 }
 
@@ -145,6 +147,9 @@ func load(fs *pflag.FlagSet, env []string, flags map[string]string) (*Config, er
 	if err != nil {
 		src := source{file: file, doc: &doc, env: envSet, flags: flagOf}
 		return nil, src.explain(err)
+	}
+	if len(c.Ingest.Routes) == 0 {
+		c.Ingest.Routes = nil // "routes: []", as --print-config writes none, is no routes
 	}
 	if err := c.readSecrets(); err != nil {
 		return nil, err
@@ -377,6 +382,14 @@ func strictHook(from, to reflect.Value) (any, error) {
 			return ParseRaw(x)
 		}
 		return in, nil
+	case reflect.TypeOf([]Route(nil)):
+		switch x := in.(type) {
+		case string:
+			return ParseRoutes(splitList(x))
+		case []string:
+			return ParseRoutes(x)
+		}
+		return in, nil
 	case reflect.TypeOf([]string(nil)):
 		if x, ok := in.(string); ok {
 			return splitList(x), nil
@@ -449,11 +462,12 @@ type secret struct {
 
 // secrets are every password of the configuration; Print masks them.
 func (c *Config) secrets() []secret {
-	return []secret{
+	return append([]secret{
 		{"kafka.sasl.password", &c.Kafka.SASL.Password, &c.Kafka.SASL.PasswordFile},
 		{"schema_registry.password", &c.SchemaRegistry.Password, &c.SchemaRegistry.PasswordFile},
 		{"clickhouse.password", &c.ClickHouse.Password, &c.ClickHouse.PasswordFile},
-	}
+		{"links.keys", &c.Links.Keys, &c.Links.KeysFile},
+	}, c.routeSecrets()...)
 }
 
 // KnownEnv reports whether the environment variable name (WISMO_...) is

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/lanes"
 	"github.com/wismo/wismo/rules"
 	"github.com/wismo/wismo/taxonomy"
 	"github.com/zeebo/xxh3"
@@ -39,9 +40,20 @@ func timeline(shipments int) []event.Event {
 
 // BenchmarkApply is the detect stage's cost per event in memory. Target:
 // at least 1,000,000 events/s on one core.
-func BenchmarkApply(b *testing.B) {
+func BenchmarkApply(b *testing.B) { benchApply(b, false) }
+
+// BenchmarkApplyLanes is BenchmarkApply with the lane model on, learning
+// from every shipment (the model outlives the engines, so it is warm after
+// the first round). Target: the same 1,000,000 events/s.
+func BenchmarkApplyLanes(b *testing.B) { benchApply(b, true) }
+
+func benchApply(b *testing.B, withLanes bool) {
 	evs := timeline(20000)
 	r := rules.Default()
+	m, err := lanes.New(r.Lanes.Model)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	var en *Engine
@@ -50,6 +62,9 @@ func BenchmarkApply(b *testing.B) {
 		if i%len(evs) == 0 {
 			b.StopTimer()
 			en = New(r)
+			if withLanes {
+				en.UseLanes(m)
+			}
 			b.StartTimer()
 		}
 		en.Apply(&evs[i%len(evs)], d)
@@ -60,12 +75,22 @@ func BenchmarkApply(b *testing.B) {
 // TestMemoryPerShipment measures the heap of 1,000,000 tracked shipments
 // (in transit, a timer armed each). Target: at most 256 bytes each. It logs
 // the figure; run with -v. Skipped in -short runs.
-func TestMemoryPerShipment(t *testing.T) {
+func TestMemoryPerShipment(t *testing.T) { memoryPerShipment(t, false) }
+
+// TestMemoryPerShipmentLanes is the same with the lane model on: a
+// shipment holds only its lane's number. Target: at most 320 bytes each.
+func TestMemoryPerShipmentLanes(t *testing.T) { memoryPerShipment(t, true) }
+
+func memoryPerShipment(t *testing.T, withLanes bool) {
 	if testing.Short() {
 		t.Skip("allocates a million shipments")
 	}
 	const n = 1_000_000
 	r := rules.Default()
+	m, err := lanes.New(r.Lanes.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
 	base := time.Date(2026, 11, 16, 12, 0, 0, 0, time.UTC)
 	ev := event.Event{Carrier: "ups", Service: "ground", Type: taxonomy.MustLookup("in_transit.picked_up"),
 		Destination: event.Location{Region: "CA", Country: "US"}}
@@ -74,6 +99,9 @@ func TestMemoryPerShipment(t *testing.T) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	en := New(r)
+	if withLanes {
+		en.UseLanes(m)
+	}
 	for i := 0; i < n; i++ {
 		ev.TrackingNumber = fmt.Sprintf("1Z%016d", i)
 		ev.OccurredAt = base.Add(time.Duration(i) * time.Millisecond)

@@ -23,6 +23,16 @@ type Command struct {
 	DecidedAt      time.Time `json:"decided_at"`
 	NotBefore      time.Time `json:"not_before"`
 	Supersedes     string    `json:"supersedes"`
+	// TrackingURL is the retailer's page with a signed link (links); ""
+	// when links.base_url is not set.
+	TrackingURL string `json:"tracking_url"`
+	// Reason says why a trigger fired where the trigger alone does not
+	// (predicted_late: a delayed the carrier has not announced).
+	Reason string `json:"reason"`
+	// PredictedDelivery is the lane model's; nil (null) when the lane is
+	// thin. EstimatedDelivery, beside it, is the carrier's (YYYY-MM-DD).
+	PredictedDelivery *Prediction `json:"predicted_delivery"`
+	EstimatedDelivery string      `json:"estimated_delivery,omitempty"`
 	// Extension: the episode the command belongs to (see State).
 	Episode int `json:"episode"`
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wismo/wismo/calendar"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/lanes"
 	"github.com/wismo/wismo/rules"
 	"github.com/wismo/wismo/taxonomy"
 	"github.com/wismo/wismo/tz"
@@ -36,6 +37,7 @@ type Engine struct {
 	timers timerHeap
 	now    int64 // the clock: latest time seen or advanced to
 	intern map[string]string
+	lanes  *lanes.Model // nil: flat rules only (see lanes.go)
 
 	// wallClock: Apply does not move the clock; the caller does, with
 	// Advance (the live stage, on the wall clock).
@@ -212,6 +214,7 @@ func (e *Engine) Apply(ev *event.Event, out Sink) error {
 	s.remember(ev.ID)
 	e.update(s, ev)
 	e.decide(id, s, ev, out)
+	e.checkLate(id, s, ev, out)
 	e.arm(id, s)
 	return nil
 }
@@ -242,6 +245,7 @@ func (e *Engine) update(s *State, ev *event.Event) {
 	if ev.Type.Name == "info_received.label_created" && (s.LabelAt == 0 || u32(at) < s.LabelAt) {
 		s.LabelAt = u32(at)
 	}
+	e.findLane(s, ev)
 }
 
 // decide applies the taxonomy's rules and the notification policy.
@@ -268,6 +272,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 		// not clear it). When a delay or stall was told, telling that it is
 		// over is part of the service.
 		clears := s.OpenException != nil && (s.Flags&flagStalled != 0 && at > s.LastMove || at > s.ExceptAt)
+		e.learnMove(id, s, at)
 		s.LastMove = at
 		if clears {
 			s.OpenException, s.ExceptAt = nil, 0
@@ -310,6 +315,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 			s.Episode++
 			s.Notified = 0
 		}
+		e.learnOutcome(id, s, t, at)
 		s.Current, s.CurrentAt = t, at
 	}
 	n := e.rules.NotifyFor(t)
@@ -327,6 +333,11 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 
 // notify emits one command per trigger per episode.
 func (e *Engine) notify(id string, s *State, ev *event.Event, trigger, priority, msg, next string, out Sink) {
+	e.notifyWith(id, s, ev, trigger, priority, msg, next, "", out)
+}
+
+// notifyWith is notify with the command's reason.
+func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, priority, msg, next, reason string, out Sink) {
 	bit := triggerBit[trigger]
 	if s.Notified&bit != 0 {
 		return
@@ -341,13 +352,24 @@ func (e *Engine) notify(id string, s *State, ev *event.Event, trigger, priority,
 	}
 	s.Notified |= bit
 	s.DayCount++
+	if trigger == "delayed" {
+		s.Flags |= flagPredictedLate // told: the lane model does not tell it again
+	}
 	out.Command(&Command{
 		SchemaVersion: 1, CommandID: commandID(id, trigger, s.Episode), ShipmentID: id,
 		Carrier: ev.Carrier, TrackingNumber: ev.TrackingNumber, Trigger: trigger,
 		EventType: ev.Type.Name, EventID: ev.ID.String(), Priority: priority,
 		Message: msg, NextStep: next, OccurredAt: ev.OccurredAt, DecidedAt: decided,
 		NotBefore: e.notBefore(decided, s.Zone), Episode: int(s.Episode),
+		Reason: reason, PredictedDelivery: e.prediction(id, s), EstimatedDelivery: eddString(s.EDD),
 	})
+}
+
+func eddString(d int32) string {
+	if d == 0 {
+		return ""
+	}
+	return dayString(int64(d))
 }
 
 func commandID(shipment, trigger string, episode uint16) string {

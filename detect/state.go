@@ -33,7 +33,12 @@ type State struct {
 	LastMove  uint32 // last scan that shows the parcel moving
 	LabelAt   uint32 // first label-created scan
 	ExceptAt  uint32
+	FirstMove uint32 // first scan that showed movement: a leg's transit starts there
 	due       uint32 // next deadline armed in the timer heap
+	// lane is the shipment's lane in the engine's lane model (0: none or
+	// no model). It is an index into that model, so it is not written to
+	// the changelog: a restored shipment finds its lane at its next event.
+	lane uint32
 
 	EDD int32 // carrier's estimated delivery date, days since 1970; 0 unknown
 	Day int32 // the destination's local day of DayCount (daily cap)
@@ -58,7 +63,9 @@ const (
 	flagDelayNotified       // a delay or stall was told: movement owes exception_resolved
 	flagEscalated           // the stall was escalated once
 	flagExpired
-	flagStalled // OpenException is a synthetic stall
+	flagStalled       // OpenException is a synthetic stall
+	flagRoute         // lane was found with both ends of the route known
+	flagPredictedLate // a predicted_late delay was told: back on track owes a follow-up
 )
 
 // seenBefore reports whether the event is one of the shipment's recent ones.
@@ -115,7 +122,8 @@ func u32(t int64) uint32 { return uint32(min(max(t, 0), math.MaxUint32)) }
 // stateVersion is the first byte of an encoded state. A change of layout
 // gets a new version, and UnmarshalState keeps reading the old ones, so a
 // new release restores the changelog an old one wrote.
-const stateVersion = 1
+// Version 2 added FirstMove after ExceptAt.
+const stateVersion = 2
 
 // MarshalState appends the binary form of s (its times are uint32, so
 // within what UnmarshalState reads back: the engine only stores times of
@@ -132,7 +140,7 @@ func MarshalState(dst []byte, s *State) []byte {
 	dst = appendStr(dst, zone)
 	dst = appendStr(dst, typeName(s.Current))
 	dst = appendStr(dst, typeName(s.OpenException))
-	for _, v := range [...]uint32{s.CurrentAt, s.LastScan, s.LastMove, s.LabelAt, s.ExceptAt} {
+	for _, v := range [...]uint32{s.CurrentAt, s.LastScan, s.LastMove, s.LabelAt, s.ExceptAt, s.FirstMove} {
 		dst = binary.AppendUvarint(dst, uint64(v))
 	}
 	dst = binary.AppendVarint(dst, int64(s.EDD))
@@ -223,8 +231,8 @@ func unmarshalState(data []byte, s *State, intern func([]byte) string) error {
 	if len(data) == 0 {
 		return errShort
 	}
-	if data[0] != stateVersion {
-		return fmt.Errorf("detect: state record version %d, this release reads %d", data[0], stateVersion)
+	if data[0] != stateVersion && data[0] != 1 {
+		return fmt.Errorf("detect: state record version %d, this release reads 1 and %d", data[0], stateVersion)
 	}
 	r := stateReader{b: data[1:]}
 	*s = State{}
@@ -244,6 +252,9 @@ func unmarshalState(data []byte, s *State, intern func([]byte) string) error {
 		return err
 	}
 	s.CurrentAt, s.LastScan, s.LastMove, s.LabelAt, s.ExceptAt = r.u32(), r.u32(), r.u32(), r.u32(), r.u32()
+	if data[0] >= 2 {
+		s.FirstMove = r.u32()
+	}
 	s.EDD, s.Day = int32(r.varint()), int32(r.varint())
 	s.Episode, s.Notified = uint16(r.uvarint()), uint16(r.uvarint())
 	if b := r.bytes(3); b != nil {

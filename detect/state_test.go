@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := *s
-	want.due = 0
+	want.due, want.lane = 0, 0
 	if back != want {
 		t.Errorf("round trip:\n got %+v\nwant %+v", back, want)
 	}
@@ -59,6 +60,34 @@ func TestStateRoundTrip(t *testing.T) {
 	bad[0] = 99
 	if err := unmarshalState(bad, &back, en.internBytes); err == nil {
 		t.Error("unknown version: no error")
+	}
+}
+
+// A version 1 record (before FirstMove) still restores: a release reads
+// the changelog the one before it wrote.
+func TestStateVersion1Restores(t *testing.T) {
+	en := New(rules.Default())
+	v1 := []byte{1}
+	for _, str := range []string{"express", "Europe/Berlin", "in_transit.departed_facility", ""} {
+		v1 = appendStr(v1, str)
+	}
+	for _, v := range []uint64{1795000000, 1795000100, 1795000000, 1794990000, 0} {
+		v1 = binary.AppendUvarint(v1, v)
+	}
+	v1 = binary.AppendVarint(v1, 20775)
+	v1 = binary.AppendVarint(v1, 20774)
+	v1 = binary.AppendUvarint(v1, 3)
+	v1 = binary.AppendUvarint(v1, 1)
+	v1 = append(v1, flagInternational, 2, 1)
+	for i := range 4 {
+		v1 = binary.BigEndian.AppendUint64(v1, uint64(i+7))
+	}
+	var s State
+	if err := unmarshalState(v1, &s, en.internBytes); err != nil {
+		t.Fatal(err)
+	}
+	if s.Service != "express" || s.LastMove != 1795000000 || s.FirstMove != 0 || s.EDD != 20775 || s.Episode != 3 || s.Recent[3] != 10 {
+		t.Errorf("version 1 record read as %+v", s)
 	}
 }
 

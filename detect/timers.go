@@ -7,6 +7,7 @@ import (
 
 	"github.com/wismo/wismo/calendar"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/lanes"
 	"github.com/wismo/wismo/taxonomy"
 	"github.com/zeebo/xxh3"
 )
@@ -72,7 +73,7 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 	switch m {
 	case "info_received", "pending":
 		if s.LastMove == 0 && s.LabelAt != 0 {
-			visit(kindPreTransit, addTime(int64(s.LabelAt), st.PreTransit, business, zone))
+			visit(kindPreTransit, addTime(int64(s.LabelAt), e.stallAfter(s, lanes.GapPreTransit, st.PreTransit), business, zone))
 		}
 	case "in_transit", "attempt_failed":
 		if s.LastMove != 0 {
@@ -80,7 +81,7 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 			if s.Flags&flagInternational != 0 {
 				d = st.InTransitInternational
 			}
-			visit(kindInTransit, addTime(int64(s.LastMove), d, business, zone))
+			visit(kindInTransit, e.inTransitDue(s, d, business, zone))
 		}
 	case "out_for_delivery":
 		visit(kindOutForDelivery, calendar.At(int64(s.CurrentAt), zone, 0, int64(st.OutForDeliveryCutoff)*60))

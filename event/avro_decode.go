@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wismo/wismo/calendar"
 	"github.com/wismo/wismo/taxonomy"
 )
 
@@ -443,7 +444,7 @@ func scanRFC3339(b []byte) (unix int64, offset int, ok bool) {
 		return 0, 0, false
 	}
 	year := hi*100 + lo
-	if month < 1 || month > 12 || day < 1 || day > daysInMonth(month, year) ||
+	if month < 1 || month > 12 || day < 1 || day > calendar.DaysIn(year, month) ||
 		hour > 23 || minute > 59 || sec > 59 {
 		return 0, 0, false
 	}
@@ -465,29 +466,8 @@ func scanRFC3339(b []byte) (unix int64, offset int, ok bool) {
 			offset = -offset
 		}
 	}
-	unix = daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
+	unix = calendar.DaysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
 	return unix, offset, true
-}
-
-// daysFromCivil is the number of days from 1970-01-01 to the given date of
-// the proleptic Gregorian calendar (H. Hinnant's algorithm), for years 0 to
-// 9999.
-func daysFromCivil(year, month, day int) int64 {
-	if month <= 2 {
-		year--
-	}
-	era := year / 400
-	if year < 0 {
-		era = (year - 399) / 400
-	}
-	yoe := year - era*400
-	mp := month - 3
-	if month <= 2 {
-		mp = month + 9
-	}
-	doy := (153*mp+2)/5 + day - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
 }
 
 func digits2(b []byte, i int) (int, bool) {
@@ -496,17 +476,4 @@ func digits2(b []byte, i int) (int, bool) {
 		return 0, false
 	}
 	return int(c0)*10 + int(c1), true
-}
-
-func daysInMonth(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }

@@ -9,7 +9,7 @@ var (
 	names = map[string]string{
 		"gls": "GLS", "dpd": "DPD", "royalmail": "Royal Mail", "postnl": "PostNL",
 		"canadapost": "Canada Post", "ontrac": "OnTrac",
-		"lasership": "LaserShip", "hermes": "Hermes", "evri": "Evri", "australiapost": "Australia Post",
+		"lasership": "LaserShip", "hermes": "Hermes", "evri": "Evri", "australiapost": "Australia Post", "laposte": "La Poste",
 	}
 )
 

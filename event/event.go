@@ -245,7 +245,7 @@ func (e *Event) AppendMessage(dst []byte) []byte {
 	if e.Type == nil {
 		return dst
 	}
-	v := e.values()
+	v := e.Values()
 	return e.Type.Message.Append(dst, &v)
 }
 
@@ -254,11 +254,13 @@ func (e *Event) AppendNextStep(dst []byte) []byte {
 	if e.Type == nil {
 		return dst
 	}
-	v := e.values()
+	v := e.Values()
 	return e.Type.NextStep.Append(dst, &v)
 }
 
-func (e *Event) values() taxonomy.Values {
+// Values are the placeholders of e's message and next step, for rendering
+// them in another language (the tracking page).
+func (e *Event) Values() taxonomy.Values {
 	name := e.CarrierName
 	if name == "" {
 		name = DisplayName(e.Carrier)

@@ -173,7 +173,7 @@ func TestPlace(t *testing.T) {
 		{Location{Region: "NY", Country: "US"}, ""},
 	} {
 		e := Event{Location: c.l}
-		v := e.values()
+		v := e.Values()
 		got := ""
 		if v.City != "" {
 			got = string(taxonomy.AppendTitleCase(nil, v.City))

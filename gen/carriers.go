@@ -229,3 +229,59 @@ var dhlExpressVariants = func() *variants {
 	v.add(kReturned, "returned.returned_to_sender", "OK", "", "delivered", "Shipment delivered to the sender", "")
 	return v
 }()
+
+// Royal Mail mailpieces v2: eventCode and eventName, as its table
+// (normalizers/royalmail/codes.tsv) maps them. Royal Mail has no codes for
+// a label, an address problem or a return that the table lists, so its
+// stories have none of those.
+var royalMailVariants = func() *variants {
+	v := &variants{}
+	v.add(kManifest, "info_received.manifest_received", "EVAIP", "", "", "Sender despatching item", "")
+	v.add(kManifest, "info_received.manifest_received", "EVAIE", "", "", "Sender preparing item", "")
+	v.add(kPickup, "in_transit.dropped_off", "EVPPA", "", "", "Accepted at Parcelshop", "")
+	v.add(kOrigin, "in_transit.accepted_at_origin_facility", "EVDAV", "", "", "Item Received", "")
+	v.add(kOrigin, "in_transit.accepted_at_origin_facility", "EVIMC", "", "", "Item Received", "")
+	v.add(kDepart, "in_transit.departed_facility", "EVODO", "", "", "Item Despatched to MC", "")
+	v.add(kArrive, "in_transit.arrived_at_facility", "EVOAC", "", "", "Item received at", "")
+	v.add(kProcess, "in_transit.processing_at_facility", "EVOCO", "", "", "We've received your item and it's now being processed for delivery.", "")
+	v.add(kDestFacility, "in_transit.arrived_at_facility", "EVORI", "", "", "Arrived at", "")
+	v.add(kOFD, "out_for_delivery.out_for_delivery", "EVGPD", "", "", "Due to be delivered today", "")
+	v.add(kDelivered, "delivered.signed", "EVKSP", "", "", "Delivered and Signed", "")
+	v.add(kDelivered, "delivered.left_at_safe_place", "EVKSF", "", "", "Delivered to Safeplace", "")
+	v.add(kDelivered, "delivered.delivered", "EVKOP", "", "", "Delivered by", "")
+	v.add(kAttempt, "attempt_failed.recipient_unavailable", "EVKNA", "", "", "Delivery Attempted - No Answer", "")
+	v.add(kAttempt, "attempt_failed.notice_left", "EVKNR", "", "", "Delivery Attempted", "")
+	v.add(kHeld, "available_for_pickup.held_after_attempt", "EVNDA", "", "", "Available for Redelivery or Collection", "")
+	v.add(kCollected, "delivered.delivered", "EVKOP", "", "", "Delivered by", "")
+	v.add(kDelay, "exception.held_by_carrier", "EVNRT", "", "", "Item Retention", "")
+	v.add(kNoise, "in_transit.misrouted_corrected", "EVNMI", "", "", "Forwarded - Mis-sort", "")
+	return v
+}()
+
+// PostNL shipping status v2 (CompleteStatus events): the event codes its
+// table lists (A01, B01, J01, J05, 01B) where they say the step, and for
+// the steps without a code there (a failed attempt, a pickup point, a
+// return, a delay) no code at all and the Dutch description, which the
+// table's wording places. Times are Dutch wall clocks without an offset.
+var postNLVariants = func() *variants {
+	v := &variants{}
+	v.add(kManifest, "info_received.manifest_received", "A01", "", "", "Zending is voorgemeld, maar nog niet door PostNL ontvangen", "")
+	v.add(kPickup, "in_transit.accepted_at_origin_facility", "B01", "", "", "Zending is ontvangen door PostNL", "")
+	v.add(kDepart, "in_transit.sorted", "J01", "", "", "Zending is gesorteerd", "")
+	v.add(kArrive, "in_transit.sorted", "J01", "", "", "Zending is gesorteerd", "")
+	v.add(kDestFacility, "in_transit.sorted", "J01", "", "", "Zending is gesorteerd", "")
+	v.add(kProcess, "in_transit.sorted", "J01", "", "", "Zending is gesorteerd", "")
+	v.add(kOFD, "out_for_delivery.out_for_delivery", "J05", "", "", "Bezorger is onderweg", "")
+	v.add(kDelivered, "delivered.delivered", "01B", "", "", "Zending is bezorgd", "")
+	v.add(kDelivered, "delivered.to_neighbor", "01B", "", "", "Zending is bezorgd bij de buren", "")
+	v.add(kDelivered, "delivered.to_mailbox_or_locker", "01B", "", "", "Zending is bezorgd in de brievenbus", "")
+	v.add(kAttempt, "attempt_failed.notice_left", "", "", "", "Zending niet bezorgd: geadresseerde niet thuis", "")
+	v.add(kHeld, "available_for_pickup.at_pickup_point", "", "", "", "Zending ligt klaar op het PostNL-punt", "")
+	v.add(kCollected, "delivered.collected_by_recipient", "", "", "", "Zending is afgehaald op het PostNL-punt", "")
+	v.add(kDelay, "exception.delayed_carrier_operations", "", "", "", "Zending is vertraagd", "")
+	v.add(kAddress, "exception.address_incorrect", "", "", "", "Adres onbekend", "")
+	v.add(kNoise, "in_transit.sorted", "J01", "", "", "Zending is opnieuw gesorteerd", "")
+	v.add(kReturn, "returned.return_initiated", "", "", "", "Zending gaat retour naar de afzender", "")
+	v.add(kReturned, "returned.returned_to_sender", "", "", "", "Zending is retour afgeleverd bij de afzender", "")
+	return v
+}()

@@ -119,6 +119,27 @@ var carrierSpecs = []*carrierSpec{
 			return digits(seed, i, 10)
 		},
 	},
+	{
+		// Royal Mail within Great Britain.
+		name: "royalmail", topic: Topic("royalmail"), weight: 0.1, minutes: true, hubs: rmHubs, ends: rmEnds,
+		domestic: []*service{
+			{raw: "Royal Mail Tracked 48", key: "tracked_48", tn: "TT", speed: 2, weight: 0.6, vs: royalMailVariants},
+			{raw: "Royal Mail Tracked 24", key: "tracked_24", tn: "TR", speed: 1, weight: 0.3, vs: royalMailVariants},
+			{raw: "Royal Mail Special Delivery Guaranteed", key: "special_delivery_guaranteed", tn: "SD", speed: 0, weight: 0.1, vs: royalMailVariants},
+		},
+		encode: encodeRoyalMail, wrong: wrongRoyalMail,
+		track: func(seed, i uint64, s *service) string { return s.tn + digits(seed, i, 9) + "GB" },
+	},
+	{
+		// PostNL within the Netherlands.
+		name: "postnl", topic: Topic("postnl"), weight: 0.1, hubs: nlHubs, ends: nlCities,
+		domestic: []*service{
+			{raw: "Standaard zending", key: "standaard_zending", tn: "3SABCD", speed: 1, weight: 0.8, vs: postNLVariants, wallOnly: true},
+			{raw: "Aangetekend", key: "aangetekend", tn: "3SEFGH", speed: 1, weight: 0.2, vs: postNLVariants, wallOnly: true},
+		},
+		encode: encodePostNL, wrong: wrongPostNL,
+		track: func(seed, i uint64, s *service) string { return s.tn + digits(seed, i, 9) },
+	},
 }
 
 var half = 0.5
@@ -555,4 +576,107 @@ func wrongDHL(dst []byte, p *plan) []byte {
 	dst = append(dst, `{"shipments":{"id":`...)
 	dst = appendStr(dst, p.tracking)
 	return append(dst, `,"service":"parcel-de"}}`...)
+}
+
+// ---- Royal Mail Tracking API v2 (mailpieces, events answer) ----
+
+func encodeRoyalMail(dst []byte, p *plan, list []*scan, numeric bool, _ uint64) []byte {
+	dst = append(dst, `{"mailPieces":{"mailPieceId":`...)
+	dst = appendStr(dst, "0903675740"+p.tracking)
+	dst = append(dst, `,"carrierShortName":"RM","carrierFullName":"Royal Mail Group Ltd","summary":{"oneDBarcode":`...)
+	dst = appendStr(dst, p.tracking)
+	dst = field(dst, false, "productName", p.svc.raw)
+	dst = append(dst, `,"productCategory":"NON-INTERNATIONAL","destinationCountryCode":"GBR","originCountryCode":"GBR"`...)
+	if last := newest(list); last != nil {
+		dst = field(dst, false, "lastEventCode", last.v.code)
+		dst = field(dst, false, "lastEventName", last.v.desc)
+	}
+	dst = append(dst, '}')
+	if p.edd != "" {
+		dst = append(dst, `,"estimatedDelivery":{"date":`...)
+		dst = appendStr(dst, p.edd)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `,"events":[`...)
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = field(append(dst, '{'), true, "eventCode", s.v.code)
+		dst = field(dst, false, "eventName", s.v.desc)
+		lt, off := local(s.at, s.pl.zone)
+		dst = append(dst, `,"eventDateTime":`...)
+		if numeric {
+			dst = appendInt(dst, s.at)
+		} else {
+			dst = append(dst, '"')
+			dst = append(appendOffset(appendISO(dst, lt), off), '"')
+		}
+		office := s.pl.facility
+		if s.v.k == kManifest || office == "" {
+			office = ""
+		}
+		dst = field(dst, false, "locationName", office)
+		dst = append(dst, '}')
+	}
+	return append(dst, `]}}`...)
+}
+
+func wrongRoyalMail(dst []byte, p *plan) []byte {
+	dst = append(dst, `{"mailPieces":`...)
+	return append(appendStr(dst, p.tracking), '}')
+}
+
+// ---- PostNL shipping status v2 (CompleteStatus) ----
+
+func encodePostNL(dst []byte, p *plan, list []*scan, numeric bool, _ uint64) []byte {
+	dst = append(dst, `{"CompleteStatus":{"Shipment":{"MainBarcode":`...)
+	dst = appendStr(dst, p.tracking)
+	dst = field(dst, false, "Barcode", p.tracking)
+	dst = field(dst, false, "ProductDescription", p.svc.raw)
+	dst = append(dst, `,"Address":[`...)
+	dst = postNLAddress(dst, "01", p.dest)
+	dst = append(dst, ',')
+	dst = postNLAddress(dst, "02", p.origin)
+	dst = append(dst, ']')
+	if p.edd != "" {
+		dst = append(appendKey(dst, false, "Expectation"), `{"ETAFrom":`...)
+		dst = appendStr(dst, p.edd+"T09:00:00")
+		dst = field(dst, false, "ETATo", p.edd+"T21:00:00")
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `,"Event":[`...)
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = field(append(dst, '{'), true, "Code", s.v.code)
+		dst = field(dst, false, "Description", s.v.desc)
+		if s.v.k != kManifest {
+			dst = field(dst, false, "LocationCode", s.pl.facility)
+		}
+		dst = append(dst, `,"TimeStamp":`...)
+		if numeric {
+			dst = appendInt(dst, s.at)
+		} else {
+			lt, _ := local(s.at, s.pl.zone)
+			dst = append(dst, '"')
+			dst = append(lt.AppendFormat(dst, "02-01-2006 15:04:05"), '"')
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, `]}}}`...)
+}
+
+func postNLAddress(dst []byte, typ string, pl *place) []byte {
+	dst = field(append(dst, '{'), true, "AddressType", typ)
+	dst = field(dst, false, "City", pl.city)
+	dst = field(dst, false, "CountryCode", pl.country)
+	dst = field(dst, false, "Zipcode", pl.postal)
+	return append(dst, '}')
+}
+
+func wrongPostNL(dst []byte, p *plan) []byte {
+	dst = append(dst, `{"CompleteStatus":{"Shipment":`...)
+	return append(appendStr(dst, p.tracking), `}}`...)
 }

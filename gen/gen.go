@@ -1,9 +1,10 @@
 // Package gen generates realistic shipment lifecycles, deterministically
 // from a seed: each shipment is told as the raw payloads a tracking poller
 // would write to the carrier's raw topic (UPS Track API v1 JSON, FedEx Track
-// API v1 JSON, USPS Tracking API v3 JSON, DHL unified API JSON), one record
-// per poll that found something new, with the history so far, in the order
-// the polls happened across all shipments.
+// API v1 JSON, USPS Tracking API v3 JSON, DHL unified API JSON, Royal Mail
+// mailpieces v2 JSON, PostNL shipping status v2 JSON), one record per poll
+// that found something new, with the history so far, in the order the polls
+// happened across all shipments.
 //
 // Problems are injected at configurable rates: stalls (a long silence
 // before pickup, in transit, on the delivery day, or for good), carrier

@@ -113,6 +113,36 @@ var (
 	}
 )
 
+// Great Britain, for Royal Mail: its events name an office, not a town
+// ("Leeds DO", "Birmingham Mail Centre").
+var (
+	rmEnds = []*place{
+		mk("Leeds", "", "GB", "LS1 1UR", "Leeds DO"), mk("Bristol", "", "GB", "BS1 4DJ", "Bristol DO"),
+		mk("Glasgow", "", "GB", "G1 1AA", "Glasgow DO"), mk("Cardiff", "", "GB", "CF10 1AA", "Cardiff DO"),
+		mk("Norwich", "", "GB", "NR1 1AA", "Norwich DO"), mk("Brighton", "", "GB", "BN1 1AA", "Brighton DO"),
+		mk("York", "", "GB", "YO1 7HH", "York DO"), mk("Exeter", "", "GB", "EX1 1AA", "Exeter DO"),
+	}
+	rmHubs = []*place{
+		mk("Birmingham", "", "GB", "B1 1AA", "Birmingham Mail Centre"), mk("Warrington", "", "GB", "WA5 7AA", "Warrington Mail Centre"),
+		mk("Chelmsford", "", "GB", "CM1 1AA", "Chelmsford Mail Centre"), mk("Swindon", "", "GB", "SN5 8AA", "Swindon Mail Centre"),
+		mk("Peterborough", "", "GB", "PE1 1AA", "Peterborough Mail Centre"),
+	}
+)
+
+// The Netherlands, for PostNL: events name a PostNL location by its code.
+var (
+	nlCities = []*place{
+		mk("Amsterdam", "", "NL", "1012AB", "157081"), mk("Rotterdam", "", "NL", "3011AA", "157101"),
+		mk("Utrecht", "", "NL", "3511AA", "157121"), mk("Groningen", "", "NL", "9711AA", "157141"),
+		mk("Eindhoven", "", "NL", "5611AA", "157161"), mk("Stadskanaal", "", "NL", "9501AB", "157181"),
+		mk("Maastricht", "", "NL", "6211AA", "157201"), mk("Zwolle", "", "NL", "8011AA", "157221"),
+	}
+	nlHubs = []*place{
+		mk("Nieuwegein", "", "NL", "3439LM", "101"), mk("Den Haag", "", "NL", "2491AA", "102"),
+		mk("Amsterdam", "", "NL", "1047HB", "103"), mk("Waddinxveen", "", "NL", "2741AA", "104"),
+	}
+)
+
 // International ends and gateways.
 var (
 	caCities = []*place{

@@ -244,21 +244,35 @@ func (b *builder) pickExc(st stallKind) excKind {
 	if b.p.intl && b.vs.has(kCustomsHold) {
 		opts = append(opts, excCustomsHold, excCustomsHold, excCustomsPay)
 	}
-	for {
-		e := opts[b.r.IntN(len(opts))]
+	ok := func(e excKind) bool {
 		if st == stallLost && e != excDelay && e != excCustomsHold && e != excCustomsPay {
-			continue // a lost parcel is not delivered, so no delivery problem
+			return false // a lost parcel is not delivered, so no delivery problem
 		}
 		if st == stallOFD && e >= excAddress {
-			continue // one problem on the delivery day is enough
+			return false // one problem on the delivery day is enough
 		}
-		if !b.vs.has(map[excKind]kind{excDelay: kDelay, excCustomsHold: kCustomsHold, excCustomsPay: kCustomsPay,
-			excAddress: kAddress, excAttempt: kAttempt, excHeld: kHeld, excHeldReminder: kHeld, excReturn: kReturn}[e]) {
-			continue
-		}
-		return e
+		return b.vs.has(excScan[e])
 	}
+	// A carrier without scans for any problem allowed here (no delay scan
+	// for a lost parcel) gets none: the draw below would never end.
+	first := slices.IndexFunc(opts, ok)
+	if first < 0 {
+		return excNone
+	}
+	// Drawing until a fit, rather than from the fitting ones, keeps the
+	// random sequence, so earlier seeds still make the same loads; the
+	// bound only makes the loop's end certain.
+	for range 256 {
+		if e := opts[b.r.IntN(len(opts))]; ok(e) {
+			return e
+		}
+	}
+	return opts[first]
 }
+
+// excScan is the scan kind that tells each problem.
+var excScan = map[excKind]kind{excDelay: kDelay, excCustomsHold: kCustomsHold, excCustomsPay: kCustomsPay,
+	excAddress: kAddress, excAttempt: kAttempt, excHeld: kHeld, excHeldReminder: kHeld, excReturn: kReturn}
 
 // resume picks when a parcel moves again after a stall reported at due,
 // away from the escalation: escalated says whether the report was repeated.

@@ -54,16 +54,32 @@ type Batch struct {
 	lineage          event.Lineage
 	now              time.Time
 	minTime, maxTime time.Time
-	seen             map[event.ID]struct{}
+	// ids are the events' ids, in order, for the duplicate check: a
+	// payload holds a dozen scans, and a look through 16-byte ids in one
+	// array is cheaper than a map's hashing, inserting and clearing. Past
+	// linearIDs ids, seen (filled then) answers instead.
+	ids  []event.ID
+	seen map[event.ID]struct{}
+	// asc and desc say whether Events are in ascending (equal times
+	// allowed) or strictly descending order of time so far, kept by Add so
+	// that oldestFirst does not walk the events again.
+	asc, desc bool
 	// tracking is the last tracking number found valid in this payload:
 	// a payload's scans repeat one number, checked once.
 	tracking string
-	arena    arena
-	hash     [256]byte
+	// lastCarrier is the last scan carrier of this payload and its display
+	// name (displayOf); reset with the arena, which its key may be in.
+	lastCarrier [2]string
+	arena       arena
+	hash        [256]byte
 }
 
 // NewBatch returns an empty batch.
-func NewBatch() *Batch { return &Batch{seen: make(map[event.ID]struct{}, 64)} }
+func NewBatch() *Batch { return &Batch{} }
+
+// linearIDs is how many ids the duplicate check looks through one by one
+// before it builds a map.
+const linearIDs = 32
 
 func (b *Batch) reset(n Normalizer, in *Input) {
 	b.resetFor(n.Carrier(), n.DisplayName(), feedOf(n), in)
@@ -78,14 +94,14 @@ func (b *Batch) resetFor(carrier, display, feed string, in *Input) {
 		b.Rejected[i] = nil
 	}
 	b.Rejected = b.Rejected[:0]
+	b.ids = b.ids[:0]
 	if len(b.seen) > 0 {
 		clear(b.seen)
 	}
-	if b.seen == nil {
-		b.seen = make(map[event.ID]struct{}, 64)
-	}
+	b.asc, b.desc = true, true
 	b.carrier, b.display, b.feed = carrier, display, feed
 	b.tracking = "" // the arena may have rewound under it
+	b.lastCarrier = [2]string{}
 	b.lineage = in.Lineage
 	b.now = in.Now
 	if b.now.IsZero() {
@@ -173,9 +189,13 @@ func (b *Batch) Add(s *Scan) {
 		return
 	}
 	id := b.id(s, utc)
-	seen := len(b.seen)
-	if b.seen[id] = struct{}{}; len(b.seen) == seen {
-		return // a duplicate: one map operation instead of a look-up and an insert
+	if !b.firstSeen(id) {
+		return
+	}
+	if n := len(b.Events); n > 0 {
+		c := b.Events[n-1].OccurredAt.Compare(utc)
+		b.asc = b.asc && c <= 0
+		b.desc = b.desc && c > 0
 	}
 	t := s.Type
 	if t == nil {
@@ -187,7 +207,7 @@ func (b *Batch) Add(s *Scan) {
 	}
 	carrier, display := b.carrier, b.display
 	if s.Carrier != "" && s.Carrier != b.carrier {
-		carrier, display = s.Carrier, event.DisplayName(s.Carrier)
+		carrier, display = s.Carrier, b.displayOf(s.Carrier)
 	}
 	b.Events = append(b.Events, event.Event{
 		ID: id, Carrier: carrier, CarrierName: display,
@@ -205,23 +225,79 @@ func (b *Batch) Add(s *Scan) {
 // pending.tracking_registered event. Its id does not depend on the time, so
 // the same answer polled again is the same event.
 func (b *Batch) Pending(tracking, code, description string) {
+	b.PendingFor("", tracking, code, description)
+}
+
+// PendingFor is Pending for a parcel of carrier, which overrides the
+// batch's as Scan.Carrier does: a feed's tracker with no history yet is a
+// shipment of the carrier that carries it, not of the feed.
+func (b *Batch) PendingFor(carrier, tracking, code, description string) {
 	if !b.validTracking(tracking) {
 		b.reject(KindValidate, "", badTracking(tracking))
 		return
 	}
-	s := Scan{TrackingNumber: tracking, Raw: event.Raw{Code: code, Description: description}}
+	s := Scan{TrackingNumber: tracking, Raw: event.Raw{Code: code, Description: description}, Carrier: carrier}
 	id := b.id(&s, time.Time{})
-	if _, dup := b.seen[id]; dup {
+	if !b.firstSeen(id) {
 		return
 	}
-	b.seen[id] = struct{}{}
+	at := b.now.UTC().Truncate(time.Second)
+	if n := len(b.Events); n > 0 {
+		c := b.Events[n-1].OccurredAt.Compare(at)
+		b.asc = b.asc && c <= 0
+		b.desc = b.desc && c > 0
+	}
+	display := b.display
+	if carrier == "" || carrier == b.carrier {
+		carrier = b.carrier
+	} else {
+		display = b.displayOf(carrier)
+	}
 	b.Events = append(b.Events, event.Event{
-		ID: id, Carrier: b.carrier, CarrierName: b.display, TrackingNumber: tracking,
-		Type: taxonomy.Pending, OccurredAt: b.now.UTC().Truncate(time.Second),
+		ID: id, Carrier: carrier, CarrierName: display, TrackingNumber: tracking,
+		Type: taxonomy.Pending, OccurredAt: at,
 		TZSource: event.TZAssumedUTC, Raw: s.Raw, Source: event.FromCarrier, Lineage: b.lineage,
 		Feed: b.feed,
 	})
 	clipEvent(&b.Events[len(b.Events)-1])
+}
+
+// firstSeen records id and reports whether this payload had not produced
+// it before.
+func (b *Batch) firstSeen(id event.ID) bool {
+	if len(b.ids) < linearIDs {
+		for i := range b.ids {
+			if b.ids[i] == id {
+				return false
+			}
+		}
+		b.ids = append(b.ids, id)
+		return true
+	}
+	if len(b.seen) == 0 {
+		if b.seen == nil {
+			b.seen = make(map[event.ID]struct{}, 2*linearIDs)
+		}
+		for _, v := range b.ids {
+			b.seen[v] = struct{}{}
+		}
+	}
+	n := len(b.seen)
+	if b.seen[id] = struct{}{}; len(b.seen) == n {
+		return false // one map operation instead of a look-up and an insert
+	}
+	b.ids = append(b.ids, id)
+	return true
+}
+
+// displayOf is event.DisplayName(carrier), remembering the last one: a
+// feed's payload names one carrier in every scan, and the display name of a
+// carrier wismo has no normalizer for is made anew on each call.
+func (b *Batch) displayOf(carrier string) string {
+	if carrier != b.lastCarrier[0] {
+		b.lastCarrier = [2]string{carrier, event.DisplayName(carrier)}
+	}
+	return b.lastCarrier[1]
 }
 
 // validTracking is ValidTracking, remembering the last number it passed.

@@ -261,6 +261,28 @@ func TestPending(t *testing.T) {
 	}
 }
 
+// A feed's pending event and scans name the parcel's carrier, not the
+// feed, with that carrier's display name, also when a reused batch's next
+// payload names another carrier whose key lives in the rewound arena.
+func TestScanCarrierOverridesTheFeed(t *testing.T) {
+	b := NewBatch()
+	b.ReuseStrings = true
+	b.resetFor("feed", "Feed", "feed", &Input{Now: now})
+	b.PendingFor("ups", "T1", "Pending", "")
+	if e := b.Events[0]; e.Carrier != "ups" || e.CarrierName != event.DisplayName("ups") || e.Feed != "feed" {
+		t.Fatalf("pending event %s %q feed %q", e.Carrier, e.CarrierName, e.Feed)
+	}
+	for _, key := range []string{"acmepost", "zetapost"} {
+		b.resetFor("feed", "Feed", "feed", &Input{Now: now})
+		s := scanAt(time.Date(2024, 7, 2, 8, 0, 0, 0, time.UTC), 0, true)
+		s.Carrier = b.Str([]byte(key)) // in the arena, as a decoder's copy is
+		b.Add(&s)
+		if e := b.Events[0]; e.Carrier != key || e.CarrierName != strings.ToUpper(key) || e.Feed != "feed" {
+			t.Errorf("scan of %s: carrier %s %q feed %q", key, e.Carrier, e.CarrierName, e.Feed)
+		}
+	}
+}
+
 func TestServiceKeyAndArena(t *testing.T) {
 	b := NewBatch()
 	for _, c := range []struct{ in, prefix, want string }{

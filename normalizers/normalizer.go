@@ -192,15 +192,9 @@ func Normalize(n Normalizer, in *Input, b *Batch, maxPayload int) (err error) {
 // descending) cost one pass.
 func (b *Batch) oldestFirst() {
 	ev := b.Events
-	asc, desc := true, true
-	for i := 1; i < len(ev) && (asc || desc); i++ {
-		c := ev[i-1].OccurredAt.Compare(ev[i].OccurredAt)
-		asc = asc && c <= 0
-		desc = desc && c > 0
-	}
 	switch {
-	case asc:
-	case desc:
+	case b.asc: // Add and Pending kept the order flags
+	case b.desc:
 		slices.Reverse(ev)
 	default:
 		sortByTime(ev)

@@ -3,6 +3,7 @@ package normalizers
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -21,13 +22,35 @@ func orderEvents(minutes []int) []event.Event {
 	return ev
 }
 
-// checkOldestFirst sorts ev with oldestFirst and compares the result with
-// the standard library's stable sort by time.
+// addInOrder hands b the events' times as scans, in the order given, as a
+// decoder would: Add keeps the order flags that oldestFirst relies on. Each
+// scan's code is its position, which comes back in Lineage.Offset.
+func addInOrder(b *Batch, ev []event.Event) {
+	b.resetFor("test", "Test", "", &Input{Now: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)})
+	for i := range ev {
+		b.Add(&Scan{TrackingNumber: "T1", Time: Time{UTC: ev[i].OccurredAt}, Raw: event.Raw{Code: positions[i]}})
+	}
+	for i := range b.Events {
+		b.Events[i].Lineage.Offset = int64(slices.Index(positions, b.Events[i].Raw.Code))
+	}
+}
+
+// positions names scan positions without allocating.
+var positions = func() (p []string) {
+	for i := 0; i < 200; i++ {
+		p = append(p, strconv.Itoa(i))
+	}
+	return p
+}()
+
+// checkOldestFirst adds ev's scans, sorts them with oldestFirst and compares
+// the result with the standard library's stable sort by time.
 func checkOldestFirst(t *testing.T, name string, ev []event.Event) {
 	t.Helper()
 	want := slices.Clone(ev)
 	slices.SortStableFunc(want, func(x, y event.Event) int { return x.OccurredAt.Compare(y.OccurredAt) })
-	b := &Batch{Events: ev}
+	b := NewBatch()
+	addInOrder(b, ev)
 	b.oldestFirst()
 	for i := range want {
 		if b.Events[i].Lineage.Offset != want[i].Lineage.Offset || !b.Events[i].OccurredAt.Equal(want[i].OccurredAt) {
@@ -111,16 +134,40 @@ func TestOldestFirstInstants(t *testing.T) {
 	checkOldestFirst(t, "instants", ev)
 }
 
-// Sorting a history of normal length allocates nothing.
+// Adding and sorting a history of normal length allocates nothing.
 func TestOldestFirstAllocs(t *testing.T) {
 	ev := orderEvents([]int{9, 8, 8, 7, 6, 6, 6, 2, 1, 3, 0, 0, 5, 4, 4, 2, 1})
-	work := make([]event.Event, len(ev))
-	b := &Batch{}
+	b := NewBatch()
+	addInOrder(b, ev) // grows the batch's buffers once
 	if n := testing.AllocsPerRun(100, func() {
-		copy(work, ev)
-		b.Events = work
+		addInOrder(b, ev)
 		b.oldestFirst()
 	}); n != 0 {
 		t.Errorf("oldestFirst allocates %.0f times per payload, want 0", n)
+	}
+}
+
+// A scan repeated in a payload is one event, whether the payload's ids are
+// few (looked through one by one) or many (past linearIDs, in a map), and
+// the first of the repeats is kept.
+func TestAddDropsRepeats(t *testing.T) {
+	for _, n := range []int{1, linearIDs - 1, linearIDs, linearIDs + 1, 3 * linearIDs} {
+		b := NewBatch()
+		b.resetFor("test", "Test", "", &Input{Now: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)})
+		at := time.Date(2026, 3, 8, 6, 0, 0, 0, time.UTC)
+		for round := 0; round < 3; round++ {
+			for i := 0; i < n; i++ {
+				b.Add(&Scan{TrackingNumber: "T1", Time: Time{UTC: at.Add(time.Duration(i) * time.Minute)},
+					Raw: event.Raw{Code: positions[i], Description: positions[round]}})
+			}
+		}
+		if len(b.Events) != n {
+			t.Fatalf("%d scans sent three times: %d events, want %d", n, len(b.Events), n)
+		}
+		for i := range b.Events {
+			if b.Events[i].Raw.Description != "0" {
+				t.Fatalf("%d scans: event %d is from round %s, want the first", n, i, b.Events[i].Raw.Description)
+			}
+		}
 	}
 }

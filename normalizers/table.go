@@ -98,6 +98,10 @@ func (t *Table) LookupCode(code, subcode, text string) *Mapping {
 	return match(t.byCode[code], subcode, text)
 }
 
+// Fallbacks returns the code "*" rows, in file order; callers must not
+// change them.
+func (t *Table) Fallbacks() []Mapping { return t.fallback }
+
 // Fallback returns the first matching code "*" row, or nil.
 func (t *Table) Fallback(subcode, text string) *Mapping {
 	return match(t.fallback, subcode, text)

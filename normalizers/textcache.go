@@ -38,12 +38,13 @@ func (c *TextCache) Fallback(t *Table, subcode, text string) *Mapping {
 }
 
 // Refine is the row for a scan whose code is coarser than its wording: the
-// code's row (code and subcode, text *), refined by the wording's row when
-// that stays in the code's milestone (a delivery code, worded "delivered to
-// the neighbour"); the wording never moves a scan out of its code's
-// milestone. A code the table lacks is placed by its wording alone.
+// code's first row whose text matches (text * matches any), refined by the
+// wording's row when that stays in the code's milestone (a delivery code,
+// worded "delivered to the neighbour"); the wording never moves a scan out
+// of its code's milestone, only a row of the code itself can. A code the
+// table lacks is placed by its wording alone.
 func (c *TextCache) Refine(t *Table, code, subcode, text string) *Mapping {
-	m := t.LookupCode(code, subcode, "")
+	m := t.LookupCode(code, subcode, text)
 	w := c.Fallback(t, "", text)
 	if m == nil || w != nil && w.Type.Milestone == m.Type.Milestone {
 		return w

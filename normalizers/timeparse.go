@@ -1,6 +1,10 @@
 package normalizers
 
-import "time"
+import (
+	"time"
+
+	"github.com/wismo/wismo/calendar"
+)
 
 // Time parsers for the shapes carriers use. They take bytes straight from
 // the decoder and do not allocate; ok is false on anything malformed.
@@ -128,11 +132,15 @@ func civil(y, mo, d, h, mi, s []byte) (time.Time, bool) {
 	if sec == 60 { // a leap second: keep the scan, one second later is close enough
 		sec = 59
 	}
-	t := time.Date(year, time.Month(month), day, hour, min, sec, 0, time.UTC)
-	if t.Day() != day { // February 30th and the like
+	if day > calendar.DaysIn(year, month) { // February 30th and the like
 		return time.Time{}, false
 	}
-	return t, true
+	// The same instant time.Date gives, without its normalizing and zone
+	// look-up, and without the second calendar computation that checking
+	// the day through t.Day() cost: a fifth of a USPS payload's decoding
+	// went to these two.
+	days := calendar.DaysFromCivil(year, month, day)
+	return time.Unix(days*86400+int64(hour*3600+min*60+sec), 0).UTC(), true
 }
 
 func digits(b []byte) (int, bool) {
@@ -213,4 +221,44 @@ func ParseNumeric(v []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
+}
+
+// Date returns the calendar date ("2006-01-02") of a carrier's date or
+// timestamp ("2024-03-05", "2024-03-05T00:00:00+01:00"), as the carrier
+// wrote it (its wall clock, not UTC), or "" when v is not a real date. For
+// estimated delivery dates.
+func (b *Batch) Date(v []byte) string {
+	v = trimSpace(v)
+	var buf [19]byte
+	if len(v) == 10 {
+		copy(buf[:], v)
+		copy(buf[10:], "T00:00:00")
+		v = buf[:]
+	}
+	t, ok := ParseISO(v)
+	if !ok {
+		return ""
+	}
+	w := t.Wall
+	if w.IsZero() {
+		w = t.UTC
+	}
+	var out [10]byte
+	return b.arena.String(w.AppendFormat(out[:0], "2006-01-02"))
+}
+
+// OffsetBetween is the UTC offset that a carrier's local wall clock and its
+// UTC instant of the same scan imply, when it is a real one: a whole
+// quarter hour, give or take the two minutes by which the stamps may be
+// truncated differently, within the range of the world's zones.
+func OffsetBetween(wall, utc time.Time) (int32, bool) {
+	d := wall.Sub(utc)
+	if d <= -15*time.Hour || d >= 15*time.Hour {
+		return 0, false
+	}
+	q := d.Round(15 * time.Minute)
+	if r := d - q; r <= -2*time.Minute || r >= 2*time.Minute || q < -12*time.Hour || q > 14*time.Hour {
+		return 0, false
+	}
+	return int32(q / time.Second), true
 }

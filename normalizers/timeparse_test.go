@@ -1,6 +1,35 @@
 package normalizers
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// civil computes the instant itself instead of calling time.Date; it must
+// agree with time.Date on every valid date, and refuse every invalid one,
+// across leap-year rules (1900, 2000, 2100), the first years and the last.
+func TestCivilMatchesTimeDate(t *testing.T) {
+	field := func(n, width int) []byte { return fmt.Appendf(nil, "%0*d", width, n) }
+	years := []int{0, 1, 3, 4, 99, 100, 399, 400, 1600, 1899, 1900, 1969, 1970, 1971, 1999, 2000, 2024, 2026, 2100, 2400, 9998, 9999}
+	for _, y := range years {
+		for mo := 1; mo <= 12; mo++ {
+			for d := 1; d <= 32; d++ {
+				for _, hms := range [][3]int{{0, 0, 0}, {23, 59, 59}, {12, 34, 56}} {
+					got, ok := civil(field(y, 4), field(mo, 2), field(d, 2), field(hms[0], 2), field(hms[1], 2), field(hms[2], 2))
+					want := time.Date(y, time.Month(mo), d, hms[0], hms[1], hms[2], 0, time.UTC)
+					valid := want.Day() == d
+					if ok != valid {
+						t.Fatalf("%04d-%02d-%02d: ok=%v, want %v", y, mo, d, ok, valid)
+					}
+					if ok && (got != want) {
+						t.Fatalf("%04d-%02d-%02d %v: %v, want %v", y, mo, d, hms, got, want)
+					}
+				}
+			}
+		}
+	}
+}
 
 func TestParseNumeric(t *testing.T) {
 	for in, want := range map[string]string{

@@ -2,7 +2,7 @@ package normalizers
 
 import (
 	"bytes"
-	"encoding/binary"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,25 +23,33 @@ import (
 //     payload declared as ISO-8859-1 or windows-1252 is converted first).
 //
 // Namespaces are not resolved: Name is the local name, without its prefix,
-// which is what carrier schemas tell their elements apart by. Attributes are
-// checked for shape and skipped unless a decoder asks for one (Attr), for
-// the few APIs that put their data in attributes. Text that is only white
-// space is skipped.
+// which is what carrier schemas tell their elements apart by; so is the
+// name Attr looks an attribute up by. Text that is only white space is
+// skipped. As the XML specification asks, a line end (CR LF or a lone CR)
+// in text or an attribute reads as LF, and the text of an element is one
+// token however many comments, processing instructions and CDATA sections
+// it is cut into (a child element still cuts it in two).
 //
 // It is not safe for concurrent use; use one per payload.
 type XMLScanner struct {
 	data  []byte
 	pos   int
-	stack [MaxXMLDepth][]byte
+	stack [MaxXMLDepth][]byte // local names of the open elements
+	raw   [MaxXMLDepth][]byte // their names as written, prefix and all
 	depth int
 	kind  XMLKind
 	name  []byte // local name of the current start or end element
 	text  []byte // the current text token
 	buf   []byte // scratch for text with entities or CDATA
 	self  bool   // the current start element is self-closing
-	attrs [2]int // the current start tag's attributes: data[attrs[0]:attrs[1]]
 	err   error
+	// attrs are the attributes of the current start element: local name
+	// and value, entities expanded.
+	attrs  [maxXMLAttrs]xmlAttr
+	nattrs int
 }
+
+type xmlAttr struct{ name, value []byte }
 
 // XMLKind is the kind of token XMLScanner.Next returned.
 type XMLKind uint8
@@ -149,6 +157,21 @@ func (s *XMLScanner) Name() []byte { return s.name }
 // without copying them.
 func (s *XMLScanner) Text() []byte { return s.text }
 
+// Attr is the value of the current start element's attribute of local name
+// name, entities expanded, or nil. Like Text, the value stays valid until
+// the next Reset.
+func (s *XMLScanner) Attr(name string) []byte {
+	if s.kind != XMLStart {
+		return nil
+	}
+	for i := range s.nattrs {
+		if string(s.attrs[i].name) == name {
+			return s.attrs[i].value
+		}
+	}
+	return nil
+}
+
 // Depth is the number of open elements; after a start token it counts the
 // new element.
 func (s *XMLScanner) Depth() int { return s.depth }
@@ -160,6 +183,21 @@ func (s *XMLScanner) Parent(up int) []byte {
 		return nil
 	}
 	return s.stack[s.depth-1-up]
+}
+
+// Within reports whether the elements enclosing the current one (the
+// element just started, or the one a text is in) are names, the nearest
+// first: Within("Package", "Shipment") is true in Shipment/Package/X.
+func (s *XMLScanner) Within(names ...string) bool {
+	if len(names) >= s.depth {
+		return false
+	}
+	for i, name := range names {
+		if string(s.stack[s.depth-2-i]) != name {
+			return false
+		}
+	}
+	return true
 }
 
 // Next reads the next token. At the end of a well-formed document it
@@ -181,7 +219,8 @@ func (s *XMLScanner) Next() (XMLKind, error) {
 				return s.fail("the document ends inside <" + string(s.stack[s.depth-1]) + ">")
 			}
 			if s.kind == XMLEOF {
-				return s.fail("no root element")
+				s.err = &XMLSyntaxError{Line: s.line(), Msg: "no root element", NoRoot: true}
+				return XMLEOF, s.err
 			}
 			return XMLEOF, nil
 		}
@@ -193,99 +232,57 @@ func (s *XMLScanner) Next() (XMLKind, error) {
 			continue
 		}
 		rest := s.data[s.pos:]
-		switch {
-		case len(rest) > 1 && rest[1] != '!' && rest[1] != '?':
-			// The common case, told by one byte: a start or an end tag.
-			if rest[1] == '/' {
-				return s.endTag()
-			}
-			return s.startTag()
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			end := bytes.Index(rest[4:], []byte("-->"))
-			if end < 0 {
-				return s.fail("unterminated comment")
-			}
-			s.pos += 4 + end + 3
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			if s.depth == 0 {
-				return s.fail("CDATA outside the root element")
+		if len(rest) < 2 {
+			return s.startTag() // refused: a tag without a name
+		}
+		switch rest[1] {
+		case '/':
+			return s.endTag()
+		case '!', '?':
+			if !bytes.HasPrefix(rest, []byte("<!--")) && !bytes.HasPrefix(rest, []byte("<![CDATA[")) && rest[1] == '!' {
+				// DOCTYPE and its entity definitions: refused, so no entity
+				// expansion (billion laughs) or external entity is possible.
+				return s.fail("DOCTYPE and other declarations are not accepted")
 			}
 			k, err := s.chardata()
 			if err != nil || k == XMLText {
 				return k, err
 			}
-		case bytes.HasPrefix(rest, []byte("<?")):
-			end := bytes.Index(rest, []byte("?>"))
-			if end < 0 {
-				return s.fail("unterminated processing instruction")
-			}
-			s.pos += end + 2
-		case bytes.HasPrefix(rest, []byte("<!")):
-			// DOCTYPE and its entity definitions: refused, so no entity
-			// expansion (billion laughs) or external entity is possible.
-			return s.fail("DOCTYPE and other declarations are not accepted")
-		case len(rest) > 1 && rest[1] == '/':
-			return s.endTag()
 		default:
 			return s.startTag()
 		}
 	}
 }
 
-// Attr is the value of the current start element's attribute whose local
-// name is name, entities expanded, or nil when it has none. The start tag
-// was checked when it was read, so this only finds the value. Like Text,
-// the value stays valid until the next Reset.
-func (s *XMLScanner) Attr(name string) []byte {
-	if s.kind != XMLStart {
-		return nil
-	}
-	tag := s.data[:s.attrs[1]]
-	for p := s.attrs[0]; p < len(tag); {
-		for p < len(tag) && isSpace(tag[p]) {
-			p++
-		}
-		start := p
-		for p < len(tag) && tag[p] != '=' && !isSpace(tag[p]) && tag[p] != '>' && tag[p] != '/' {
-			p++
-		}
-		key := localName(tag[start:p])
-		for p < len(tag) && tag[p] != '"' && tag[p] != '\'' {
-			p++
-		}
-		if p >= len(tag) {
-			return nil
-		}
-		end := p + 1 + bytes.IndexByte(tag[p+1:], tag[p])
-		if string(key) == name {
-			return s.attrValue(p+1, end)
-		}
-		p = end + 1
-	}
-	return nil
+// XMLHandler receives the tokens of a document from XMLScanner.Walk. The
+// scanner's Name, Depth, Parent, Within and Attr describe each token.
+type XMLHandler interface {
+	Start(s *XMLScanner)
+	End(s *XMLScanner)
+	Text(s *XMLScanner, text []byte)
 }
 
-// attrValue is data[from:to] with its entities expanded.
-func (s *XMLScanner) attrValue(from, to int) []byte {
-	raw := s.data[from:to]
-	if bytes.IndexByte(raw, '&') < 0 {
-		return raw
-	}
-	mark, saved := len(s.buf), s.pos
-	defer func() { s.pos = saved }()
-	for s.pos = from; s.pos < to; {
-		if c := s.data[s.pos]; c != '&' {
-			s.buf = append(s.buf, c)
-			s.pos++
-			continue
+// Walk reads the rest of the document, handing each token to h. It
+// returns the first error, or nil at the end of a well-formed document:
+// a decoder that walks the whole payload before answering refuses broken
+// XML whatever it read before the break.
+func (s *XMLScanner) Walk(h XMLHandler) error {
+	for {
+		k, err := s.Next()
+		if err != nil {
+			return err
 		}
-		if s.entity() != nil {
-			s.err = nil // the value is given up, not the document
-			s.buf = s.buf[:mark]
+		switch k {
+		case XMLEOF:
 			return nil
+		case XMLStart:
+			h.Start(s)
+		case XMLEnd:
+			h.End(s)
+		case XMLText:
+			h.Text(s, s.text)
 		}
 	}
-	return s.buf[mark:len(s.buf):len(s.buf)]
 }
 
 // Skip reads past the end of the element just started.
@@ -302,8 +299,7 @@ func (s *XMLScanner) Skip() error {
 }
 
 func (s *XMLScanner) startTag() (XMLKind, error) {
-	p := s.pos + 1
-	name, p, err := s.readName(p)
+	name, local, p, err := s.readName(s.pos + 1)
 	if err != nil {
 		return XMLEOF, err
 	}
@@ -328,10 +324,11 @@ func (s *XMLScanner) startTag() (XMLKind, error) {
 			if attrs++; attrs > maxXMLAttrs {
 				return s.fail("more than " + strconv.Itoa(maxXMLAttrs) + " attributes on <" + string(name) + ">")
 			}
-			var err error
-			if _, p, err = s.readName(p); err != nil {
+			_, attr, q, err := s.readName(p)
+			if err != nil {
 				return XMLEOF, err
 			}
+			p = q
 			for p < len(s.data) && isSpace(s.data[p]) {
 				p++
 			}
@@ -349,6 +346,19 @@ func (s *XMLScanner) startTag() (XMLKind, error) {
 			if end < 0 || end > MaxXMLText || bytes.IndexByte(s.data[p+1:p+1+end], '<') >= 0 {
 				return s.fail("bad attribute value in <" + string(name) + ">")
 			}
+			value := s.data[p+1 : p+1+end]
+			if bytes.IndexByte(value, '&') >= 0 || bytes.IndexByte(value, '\r') >= 0 {
+				mark := len(s.buf)
+				for i := 0; i < len(value); {
+					n, err := s.appendChar(value, i)
+					if err != nil {
+						return XMLEOF, err
+					}
+					i += n
+				}
+				value = s.buf[mark:len(s.buf):len(s.buf)]
+			}
+			s.attrs[attrs-1] = xmlAttr{attr, value}
 			p += 1 + end + 1
 			continue
 		}
@@ -357,9 +367,10 @@ func (s *XMLScanner) startTag() (XMLKind, error) {
 	if s.depth >= MaxXMLDepth {
 		return s.fail("elements nested deeper than " + strconv.Itoa(MaxXMLDepth))
 	}
-	s.attrs = [2]int{s.pos + 1 + len(name), p}
-	s.name = localName(name)
+	s.nattrs = attrs
+	s.name = local
 	s.stack[s.depth] = s.name
+	s.raw[s.depth] = name
 	s.depth++
 	s.pos = p
 	s.kind = XMLStart
@@ -367,19 +378,19 @@ func (s *XMLScanner) startTag() (XMLKind, error) {
 }
 
 func (s *XMLScanner) endTag() (XMLKind, error) {
-	// Most end tags are the open element's name without a prefix, right
-	// before '>': compare it in place.
+	// Mostly, the end tag spells the open element's name as its start
+	// tag did: one comparison instead of reading the name.
 	if s.depth > 0 {
-		top := s.stack[s.depth-1]
-		if p := s.pos + 2 + len(top); p < len(s.data) && s.data[p] == '>' && bytes.Equal(s.data[s.pos+2:p], top) {
+		raw, p := s.raw[s.depth-1], s.pos+2
+		if end := p + len(raw); end < len(s.data) && s.data[end] == '>' && string(s.data[p:end]) == string(raw) {
 			s.depth--
-			s.name = top
-			s.pos = p + 1
+			s.name = s.stack[s.depth]
+			s.pos = end + 1
 			s.kind = XMLEnd
 			return XMLEnd, nil
 		}
 	}
-	name, p, err := s.readName(s.pos + 2)
+	name, local, p, err := s.readName(s.pos + 2)
 	if err != nil {
 		return XMLEOF, err
 	}
@@ -389,8 +400,7 @@ func (s *XMLScanner) endTag() (XMLKind, error) {
 	if p >= len(s.data) || s.data[p] != '>' {
 		return s.fail("unterminated end tag </" + string(name) + ">")
 	}
-	local := localName(name)
-	if s.depth == 0 || !bytes.Equal(s.stack[s.depth-1], local) {
+	if s.depth == 0 || string(s.stack[s.depth-1]) != string(local) {
 		return s.fail("end tag </" + string(name) + "> does not match the open element")
 	}
 	s.depth--
@@ -400,106 +410,133 @@ func (s *XMLScanner) endTag() (XMLKind, error) {
 	return XMLEnd, nil
 }
 
-// readName reads an XML name at p.
-func (s *XMLScanner) readName(p int) ([]byte, int, error) {
-	start := p
-	for end := min(len(s.data), start+maxXMLName+1); p < end && nameBytes[s.data[p]] == nameByte; {
-		p++
-	}
-	if p-start > maxXMLName {
-		_, err := s.fail("a name longer than " + strconv.Itoa(maxXMLName) + " bytes")
-		return nil, p, err
-	}
-	if p < len(s.data) && nameBytes[s.data[p]] == badNameByte {
-		_, err := s.fail("bad character " + strconv.QuoteRune(rune(s.data[p])) + " in a name")
-		return nil, p, err
-	}
-	if p == start {
-		_, err := s.fail("a tag without a name")
-		return nil, p, err
-	}
-	return s.data[start:p], p, nil
-}
-
-// nameBytes classes the bytes readName meets: those that end a name (white
-// space, '>', '/', '='), those that may not be in one, and the others.
-var nameBytes = func() (t [256]uint8) {
-	for _, c := range []byte(" \t\r\n>/=") {
-		t[c] = endNameByte
-	}
-	for _, c := range []byte("<\"'&") {
-		t[c] = badNameByte
-	}
-	return t
-}()
+// nameBytes classifies the bytes of a name: nameEnd ends it, nameBad is
+// refused in it, nameColon ends a namespace prefix.
+var nameBytes = [256]uint8{' ': nameEnd, '\t': nameEnd, '\n': nameEnd, '\r': nameEnd, '>': nameEnd, '/': nameEnd, '=': nameEnd,
+	'<': nameBad, '"': nameBad, '\'': nameBad, '&': nameBad, ':': nameColon}
 
 const (
-	nameByte uint8 = iota
-	endNameByte
-	badNameByte
+	nameEnd = 1 + iota
+	nameBad
+	nameColon
 )
 
-func localName(name []byte) []byte {
-	if i := bytes.IndexByte(name, ':'); i >= 0 {
-		return name[i+1:]
+// readName reads an XML name at p; local is the name without its prefix.
+func (s *XMLScanner) readName(p int) (name, local []byte, next int, err error) {
+	start, colon := p, -1
+	end := min(len(s.data), p+maxXMLName+1)
+loop:
+	for ; p < end; p++ {
+		switch c := s.data[p]; nameBytes[c] {
+		case nameEnd:
+			break loop
+		case nameBad:
+			_, err := s.fail("bad character " + strconv.QuoteRune(rune(c)) + " in a name")
+			return nil, nil, p, err
+		case nameColon:
+			if colon < 0 {
+				colon = p
+			}
+		}
 	}
-	return name
+	switch {
+	case p-start > maxXMLName:
+		_, err := s.fail("a name longer than " + strconv.Itoa(maxXMLName) + " bytes")
+		return nil, nil, p, err
+	case p == start:
+		_, err := s.fail("a tag without a name")
+		return nil, nil, p, err
+	}
+	if colon < 0 {
+		colon = start - 1
+	}
+	return s.data[start:p], s.data[colon+1 : p], p, nil
 }
 
-// chardata reads text and CDATA sections up to the next tag. It returns
-// XMLText, or XMLEOF with no error when the text was only white space.
+// textBytes marks the bytes that end plain text.
+var textBytes = [256]bool{'<': true, '&': true, '\r': true}
+
+// chardata reads text, CDATA sections, comments and processing
+// instructions up to the next tag. It returns XMLText, or XMLEOF with no
+// error when the text was only white space (outside entities and CDATA).
 func (s *XMLScanner) chardata() (XMLKind, error) {
 	start := s.pos
-	// Most texts are plain (no entity, no CDATA): find their end with one
-	// IndexByte instead of looking at every byte.
-	if end := bytes.IndexByte(s.data[start:], '<'); end >= 0 && end <= MaxXMLText {
-		text, next := s.data[start:start+end], s.data[start+end:]
-		cdata := len(next) > 1 && next[1] == '!' && bytes.HasPrefix(next, []byte("<![CDATA["))
-		if !cdata && blank(text) {
-			s.pos = start + end
+	// Most texts are plain up to a tag: read them in one loop.
+	p := start
+	for p < len(s.data) && !textBytes[s.data[p]] {
+		p++
+	}
+	if p-start <= MaxXMLText && (p == len(s.data) ||
+		s.data[p] == '<' && (p+1 == len(s.data) || s.data[p+1] != '!' && s.data[p+1] != '?')) {
+		s.pos = p
+		text := s.data[start:p]
+		if len(trimSpace(text)) == 0 {
 			return XMLEOF, nil
 		}
-		if !cdata && bytes.IndexByte(text, '&') < 0 {
-			s.pos = start + end
-			if s.depth == 0 {
-				return s.fail("text outside the root element")
-			}
-			s.text = text
-			s.kind = XMLText
-			return XMLText, nil
-		}
+		return s.textToken(text)
 	}
-	plain := true // no entity and no CDATA: the text is a slice of the input
+	plain := true        // the text is a slice of the input: nothing to expand, skip or convert
+	significant := false // an entity or CDATA: kept even when it is white space
 	mark := len(s.buf)
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
-		switch {
-		case c == '<' && bytes.HasPrefix(s.data[s.pos:], []byte("<![CDATA[")):
-			if plain {
-				s.buf = append(s.buf, s.data[start:s.pos]...)
-				plain = false
-			}
-			end := bytes.Index(s.data[s.pos+9:], []byte("]]>"))
-			if end < 0 {
-				return s.fail("unterminated CDATA section")
-			}
-			s.buf = append(s.buf, s.data[s.pos+9:s.pos+9+end]...)
-			s.pos += 9 + end + 3
-		case c == '<':
-			goto done
-		case c == '&':
-			if plain {
-				s.buf = append(s.buf, s.data[start:s.pos]...)
-				plain = false
-			}
-			if err := s.entity(); err != nil {
-				return XMLEOF, err
-			}
-		default:
+		if c != '<' && c != '&' && c != '\r' {
 			if !plain {
 				s.buf = append(s.buf, c)
 			}
 			s.pos++
+			if s.pos-start > MaxXMLText {
+				return s.fail("a text longer than " + strconv.Itoa(MaxXMLText) + " bytes")
+			}
+			continue
+		}
+		rest := s.data[s.pos:]
+		var skip int // bytes read without appending
+		switch {
+		case c == '<' && bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			if s.depth == 0 {
+				return s.fail("CDATA outside the root element")
+			}
+			end := bytes.Index(rest[9:], []byte("]]>"))
+			if end < 0 {
+				return s.fail("unterminated CDATA section")
+			}
+			if plain {
+				s.buf, plain = append(s.buf, s.data[start:s.pos]...), false
+			}
+			s.appendText(rest[9 : 9+end])
+			significant = true
+			skip = 9 + end + 3
+		case c == '<' && bytes.HasPrefix(rest, []byte("<!--")):
+			end := bytes.Index(rest[4:], []byte("-->"))
+			if end < 0 {
+				return s.fail("unterminated comment")
+			}
+			skip = 4 + end + 3
+		case c == '<' && bytes.HasPrefix(rest, []byte("<?")):
+			end := bytes.Index(rest, []byte("?>"))
+			if end < 0 {
+				return s.fail("unterminated processing instruction")
+			}
+			skip = end + 2
+		case c == '<':
+			goto done
+		default: // an entity or a line end
+			if plain {
+				s.buf, plain = append(s.buf, s.data[start:s.pos]...), false
+			}
+			significant = significant || c == '&'
+			n, err := s.appendChar(s.data, s.pos)
+			if err != nil {
+				return XMLEOF, err
+			}
+			s.pos += n
+		}
+		if skip > 0 {
+			if plain {
+				s.buf, plain = append(s.buf, s.data[start:s.pos]...), false
+			}
+			s.pos += skip
 		}
 		if s.pos-start > MaxXMLText {
 			return s.fail("a text longer than " + strconv.Itoa(MaxXMLText) + " bytes")
@@ -510,42 +547,64 @@ done:
 	if !plain {
 		text = s.buf[mark:len(s.buf):len(s.buf)]
 	}
-	if len(trimSpace(text)) == 0 && plain {
+	if !significant && len(trimSpace(text)) == 0 {
+		s.buf = s.buf[:mark] // nobody holds what was copied
 		return XMLEOF, nil
 	}
+	return s.textToken(text)
+}
+
+func (s *XMLScanner) textToken(text []byte) (XMLKind, error) {
 	if s.depth == 0 {
-		return s.fail("text outside the root element")
+		s.err = &XMLSyntaxError{Line: s.line(), Msg: "text outside the root element", NoRoot: s.kind == XMLEOF}
+		return XMLEOF, s.err
 	}
 	s.text = text
 	s.kind = XMLText
 	return XMLText, nil
 }
 
-// blank reports whether b is only XML white space. Indentation is mostly
-// spaces, so eight at a time are compared where they can be.
-func blank(b []byte) bool {
-	const spaces = 0x2020202020202020
-	for i := 0; i < len(b); {
-		if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == spaces {
-			i += 8
-			continue
+// appendText appends v to s.buf, a line end read as LF.
+func (s *XMLScanner) appendText(v []byte) {
+	for {
+		i := bytes.IndexByte(v, '\r')
+		if i < 0 {
+			s.buf = append(s.buf, v...)
+			return
 		}
-		if !isSpace(b[i]) {
-			return false
+		s.buf = append(append(s.buf, v[:i]...), '\n')
+		if v = v[i+1:]; len(v) > 0 && v[0] == '\n' {
+			v = v[1:]
 		}
-		i++
 	}
-	return true
 }
 
-// entity expands the reference at s.pos into s.buf.
-func (s *XMLScanner) entity() error {
-	end := bytes.IndexByte(s.data[s.pos:min(len(s.data), s.pos+12)], ';')
+// appendChar appends the character at data[i] to s.buf, an entity or
+// character reference expanded and a line end read as LF, and returns the
+// number of bytes it read.
+func (s *XMLScanner) appendChar(data []byte, i int) (int, error) {
+	switch data[i] {
+	case '&':
+		return s.appendEntity(data, i)
+	case '\r':
+		s.buf = append(s.buf, '\n')
+		if i+1 < len(data) && data[i+1] == '\n' {
+			return 2, nil
+		}
+		return 1, nil
+	}
+	s.buf = append(s.buf, data[i])
+	return 1, nil
+}
+
+// appendEntity expands the reference at data[i] into s.buf.
+func (s *XMLScanner) appendEntity(data []byte, i int) (int, error) {
+	end := bytes.IndexByte(data[i:min(len(data), i+12)], ';')
 	if end < 0 {
 		_, err := s.fail("unterminated or unknown entity reference")
-		return err
+		return 0, err
 	}
-	ref := s.data[s.pos+1 : s.pos+end]
+	ref := data[i+1 : i+end]
 	switch string(ref) {
 	case "lt":
 		s.buf = append(s.buf, '<')
@@ -560,7 +619,7 @@ func (s *XMLScanner) entity() error {
 	default:
 		if len(ref) < 2 || ref[0] != '#' {
 			_, err := s.fail("undefined entity &" + string(ref) + "; (only the predefined ones are read)")
-			return err
+			return 0, err
 		}
 		base, digits := 10, ref[1:]
 		if digits[0] == 'x' {
@@ -570,12 +629,11 @@ func (s *XMLScanner) entity() error {
 		r := rune(n)
 		if err != nil || r == 0 || !utf8.ValidRune(r) || (r < ' ' && r != '\t' && r != '\n' && r != '\r') {
 			_, err := s.fail("bad character reference &" + string(ref) + ";")
-			return err
+			return 0, err
 		}
 		s.buf = utf8.AppendRune(s.buf, r)
 	}
-	s.pos += end + 1
-	return nil
+	return end + 1, nil
 }
 
 // fail records and returns an error that names the line.
@@ -585,14 +643,28 @@ func (s *XMLScanner) fail(msg string) (XMLKind, error) {
 }
 
 func (s *XMLScanner) errorf(msg string) error {
-	line := 1 + bytes.Count(s.data[:min(s.pos, len(s.data))], []byte("\n"))
-	return &XMLSyntaxError{Line: line, Msg: msg}
+	return &XMLSyntaxError{Line: s.line(), Msg: msg}
+}
+
+func (s *XMLScanner) line() int {
+	return 1 + bytes.Count(s.data[:min(s.pos, len(s.data))], []byte("\n"))
 }
 
 // XMLSyntaxError is what XMLScanner refuses a payload with.
 type XMLSyntaxError struct {
 	Line int
 	Msg  string
+	// NoRoot: the payload holds no element at all (it is empty, or only
+	// a declaration and comments, or starts with text), so it is not the
+	// XML of any API, rather than broken XML.
+	NoRoot bool
+}
+
+// XMLNoRoot reports whether err is XMLScanner's refusal of a payload that
+// holds no element at all.
+func XMLNoRoot(err error) bool {
+	var se *XMLSyntaxError
+	return errors.As(err, &se) && se.NoRoot
 }
 
 func (e *XMLSyntaxError) Error() string { return "XML line " + strconv.Itoa(e.Line) + ": " + e.Msg }

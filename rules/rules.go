@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wismo/wismo/lanes"
 	"github.com/wismo/wismo/taxonomy"
 	"go.yaml.in/yaml/v3"
 )
@@ -51,10 +52,27 @@ type Rules struct {
 	QuietEnd         Clock
 	DailyCap         int
 	ResolvedMessage  string
+	// Lanes: the lane model's settings and the learned stall thresholds'
+	// floor (the flat thresholds above are their ceiling).
+	Lanes Lanes
 
 	overrides []override
 	triggers  []triggerRow
 	byType    map[*taxonomy.Type]*Notify // resolved once per type
+}
+
+// Lanes is the lanes block of the rules.
+type Lanes struct {
+	Enabled    bool
+	StallFloor time.Duration // a learned threshold is never shorter
+	// DeliveryRoundBy: a parcel at the delivery facility is not stalled
+	// before this local time of the next (business) day.
+	DeliveryRoundBy Clock
+	Model           lanes.Config
+	// What the customer is told when the lane model expects the parcel
+	// after the carrier's date, and when it no longer does.
+	PredictedLateMessage string
+	BackOnTrackMessage   string
 }
 
 // Notify is what an event type triggers.
@@ -86,9 +104,21 @@ type file struct {
 			Start string `yaml:"start"`
 			End   string `yaml:"end"`
 		} `yaml:"quiet_hours"`
-		DailyCap        *int   `yaml:"daily_cap"`
-		ResolvedMessage string `yaml:"resolved_message"`
+		DailyCap             *int   `yaml:"daily_cap"`
+		ResolvedMessage      string `yaml:"resolved_message"`
+		PredictedLateMessage string `yaml:"predicted_late_message"`
+		BackOnTrackMessage   string `yaml:"back_on_track_message"`
 	} `yaml:"notifications"`
+	Lanes struct {
+		Enabled         *bool    `yaml:"enabled"`
+		StallQuantile   *float64 `yaml:"stall_quantile"`
+		StallFactor     *float64 `yaml:"stall_factor"`
+		StallFloor      string   `yaml:"stall_floor"`
+		DeliveryRoundBy string   `yaml:"delivery_round_by"`
+		MinObservations *int     `yaml:"min_observations"`
+		MaxLanes        *int     `yaml:"max_lanes"`
+		MaxBins         *int     `yaml:"max_bins"`
+	} `yaml:"lanes"`
 }
 
 // Default returns the embedded rules.
@@ -105,7 +135,7 @@ func Default() *Rules {
 // or a triggers file (a list, named triggers*.yaml) whose rows are tried
 // before the defaults'.
 func Load(dir string) (*Rules, error) {
-	r := &Rules{BusinessDaysOnly: map[string]bool{}}
+	r := &Rules{BusinessDaysOnly: map[string]bool{}, Lanes: Lanes{Model: lanes.DefaultConfig}}
 	if err := r.apply("defaults.yaml", defaultsYAML); err != nil {
 		return nil, err
 	}
@@ -197,6 +227,52 @@ func (r *Rules) apply(name string, data []byte) error {
 	}
 	if f.Notifications.ResolvedMessage != "" {
 		r.ResolvedMessage = f.Notifications.ResolvedMessage
+	}
+	if f.Notifications.PredictedLateMessage != "" {
+		r.Lanes.PredictedLateMessage = f.Notifications.PredictedLateMessage
+	}
+	if f.Notifications.BackOnTrackMessage != "" {
+		r.Lanes.BackOnTrackMessage = f.Notifications.BackOnTrackMessage
+	}
+	return r.applyLanes(name, &f)
+}
+
+func (r *Rules) applyLanes(name string, f *file) error {
+	l, c := &f.Lanes, &r.Lanes.Model
+	if l.Enabled != nil {
+		r.Lanes.Enabled = *l.Enabled
+	}
+	set := func(dst *float64, v *float64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	seti := func(dst *int, v *int) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&c.StallQuantile, l.StallQuantile)
+	set(&c.StallFactor, l.StallFactor)
+	seti(&c.MinObservations, l.MinObservations)
+	seti(&c.MaxLanes, l.MaxLanes)
+	seti(&c.MaxBins, l.MaxBins)
+	if l.StallFloor != "" {
+		d, err := time.ParseDuration(l.StallFloor)
+		if err != nil || d <= 0 || d > MaxThreshold {
+			return fmt.Errorf("rules: %s: lanes.stall_floor: %q, want a positive duration up to a year (\"4h\")", name, l.StallFloor)
+		}
+		r.Lanes.StallFloor = d
+	}
+	if l.DeliveryRoundBy != "" {
+		c, err := parseClock(l.DeliveryRoundBy)
+		if err != nil {
+			return fmt.Errorf("rules: %s: lanes.delivery_round_by: %w", name, err)
+		}
+		r.Lanes.DeliveryRoundBy = c
+	}
+	if err := c.Check(); err != nil {
+		return fmt.Errorf("rules: %s: %w", name, err)
 	}
 	return nil
 }

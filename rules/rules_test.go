@@ -92,3 +92,33 @@ func TestTriggersUnknownKey(t *testing.T) {
 		t.Errorf("an empty triggers.yaml: %v", err)
 	}
 }
+
+func TestLanesBlock(t *testing.T) {
+	r := Default()
+	if !r.Lanes.Enabled || r.Lanes.StallFloor != 4*time.Hour || r.Lanes.Model.StallQuantile != 0.95 || r.Lanes.Model.StallFactor != 2 {
+		t.Errorf("default lanes block: %+v", r.Lanes)
+	}
+	if r.Lanes.PredictedLateMessage == "" || r.Lanes.BackOnTrackMessage == "" {
+		t.Error("the predicted_late and back_on_track messages are not in the defaults")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lanes.yaml"), []byte("lanes: {enabled: false, stall_quantile: 0.9, stall_factor: 2, stall_floor: 2h, min_observations: 5}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Lanes.Enabled || r.Lanes.StallFloor != 2*time.Hour || r.Lanes.Model.StallQuantile != 0.9 || r.Lanes.Model.MinObservations != 5 {
+		t.Errorf("overridden lanes block: %+v", r.Lanes)
+	}
+	for _, bad := range []string{"lanes: {stall_quantile: 1.5}", "lanes: {stall_floor: soon}", "lanes: {stall_factor: 0.5}", "lanes: {stall_quantil: 0.9}"} {
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, "x.yaml"), []byte(bad+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(d); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+}

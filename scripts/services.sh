@@ -3,9 +3,11 @@
 #   - Apache Kafka, single node in KRaft mode, run straight from the jars on Maven Central;
 #   - ClickHouse from Debian's clickhouse-server package (18.16);
 #   - chdb, a current ClickHouse embedded in Python (the PyPI package chdb), which
-#     the tests use to prove the schema and queries on today's releases.
+#     the tests use to prove the schema and queries on today's releases;
+#   - chromium, Debian's headless-capable browser, which the tracking page's
+#     browser test drives (installed, never left running: the test starts its own).
 #
-# Usage: scripts/services.sh [up|down|status] [kafka|clickhouse|chdb]...
+# Usage: scripts/services.sh [up|down|status] [kafka|clickhouse|chdb|chromium]...
 #   up      (default) start what is not running; reuse what already answers
 #   down    stop what this script started
 #   status  say whether each service answers; exit 1 if one does not
@@ -386,23 +388,31 @@ clickhouse_answers() {
 	[[ $(clickhouse_query 'SELECT%201' 2>/dev/null) == 1 ]]
 }
 
-clickhouse_install() {
-	command -v clickhouse-server >/dev/null && return 0
+# apt_install SERVICE WHY PACKAGE...: installs Debian packages (as root, or
+# with sudo), showing apt-get's output only when it fails.
+apt_install() {
+	local svc=$1 why=$2
+	shift 2
 	local sudo=()
 	if ((EUID != 0)); then
-		command -v sudo >/dev/null || die "clickhouse: clickhouse-server is not installed, and installing it needs root (or sudo)"
+		command -v sudo >/dev/null || die "$svc: $why, and installing it needs root (or sudo)"
 		sudo=(sudo)
 	fi
-	say "clickhouse: installing clickhouse-server and clickhouse-client with apt-get (first run only)…"
+	say "$svc: installing $* with apt-get (first run only)…"
 	local log
 	log=$(mktemp)
 	if ! { "${sudo[@]}" apt-get update &&
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y clickhouse-server clickhouse-client; } >"$log" 2>&1; then
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"; } >"$log" 2>&1; then
 		show_tail "$log"
 		rm -f "$log"
-		die "clickhouse: apt-get could not install clickhouse-server"
+		die "$svc: apt-get could not install $*"
 	fi
 	rm -f "$log"
+}
+
+clickhouse_install() {
+	command -v clickhouse-server >/dev/null && return 0
+	apt_install clickhouse "clickhouse-server is not installed" clickhouse-server clickhouse-client
 	command -v clickhouse-server >/dev/null || die "clickhouse: apt-get succeeded but clickhouse-server is not on PATH"
 }
 
@@ -526,6 +536,31 @@ chdb_status() {
 	fi
 }
 
+# ---------------------------------------------------------------- chromium
+
+CHROMIUM=${WISMO_CHROMIUM:-/usr/bin/chromium}
+
+chromium_up() {
+	if [[ -x $CHROMIUM ]]; then
+		say "chromium: installed, $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
+		return 0
+	fi
+	apt_install chromium "$CHROMIUM is missing" --no-install-recommends chromium
+	[[ -x $CHROMIUM ]] || die "chromium: apt-get succeeded but $CHROMIUM is missing (set WISMO_CHROMIUM)"
+	say "chromium: installed, $("$CHROMIUM" --version 2>/dev/null)"
+}
+
+chromium_down() { say "chromium: nothing to stop (the browser test starts and stops its own)"; }
+
+chromium_status() {
+	if [[ -x $CHROMIUM ]]; then
+		say "chromium: installed at $CHROMIUM"
+	else
+		say "chromium: not installed ('scripts/services.sh up chromium' installs it)"
+		return 1
+	fi
+}
+
 # ---------------------------------------------------------------- main
 
 usage() {
@@ -542,11 +577,11 @@ main() {
 	*) printf 'services.sh: unknown command %q\n\n' "$cmd" >&2 && usage ;;
 	esac
 	local services=("$@") s
-	((${#services[@]} > 0)) || services=(kafka clickhouse chdb)
+	((${#services[@]} > 0)) || services=(kafka clickhouse chdb chromium)
 	for s in "${services[@]}"; do
 		case $s in
-		kafka | clickhouse | chdb) ;;
-		*) die "unknown service '$s' (expected kafka, clickhouse or chdb)" ;;
+		kafka | clickhouse | chdb | chromium) ;;
+		*) die "unknown service '$s' (expected kafka, clickhouse, chdb or chromium)" ;;
 		esac
 	done
 

@@ -68,6 +68,20 @@ func TestTemplate(t *testing.T) {
 	if got := tmpl.Render(&Values{Carrier: "UPS"}); got != "Your parcel left a UPS facility." {
 		t.Errorf("without a place: got %q", got)
 	}
+	// The article before the carrier follows its name's sound.
+	for carrier, want := range map[string]string{"Amazon Shipping": "an Amazon Shipping", "Australia Post": "an Australia Post",
+		"USPS": "a USPS", "LaserShip": "a LaserShip", "Evri": "an Evri"} {
+		if got := tmpl.Render(&Values{Carrier: carrier}); got != "Your parcel left "+want+" facility." {
+			t.Errorf("%s: got %q", carrier, got)
+		}
+	}
+	data, err := ParseTemplate("Data {carrier} has.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := data.Render(&Values{Carrier: "Amazon"}); got != "Data Amazon has." {
+		t.Errorf("a word ending in a before the carrier: got %q", got)
+	}
 	for _, bad := range []string{"{nope}", "open {carrier", "{}"} {
 		if _, err := ParseTemplate(bad); err == nil {
 			t.Errorf("ParseTemplate(%q) accepted a bad template", bad)

@@ -82,7 +82,7 @@ func (t Template) Append(dst []byte, v *Values) []byte {
 		case varNone:
 			dst = append(dst, p.lit...)
 		case VarCarrier:
-			dst = append(dst, v.Carrier...)
+			dst = append(anArticle(dst, v.Carrier), v.Carrier...)
 		case VarInPlace:
 			if v.City != "" {
 				dst = v.appendPlace(append(dst, " in "...))
@@ -131,6 +131,22 @@ func AppendTitleCase(dst []byte, s string) []byte {
 			start = false
 		}
 		dst = append(dst, c)
+	}
+	return dst
+}
+
+// anArticle turns the "a " that dst ends with into "an " when name, which
+// follows it, starts with a vowel sound: "an Amazon Shipping facility", "an
+// Australia Post locker". A name that starts with U keeps "a" ("a UPS
+// facility", "a USPS truck": said "you"), as the carriers' names here do.
+func anArticle(dst []byte, name string) []byte {
+	n := len(dst)
+	if name == "" || n < 2 || dst[n-1] != ' ' || dst[n-2] != 'a' || n > 2 && dst[n-3] != ' ' {
+		return dst
+	}
+	switch name[0] {
+	case 'A', 'E', 'I', 'O', 'a', 'e', 'i', 'o':
+		return append(dst[:n-1], 'n', ' ')
 	}
 	return dst
 }

@@ -20,6 +20,9 @@ func TestForLocation(t *testing.T) {
 		{"DE", "BY", time.Date(2023, 7, 8, 12, 0, 0, 0, time.UTC), 2}, // unknown region of a one-zone country
 		{"IN", "", time.Date(2024, 7, 8, 12, 0, 0, 0, time.UTC), 5.5},
 		{"AU", "WA", time.Date(2024, 7, 8, 12, 0, 0, 0, time.UTC), 8},
+		{"AU", "SA", time.Date(2024, 1, 8, 12, 0, 0, 0, time.UTC), 10.5}, // Adelaide in summer
+		{"AX", "", time.Date(2024, 7, 8, 12, 0, 0, 0, time.UTC), 3},      // Åland keeps Finland's time
+		{"SJ", "", time.Date(2024, 1, 8, 12, 0, 0, 0, time.UTC), 1},
 	}
 	for _, c := range cases {
 		loc := ForLocation(c.country, c.region)
@@ -32,7 +35,7 @@ func TestForLocation(t *testing.T) {
 			t.Errorf("%s-%s at %s: offset %v h, want %v", c.country, c.region, c.at, got, c.wantOffsetHours)
 		}
 	}
-	for _, unknown := range [][2]string{{"", ""}, {"US", ""}, {"US", "XX"}, {"RU", ""}, {"ZZ", ""}} {
+	for _, unknown := range [][2]string{{"", ""}, {"US", ""}, {"US", "XX"}, {"RU", ""}, {"ES", ""}, {"PT", ""}, {"AU", ""}, {"ZZ", ""}} {
 		if loc := ForLocation(unknown[0], unknown[1]); loc != nil {
 			t.Errorf("%v: got zone %s; a multi-zone or unknown place must not guess", unknown, loc)
 		}

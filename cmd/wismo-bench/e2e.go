@@ -113,20 +113,25 @@ func runE2E(brokers []string, partitions, n int, rates []int, dur, warmup time.D
 		cmd := "make bench   # " + strings.Join(os.Args, " ")
 		section := fmt.Sprintf("\n## End to end, %s\n\n```\n%s\n```\n\n%s\n%s",
 			time.Now().UTC().Format("2006-01-02"), cmd, machine(), table)
-		fh, err := os.OpenFile(f.write, os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			return err
-		}
-		_, err = fh.WriteString(section)
-		if cerr := fh.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := appendTo(f.write, section); err != nil {
 			return err
 		}
 		logf("e2e: table appended to %s", f.write)
 	}
 	return nil
+}
+
+// appendTo appends section to the file path (BENCHMARKS.md).
+func appendTo(path, section string) error {
+	fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = fh.WriteString(section)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func logf(format string, args ...any) {

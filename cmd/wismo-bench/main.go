@@ -1,7 +1,8 @@
 // Command wismo-bench measures wismo against a real Kafka broker, with
 // transactions on (see BENCHMARKS.md for results). -mode e2e runs `wismo
 // run` with every stage on load from `wismo gen` (see e2e.go; it is what
-// make bench runs). The other modes measure the normalize stage alone:
+// make bench runs); -mode ingest runs `wismo ingest` under signed webhooks
+// on loopback (see ingest.go; make bench runs it too). The other modes measure the normalize stage alone:
 //
 //   - throughput: N single-scan push payloads (about 400 bytes each) are
 //     produced first, then one stage instance normalizes them; the figure is
@@ -39,7 +40,7 @@ import (
 func main() {
 	var (
 		brokers    = flag.String("brokers", "127.0.0.1:19092", "Kafka brokers")
-		mode       = flag.String("mode", "throughput", "throughput or latency (the normalize stage alone), or e2e (every stage, on wismo gen records)")
+		mode       = flag.String("mode", "throughput", "throughput or latency (the normalize stage alone), e2e (every stage, on wismo gen records), ingest (wismo ingest under webhooks at -rate for -duration, at most -records), or serve (wismo serve's lookups over ClickHouse)")
 		records    = flag.Int("records", 500000, "throughput: records to normalize")
 		rate       = flag.Int("rate", 10000, "latency: records per second")
 		rates      = flag.String("rates", "", "e2e: latency runs at each of these rates (comma-separated; default -rate)")
@@ -49,7 +50,11 @@ func main() {
 		fetchWait  = flag.Duration("fetch-max-wait", 0, "stage consumer's fetch max wait (0: the stage's default)")
 		warmup     = flag.Duration("warmup", 3*time.Second, "latency: first stretch of sending left out of the figures (group join, first transactions)")
 		ef         e2eFlags
+		inf        ingestFlags
+		sf         serveFlags
 	)
+	flag.IntVar(&inf.conns, "conns", 256, "ingest: keep-alive connections of the load generator")
+	flag.IntVar(&inf.bodySize, "body-size", 2048, "ingest: bytes of each webhook body")
 	flag.StringVar(&ef.wismo, "wismo", "bin/wismo", "e2e: the wismo binary (make build)")
 	flag.StringVar(&ef.clickhouse, "clickhouse", "127.0.0.1:9000", "e2e: ClickHouse native address")
 	flag.StringVar(&ef.write, "write", "", "e2e: append the dated table to this file (BENCHMARKS.md)")
@@ -63,6 +68,10 @@ func main() {
 		return nil
 	})
 	flag.DurationVar(&ef.profile, "profile", 20*time.Second, "e2e: length of the CPU profile taken during the throughput run (0: none)")
+	flag.IntVar(&sf.shipments, "shipments", 1_000_000, "serve: shipments in the ClickHouse database")
+	flag.IntVar(&sf.lookups, "lookups", 200_000, "serve: at most this many requests per run (with -duration)")
+	flag.IntVar(&sf.concurrency, "concurrency", 32, "serve: concurrent keep-alive clients")
+	flag.StringVar(&sf.database, "database", "wismo_bench_serve", "serve: the ClickHouse database (kept, so a second run needs no load)")
 	flag.Parse()
 	b := &bench{metrics: pipeline.NewMetrics(), brokers: strings.Split(*brokers, ","), partitions: int32(*partitions), fetchWait: *fetchWait}
 	var err error
@@ -75,6 +84,11 @@ func main() {
 		err = b.throughput(*records)
 	case "latency":
 		err = b.latency(*rate, *duration, *warmup)
+	case "ingest":
+		err = runIngest(b.brokers, *partitions, *records, *rate, *duration, *warmup, ef, inf)
+	case "serve":
+		sf.clickhouse, sf.write, sf.duration = ef.clickhouse, ef.write, *duration
+		err = runServe(sf)
 	case "e2e":
 		list := []int{*rate}
 		if *rates != "" {

@@ -11,13 +11,14 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/lanes"
 	"github.com/wismo/wismo/rules"
 )
 
 func backtestCmd() *cobra.Command {
 	var (
-		rulesDir, until string
-		withEvents      bool
+		rulesDir, until, model string
+		withEvents             bool
 	)
 	cmd := &cobra.Command{
 		Use:   "backtest [--rules DIR] [--until RFC3339] [--events] [FILE...]",
@@ -26,7 +27,11 @@ func backtestCmd() *cobra.Command {
 FILEs or standard input, in the order given, and runs the detection stage's
 logic on them with an event-time clock: time is the latest occurred_at seen,
 and at the end of input the clock advances to --until so that pending stall
-timers fire. Writes notification commands as NDJSON on standard output; with
+timers fire. The lane model (--model lanes, the default unless the rules'
+lanes.enabled is false) learns from the history as it is read: stall
+thresholds per lane and predicted delivery dates, the flat rules where a
+lane has too little data; --model flat uses the flat rules alone. Writes
+notification commands as NDJSON on standard output; with
 --events also the synthetic events, each line tagged "kind": "command" or
 "event". Lines that are not canonical events are reported on standard error
 and make the exit status 1.`,
@@ -46,8 +51,12 @@ and make the exit status 1.`,
 					return fmt.Errorf("--until: %w", err)
 				}
 			}
+			en, err := newBacktestEngine(r, model)
+			if err != nil {
+				return err
+			}
 			out := bufio.NewWriter(cmd.OutOrStdout())
-			bt := &backtest{engine: detect.New(r), out: out, events: withEvents, errw: cmd.ErrOrStderr()}
+			bt := &backtest{engine: en, out: out, events: withEvents, errw: cmd.ErrOrStderr()}
 			if len(files) == 0 {
 				bt.read("stdin", cmd.InOrStdin())
 			} else {
@@ -78,7 +87,31 @@ and make the exit status 1.`,
 	cmd.Flags().StringVar(&rulesDir, "rules", "", "folder of rule files overriding the embedded defaults")
 	cmd.Flags().StringVar(&until, "until", "", "advance the clock to this time (RFC 3339) at the end of input, firing due timers")
 	cmd.Flags().BoolVar(&withEvents, "events", false, "also write the synthetic events; every line then has a kind field")
+	cmd.Flags().StringVar(&model, "model", "", "lanes (learn the lane model from the input) or flat (the flat rules alone); default: lanes unless the rules' lanes.enabled is false")
 	return cmd
+}
+
+// newBacktestEngine is the detection engine of backtest and evaluate: with
+// the lane model unless model is "flat" (or empty and the rules turn it off).
+func newBacktestEngine(r *rules.Rules, model string) (*detect.Engine, error) {
+	en := detect.New(r)
+	switch model {
+	case "":
+		if !r.Lanes.Enabled {
+			return en, nil
+		}
+	case "lanes":
+	case "flat":
+		return en, nil
+	default:
+		return nil, fmt.Errorf("--model %q: want lanes or flat", model)
+	}
+	m, err := lanes.New(r.Lanes.Model)
+	if err != nil {
+		return nil, err
+	}
+	en.UseLanes(m)
+	return en, nil
 }
 
 type backtest struct {

@@ -53,6 +53,7 @@ func demoCmd() *cobra.Command {
 	var (
 		samples string
 		out     demoOutput
+		ds      demoServe
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -65,7 +66,13 @@ and the demo prints the carrier scorecard from it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 			defer cancel()
-			return runDemo(ctx, cmd.OutOrStdout(), samples, out)
+			if err := runDemo(ctx, cmd.OutOrStdout(), samples, out, &ds); err != nil {
+				return err
+			}
+			if !ds.serve {
+				return nil
+			}
+			return ds.run(cmd.Context(), cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&samples, "samples", filepath.Join("testdata", "carriers"), "folder of sample payloads, one folder per carrier")
@@ -73,6 +80,8 @@ and the demo prints the carrier scorecard from it.`,
 	cmd.Flags().StringVar(&out.database, "database", chsink.DefaultDatabase, "with --clickhouse: the database")
 	cmd.Flags().IntVar(&out.generated, "generated", 400, "recent shipments from `wismo gen` (seed 1) added to the samples, so the analytics have volume; 0 for the samples alone")
 	cmd.Flags().StringVar(&out.dir, "out", filepath.Join(os.TempDir(), "wismo-demo"), "without --clickhouse: folder for the analytics rows as NDJSON")
+	cmd.Flags().BoolVar(&ds.serve, "serve", false, "after the run, keep serving the tracking page of its shipments on 127.0.0.1 (from memory; no ClickHouse needed)")
+	cmd.Flags().IntVar(&ds.port, "port", 8080, "the port of the tracking links (with --serve, the port served on 127.0.0.1; 0 for any free one)")
 	return cmd
 }
 
@@ -82,7 +91,10 @@ type demoPayload struct {
 	value []byte
 }
 
-func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) error {
+func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput, ds *demoServe) error {
+	if err := ds.setup(); err != nil {
+		return err
+	}
 	var (
 		bindings []normalize.Binding
 		payloads []demoPayload
@@ -186,7 +198,7 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 	// taken three days ago, so pending deadlines fire.
 	cfg := &config.Config{InstanceID: "demo-0", Stages: []string{"normalize", "detect"}, Kafka: config.Kafka{Brokers: brokers, GroupPrefix: names.GroupPrefix},
 		Topics:   config.Topics{Events: demoEvents, Notifications: demoNotifications, State: demoState, DeadLetter: demoDeadLetter},
-		Encoding: "avro", Normalize: config.Normalize{RememberScans: 1_000_000}, Detect: config.Detect{Clock: "event"}}
+		Encoding: "avro", Normalize: config.Normalize{RememberScans: 1_000_000}, Detect: config.Detect{Clock: "event"}, Links: ds.links()}
 	for _, b := range bindings {
 		cfg.Raw = append(cfg.Raw, config.Raw{Topic: b.Topic, Carrier: b.Carrier, Format: string(b.Format)})
 	}
@@ -245,7 +257,10 @@ func runDemo(ctx context.Context, w io.Writer, samples string, dst demoOutput) e
 		return err
 	}
 	printDetectSummary(w, tracked, cmds, synthetic)
-	return writeAnalytics(ctx, w, dst, append(evs, synthetic...), cmds)
+	if err := writeAnalytics(ctx, w, dst, append(evs, synthetic...), cmds); err != nil {
+		return err
+	}
+	return ds.printLinks(w, append(evs, synthetic...), cmds)
 }
 
 // writeAnalytics writes the rows the sink stage would insert: into
@@ -364,18 +379,18 @@ func printDemoSummary(w io.Writer, feeds map[string][]string, byCarrier map[stri
 	// What came in is counted per feed (the carrier or generic feed a raw
 	// topic is bound to), what came out per carrier of the event: a generic
 	// Avro feed brings scans of many carriers.
-	fmt.Fprintf(w, "\nin, per feed:\n%-10s %-34s %9s %14s\n", "feed", "raw topics", "records", "dead-lettered")
+	fmt.Fprintf(w, "\nin, per feed:\n%-13s %-34s %9s %14s\n", "feed", "raw topics", "records", "dead-lettered")
 	for _, f := range pipeline.Labels(byCarrier) {
 		k := byCarrier[f]
-		fmt.Fprintf(w, "%-10s %-34s %9d %14d\n", f, strings.Join(feeds[f], ","), k.In, k.Dead)
+		fmt.Fprintf(w, "%-13s %-34s %9d %14d\n", f, strings.Join(feeds[f], ","), k.In, k.Dead)
 	}
-	fmt.Fprintf(w, "%-10s %-34s %9d %14d\n", "total", "", totals.In, totals.Dead)
-	fmt.Fprintf(w, "\nout, per carrier:\n%-10s %7s %9s %12s\n", "carrier", "events", "unmapped", "assumed_utc")
+	fmt.Fprintf(w, "%-13s %-34s %9d %14d\n", "total", "", totals.In, totals.Dead)
+	fmt.Fprintf(w, "\nout, per carrier:\n%-13s %7s %9s %12s\n", "carrier", "events", "unmapped", "assumed_utc")
 	for _, c := range slices.Sorted(maps.Keys(rows)) {
 		r := rows[c]
-		fmt.Fprintf(w, "%-10s %7d %9d %12d\n", c, r.events, r.unmapped, r.assumed)
+		fmt.Fprintf(w, "%-13s %7d %9d %12d\n", c, r.events, r.unmapped, r.assumed)
 	}
-	fmt.Fprintf(w, "%-10s %7d\n", "total", len(evs))
+	fmt.Fprintf(w, "%-13s %7d\n", "total", len(evs))
 	if totals.In != totals.Out+totals.Dead {
 		return fmt.Errorf("demo: accounting broken: %d in, %d out, %d dead-lettered", totals.In, totals.Out, totals.Dead)
 	}

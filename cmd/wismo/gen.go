@@ -40,8 +40,8 @@ func genCmd() *cobra.Command {
 		Short: "Generate realistic raw carrier payloads for test shipments, with their expected outcomes",
 		Long: `Generates shipments deterministically from --seed and tells each one as the
 raw payloads a tracking poller would write to its carrier's raw topic (UPS
-Track API v1, FedEx Track API v1, USPS Tracking API v3, DHL unified API, all
-JSON): one record per poll that found something new, holding the history so
+Track API v1, FedEx Track API v1, USPS Tracking API v3, DHL unified API,
+Royal Mail mailpieces v2, PostNL shipping status v2, all JSON): one record per poll that found something new, holding the history so
 far, in the order the polls happened across all shipments. Stalls, carrier
 exceptions, noise scans, resent payloads, payloads out of order and
 malformed records are injected at the given rates.

@@ -27,7 +27,15 @@ func runGen(t *testing.T, args ...string) (stderr string, err error) {
 	return errb.String(), err
 }
 
-var genFiles = []string{"raw.ups.ndjson", "raw.fedex.ndjson", "raw.usps.ndjson", "raw.dhl.ndjson", "expected.ndjson"}
+// genFiles are the files wismo gen writes: one per carrier it writes, then
+// the expectations.
+var genFiles = func() []string {
+	var out []string
+	for _, c := range gen.CarrierNames() {
+		out = append(out, gen.Topic(c)+".ndjson")
+	}
+	return append(out, "expected.ndjson")
+}()
 
 func readGenDir(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
@@ -69,7 +77,7 @@ func TestGenFilesAndDeterminism(t *testing.T) {
 	}
 	records := map[string]int{} // by tracking number
 	bad := 0
-	for _, name := range genFiles[:4] {
+	for _, name := range genFiles[:len(genFiles)-1] {
 		sc := bufio.NewScanner(bytes.NewReader(a[name]))
 		sc.Buffer(nil, 16<<20)
 		n := 0
@@ -209,8 +217,12 @@ func TestGenToKafka(t *testing.T) {
 		}
 		want += e.Records
 	}
+	var topics []string
+	for _, c := range gen.CarrierNames() {
+		topics = append(topics, "t1."+gen.Topic(c))
+	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...),
-		kgo.ConsumeTopics("t1.raw.ups", "t1.raw.fedex", "t1.raw.usps", "t1.raw.dhl"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		kgo.ConsumeTopics(topics...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}

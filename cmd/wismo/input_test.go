@@ -97,7 +97,7 @@ func TestDemoSampleLimit(t *testing.T) {
 	if err := os.Symlink("/dev/zero", filepath.Join(dir, "ups", "zero.json")); err != nil {
 		t.Fatal(err)
 	}
-	err := runDemo(t.Context(), io.Discard, dir, demoOutput{dir: t.TempDir()})
+	err := runDemo(t.Context(), io.Discard, dir, demoOutput{dir: t.TempDir()}, &demoServe{port: 8080})
 	if err == nil || !strings.Contains(err.Error(), "zero.json") || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("err %v", err)
 	}

@@ -23,7 +23,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(normalizeCmd(), demoCmd(), runCmd(), replayCmd(), backtestCmd(), genCmd(), migrateCmd())
+	root.AddCommand(normalizeCmd(), demoCmd(), runCmd(), ingestCmd(), replayCmd(), backtestCmd(), genCmd(), migrateCmd(), serveCmd(), evaluateCmd())
 	if err := root.Execute(); err != nil {
 		if !errors.Is(err, errRejected) {
 			fmt.Fprintln(os.Stderr, "wismo:", clipError(err.Error()))

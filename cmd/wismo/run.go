@@ -27,34 +27,50 @@ and committed, then the instance leaves its groups and exits; a stage that
 has not stopped within pipeline.shutdown_grace ends the process with status 1.`,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(cmd.Flags(), os.Environ())
-			if err != nil {
-				return err
-			}
-			if printConfig {
-				out, err := cfg.Print()
-				if err != nil {
-					return err
-				}
-				_, err = cmd.OutOrStdout().Write(out)
-				return err
-			}
-			log, err := newLogger(cfg.Log)
-			if err != nil {
-				return err
-			}
-			defer func() { _ = log.Sync() }()
-			for _, w := range cfg.Warnings() {
-				log.Warn("weak or unknown setting", zap.String("setting", w))
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			return run(ctx, cfg, log)
+			return runFromFlags(cmd, printConfig)
 		},
 	}
 	config.Flags(cmd.Flags())
 	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print the effective configuration (secrets masked) and exit")
 	return cmd
+}
+
+// runFromFlags loads the configuration of cmd's flags and the
+// environment and runs its stages until SIGTERM or SIGINT (or prints it).
+func runFromFlags(cmd *cobra.Command, printConfig bool) error {
+	cfg, log, err := loadConfig(cmd, printConfig)
+	if err != nil || cfg == nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, cfg, log)
+}
+
+// loadConfig loads the configuration of `wismo run`, `wismo ingest` and `wismo serve`;
+// with printConfig it prints it and returns no configuration. The logger
+// has logged the configuration's warnings.
+func loadConfig(cmd *cobra.Command, printConfig bool) (*config.Config, *zap.Logger, error) {
+	cfg, err := config.Load(cmd.Flags(), os.Environ())
+	if err != nil {
+		return nil, nil, err
+	}
+	if printConfig {
+		out, err := cfg.Print()
+		if err == nil {
+			_, err = cmd.OutOrStdout().Write(out)
+		}
+		return nil, nil, err
+	}
+	log, err := newLogger(cfg.Log)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range cfg.Warnings() {
+		log.Warn("weak or unknown setting", zap.String("setting", w))
+	}
+	return cfg, log, nil
 }
 
 func run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {

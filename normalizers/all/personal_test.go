@@ -25,8 +25,10 @@ var nameFields = map[string]bool{
 	"signatory": true, "givenname": true, "familyname": true, "attentionname": true,
 	"recipientname": true,                   // Royal Mail
 	"firstname":     true, "lastname": true, // PostNL addresses
-	"consigneename":     true, // DHL Express XML-PI
-	"deliverysignature": true, // Purolator
+	"consigneename":     true,                     // DHL Express XML-PI
+	"deliverysignature": true,                     // Purolator
+	"signature":         true, "signature2": true, // LaserShip (Royal Mail's signature is an object)
+	"signed_by": true, "customer_name": true, // EasyPost, karrio
 }
 
 var personParents = map[string]bool{"receiver": true, "sender": true, "signed": true, "contact": true, "recipient": true}
@@ -197,6 +199,9 @@ func TestNamesInCarrierTextsAreWithheld(t *testing.T) {
 		{"dpd", normalizers.XML, "dpd/plc-parcelshop-delivery-failure-returning.xml", `<content>Delivered by driver to Pickup parcelshop</content>`, `<content>Delivered by driver to Pickup parcelshop. Zugestellt an: HELEN SMITH</content>`},
 		{"purolator", normalizers.XML, "purolator/trackpackagesbypin-soap-doc-example.xml", `<Description>New Tracking Number Assigned -</Description>`, `<Description>New Tracking Number Assigned - Received by: HELEN SMITH</Description>`},
 		{"royalmail", normalizers.JSON, "royalmail/mailpieces-v2-events-redirected-doc-example.json", `"eventName": "Forwarded - Mis-sort"`, `"eventName": "Forwarded - Mis-sort; received by: HELEN SMITH"`},
+		{"lasership", normalizers.JSON, "lasership/lasership-enroute.json", `"EventShortText": "Origin Scan"`, `"EventShortText": "Origin Scan. Received by: HELEN SMITH"`},
+		{"laposte", normalizers.JSON, "laposte/suivi-v2-colissimo-fr-br-delivered.json", `"label": "Votre colis est livré."`, `"label": "Votre colis est livré. Signataire : HELEN SMITH"`},
+		{"australiapost", normalizers.JSON, "australiapost/track-items-multi-article-unverified.json", `"description": "Delivered - Left in a safe place"`, `"description": "Delivered - Signed for by: HELEN SMITH"`},
 	} {
 		n, err := normalizers.Lookup(c.carrier, c.format)
 		if err != nil {

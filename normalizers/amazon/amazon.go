@@ -8,7 +8,6 @@
 package amazon
 
 import (
-	"bytes"
 	_ "embed"
 
 	"github.com/valyala/fastjson"
@@ -63,7 +62,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	if tracking == "" {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not an Amazon Shipping tracking answer: no trackingId and no errors")
 	}
-	s := normalizers.Scan{TrackingNumber: tracking, EstimatedDelivery: date(root.GetStringBytes("promisedDeliveryDate"), b)}
+	s := normalizers.Scan{TrackingNumber: tracking, EstimatedDelivery: b.Date(root.GetStringBytes("promisedDeliveryDate"))}
 	events := root.GetArray("eventHistory")
 	if len(events) == 0 {
 		b.Pending(tracking, string(root.GetStringBytes("summary", "status")), "Amazon Shipping has no events for this shipment yet")
@@ -107,19 +106,4 @@ func apiError(e *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) er
 		return normalizers.Errorf(normalizers.KindInvalidTracking, Spec.ID, "Amazon Shipping error %s: %s", code, msg)
 	}
 	return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "Amazon Shipping error %s: %s", code, msg)
-}
-
-// date is the YYYY-MM-DD of a timestamp, when it parses.
-func date(v []byte, b *normalizers.Batch) string {
-	v = bytes.TrimSpace(v)
-	t, ok := normalizers.ParseISO(v)
-	if !ok {
-		return ""
-	}
-	w := t.Wall
-	if w.IsZero() {
-		w = t.UTC
-	}
-	var buf [10]byte
-	return b.Str(w.AppendFormat(buf[:0], "2006-01-02"))
 }

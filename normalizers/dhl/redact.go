@@ -33,7 +33,9 @@ const maxNameWords = 3
 // description is not DHL wording the code table knows (as "Delivered" or
 // "Zugestellt" are) but one to three words of letters and . ' -.
 func signatory(k *keys, status []byte) bool {
-	if k.desc == "" || (k.statusCode != "delivered" && !bytes.EqualFold(status, []byte("delivered"))) {
+	// Most events are not deliveries: the length test keeps them from the
+	// case-folding compare (no letter of "delivered" has a non-ASCII fold).
+	if k.desc == "" || (k.statusCode != "delivered" && (len(status) != len("delivered") || !bytes.EqualFold(status, []byte("delivered")))) {
 		return false
 	}
 	words, inWord, letters := 0, false, 0

@@ -1,8 +1,50 @@
-// Package feeds knows what the aggregator feeds (EasyPost, Shippo,
-// AfterShip, 17TRACK, karrio) call each carrier, so that an event seen
-// through a feed names the company that carries the parcel with wismo's own
-// carrier id: an EasyPost tracker on UPS is ups:1Z..., the same shipment as
-// UPS's own API gives. The names are data, in carriers.tsv.
+// Package feeds is what the aggregator feeds (EasyPost, Shippo, AfterShip,
+// 17TRACK, karrio) share: each feed is a folder of its own
+// (normalizers/<feed>, registered like a carrier, Spec.ID the feed id),
+// built from the pieces here.
+//
+// The parcel, not the feed. An event seen through a feed names the company
+// that carries the parcel with wismo's own carrier id: Carrier maps the
+// feed's carrier name, slug or code (carriers.tsv, data) to it, so an
+// EasyPost tracker on UPS is ups:1Z..., the same shipment as UPS's own API
+// gives, and a carrier wismo has no entry for gets a normalized id. Put it
+// in Scan.Carrier (and PendingOf); Event.Feed names the feed by itself.
+//
+// The best information present. Classify decides an event's type:
+//
+//   - where the feed passes the carrier's own scan code (EasyPost
+//     carrier_code, karrio events[].code) and wismo has that carrier's table
+//     (Mapper: the registry's normalizer for the carrier id, as a
+//     normalizers.CodeMapper), the carrier's table decides;
+//   - refined by the feed's status: the feed's status decides when the
+//     carrier's table does not know the code, when it names only a generic
+//     exception that the feed names, and when it says delivered while the
+//     feed's status says otherwise;
+//   - otherwise the feed's status and substatus decide, through the feed's
+//     codes.tsv (Status): code = status, subcode = substatus, text = a
+//     keyword of the description. Status tries the status's own rows, then
+//     the code * rows (a substatus that means the same under any status),
+//     then the wording every feed shares (keywords.tsv), then the status's
+//     "default" row (Default). A status that decides alone ends in a * row;
+//     a vague one (in_transit) in a default row, so that its substatus and
+//     wording can say more. Events that carry no status of the feed look up
+//     code "-" (NoStatus).
+//
+// A feed that passes no carrier codes (AfterShip, 17TRACK) leaves
+// Event.Mapper and Event.Code empty and gets the feed status path alone.
+// Raw keeps both the carrier's code and the feed's status in event.Raw.
+//
+// Decoding. New makes a feed's decoder from its Spec and an Item that reads
+// one tracker, or a webhook or response wrapping one (it tells them apart
+// by content); its Normalize parses the payload and accepts one object, a
+// JSON array of them, or an object listing them, rejecting a bad entry of a
+// list alone. Tracking, Text (a string or a number), Date, Country, Place
+// and FillCountry read the fields feeds share; Refusal is a feed's error
+// answer. History counts a tracker's events: Time parses an event's ISO
+// 8601 time (absent: no scan; unreadable: the scan is rejected), and
+// Pending gives a tracker with no dated history its one
+// pending.tracking_registered event, with an id that does not depend on the
+// time. A feed's summary status never makes a scan of its own.
 package feeds
 
 import (
@@ -55,7 +97,23 @@ func parse(tsv string) (map[string]map[string]string, error) {
 // digits only ("Purolator" -> "purolator", "la-poste" -> "laposte"); ""
 // when nothing is left, or more than a carrier key may hold.
 func Carrier(feed, name string) string {
-	if id, ok := carriers[feed][strings.ToLower(name)]; ok {
+	names := carriers[feed]
+	if id, ok := names[name]; ok {
+		return id
+	}
+	var buf [64]byte // lower-cased on the stack: a look-up per tracker allocates nothing
+	if len(name) <= len(buf) {
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if id, ok := names[string(buf[:len(name)])]; ok {
+			return id
+		}
+	} else if id, ok := names[strings.ToLower(name)]; ok {
 		return id
 	}
 	return Normalize(name)

@@ -15,9 +15,10 @@ func TestCarrier(t *testing.T) {
 		{"aftership", "royal-mail", "royalmail"},
 		{"17track", "100002", "ups"},
 		{"karrio", "canadapost", "canadapost"},
+		{"aftership", "la-poste-colissimo", "laposte"}, // Colissimo is La Poste's
 		// Not in the table: a normalized id.
 		{"easypost", "Purolator", "purolator"},
-		{"aftership", "la-poste-colissimo", "lapostecolissimo"},
+		{"aftership", "poste-italiane", "posteitaliane"},
 		{"shippo", "Aramex Ltd.", "aramexltd"},
 		{"easypost", "--", ""},
 	} {

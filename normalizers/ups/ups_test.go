@@ -12,6 +12,7 @@ import (
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/normalizers/normalizertest"
 	"github.com/wismo/wismo/normalizers/ups"
+	"github.com/wismo/wismo/taxonomy"
 )
 
 var n = ups.New()
@@ -384,5 +385,26 @@ func TestXMLLatin1(t *testing.T) {
 	b := normalizeXML(t, []byte(data), "")
 	if len(b.Events) != 1 || b.Events[0].Origin.City != "MONTRÉAL" {
 		t.Errorf("latin-1: %d events, origin %+v", len(b.Events), b.Events)
+	}
+}
+
+// Fields count wherever they stand, as they did with encoding/xml: a
+// Shipment's service and scheduled date after its packages; a failed
+// Response after the shipments still makes the payload UPS's error answer,
+// without their scans.
+func TestXMLFieldOrder(t *testing.T) {
+	act := "<Activity>" + xmlAct("I", "AR", "ARRIVAL SCAN", "") + "</Activity>"
+	late := `<TrackResponse><Shipment><Package><TrackingNumber>1Z999AA10123456784</TrackingNumber>` + act + `</Package>` +
+		`<Service><Description>NEXT DAY AIR</Description></Service><ScheduledDeliveryDate>20261123</ScheduledDeliveryDate></Shipment>` +
+		`<Response><ResponseStatusCode>1</ResponseStatusCode></Response></TrackResponse>`
+	b := normalizeXML(t, []byte(late), "")
+	if len(b.Events) != 1 || b.Events[0].Service != "next_day_air" || b.Events[0].EstimatedDelivery != "2026-11-23" {
+		t.Fatalf("late shipment fields: %+v", b.Events)
+	}
+	failed := strings.Replace(late, `<ResponseStatusCode>1</ResponseStatusCode>`,
+		`<ResponseStatusCode>0</ResponseStatusCode><Error><ErrorCode>151018</ErrorCode><ErrorDescription>Invalid tracking number</ErrorDescription></Error>`, 1)
+	b, err := normalizertest.Normalize(n, normalizers.XML, []byte(failed), "1Z999AA10123456799")
+	if err != nil || len(b.Events) != 1 || b.Events[0].Type != taxonomy.Pending || b.Events[0].TrackingNumber != "1Z999AA10123456799" || len(b.Rejected) != 0 {
+		t.Fatalf("failed Response last: err %v, events %+v, rejected %v", err, b.Events, b.Rejected)
 	}
 }

@@ -201,16 +201,10 @@ func jsonTime(local, gmt, offset []byte, loc *event.Location) normalizers.Time {
 	case tz.ForLocation(loc.Country, loc.Region) != nil:
 		return normalizers.Time{Wall: wall}
 	case !instant.IsZero():
-		// The offset the two stamps imply, if it is a real one: a whole
-		// quarter hour (the local stamp drops the seconds) within the
-		// range of the world's zones.
-		d := wall.Sub(instant)
-		if !within(d, 15*time.Hour) {
-			break
-		}
-		q := d.Round(15 * time.Minute)
-		if within(d-q, 2*time.Minute) && q >= -12*time.Hour && q <= 14*time.Hour {
-			return normalizers.Time{Wall: wall, Offset: int32(q / time.Second), HasOffset: true}
+		// The offset the two stamps imply, if it is a real one (the local
+		// stamp drops the seconds).
+		if off, ok := normalizers.OffsetBetween(wall, instant); ok {
+			return normalizers.Time{Wall: wall, Offset: off, HasOffset: true}
 		}
 	}
 	return normalizers.Time{Wall: wall}

@@ -371,3 +371,66 @@ func TestXML(t *testing.T) {
 	_, err := run(t, normalizers.XML, textOnly, "")
 	wantKind(t, err, normalizers.KindValidate)
 }
+
+// webtools is a TrackResponse with one TrackInfo holding body.
+func webtools(body string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?><TrackResponse><TrackInfo ID="9400111899223100000007">` + body + `</TrackInfo></TrackResponse>`
+}
+
+// detail is a TrackDetail in Wilmington, DE (Eastern time).
+func detail(date, clock string) string {
+	return `<TrackDetail><EventTime>` + clock + `</EventTime><EventDate>` + date + `</EventDate><Event>Arrived at Post Office</Event>` +
+		`<EventCity>WILMINGTON</EventCity><EventState>DE</EventState><EventZIPCode>19801</EventZIPCode><EventCode>07</EventCode></TrackDetail>`
+}
+
+// The dates and clocks Web Tools writes, read without encoding/xml or fmt;
+// one that is not a date or a clock leaves the scan without a time.
+func TestXMLDatesAndClocks(t *testing.T) {
+	for _, c := range []struct{ date, clock, want string }{
+		{"February 6, 2014", "2:03 pm", "2014-02-06T19:03:00Z"},
+		{"Feb. 6 2014", "2:03 P.M.", "2014-02-06T19:03:00Z"},
+		{" february 6,2014 ", "12:24 am", "2014-02-06T05:24:00Z"},
+		{"Sept 9, 2014", "12:00 pm", "2014-09-09T16:00:00Z"},
+		{"2014-02-06", "14:03", "2014-02-06T19:03:00Z"},
+		{"02/06/2014", "2:03:15 PM", "2014-02-06T19:03:15Z"},
+		{"2/6/2014", "", "2014-02-06T05:00:00Z"}, // no time: local midnight
+		{"February 30, 2014", "2:03 pm", ""},
+		{"Febuary 6, 2014", "2:03 pm", ""},
+		{"February 6th, 2014", "2:03 pm", ""},
+		{"2014-2x-06", "2:03 pm", ""},
+		{"02/06", "2:03 pm", ""},
+		{"February 6, 2014", "13:03 pm", ""},
+		{"February 6, 2014", "2:3:4:5", ""},
+		{"February 6, 2014", "2 pm", ""},
+		{"February 6, 2014", "2:003 pm", ""},
+	} {
+		b, err := run(t, normalizers.XML, webtools(detail(c.date, c.clock)), "")
+		switch {
+		case c.want == "":
+			if err != nil || len(b.Events) != 0 || len(b.Rejected) != 1 || b.Rejected[0].Kind != normalizers.KindTimestamp {
+				t.Errorf("%q %q: err %v, %d events, rejections %v; want the scan rejected for its time", c.date, c.clock, err, len(b.Events), b.Rejected)
+			}
+		case err != nil || len(b.Events) != 1:
+			t.Errorf("%q %q: err %v, %d events", c.date, c.clock, err, len(b.Events))
+		case b.Events[0].OccurredAt.Format(time.RFC3339) != c.want:
+			t.Errorf("%q %q: %s, want %s", c.date, c.clock, b.Events[0].OccurredAt.Format(time.RFC3339), c.want)
+		}
+	}
+}
+
+// A TrackInfo's fields count wherever they stand in it, as they did with
+// encoding/xml: the shipment fields after the scans, a field sent twice
+// (its last value), an entity in the ID attribute, a prefixed element.
+func TestXMLFieldOrder(t *testing.T) {
+	p := `<TrackResponse><TrackInfo ID="9400111899223100000&#48;07">` + detail("February 6, 2014", "2:03 pm") +
+		`<Class>First-Class</Class><Class>Priority Mail</Class><DestinationCity>DOVER</DestinationCity><DestinationState>DE</DestinationState>` +
+		`<x:ExpectedDeliveryDate xmlns:x="u">February 7, 2014</x:ExpectedDeliveryDate></TrackInfo></TrackResponse>`
+	b, err := run(t, normalizers.XML, p, "")
+	if err != nil || len(b.Events) != 1 {
+		t.Fatalf("err %v, %d events", err, len(b.Events))
+	}
+	e := b.Events[0]
+	if e.TrackingNumber != "9400111899223100000007" || e.Service != "priority_mail" || e.Destination.City != "DOVER" || e.EstimatedDelivery != "2014-02-07" {
+		t.Errorf("got %+v", e)
+	}
+}

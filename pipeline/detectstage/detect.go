@@ -31,8 +31,10 @@ import (
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/links"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/rules"
+	"github.com/wismo/wismo/taxonomy"
 	"go.uber.org/zap"
 )
 
@@ -55,6 +57,8 @@ type Config struct {
 	// the end of a finite input (the demo), like backtest's --until. Zero
 	// leaves the clock where the events put it.
 	IdleAdvance time.Duration
+	// Links, when set, puts a signed tracking link in every command.
+	Links *links.Maker
 	// Restorer reads a partition of the changelog; required.
 	Restorer Restorer
 	// Now is the wall clock; nil means time.Now.
@@ -399,6 +403,9 @@ type sink struct {
 }
 
 func (s *sink) Command(c *detect.Command) {
+	if err := addLink(s.p.cfg.Links, c); err != nil {
+		s.p.cfg.Logger.Warn("no tracking link", zap.String("shipment_id", c.ShipmentID), zap.Error(err))
+	}
 	r, err := s.p.cfg.Commands.Record(c, s.ts)
 	if err != nil {
 		// Only a bug can get here (every field is a plain string); fail
@@ -407,6 +414,22 @@ func (s *sink) Command(c *detect.Command) {
 	}
 	s.out.Emit(r)
 	s.p.byTrigger[c.Trigger]++
+}
+
+// addLink sets c's tracking URL when m is set: a link of a delivered,
+// returned or expired shipment lives links.after_end from that event, any
+// other links.open_ttl from the decision.
+func addLink(m *links.Maker, c *detect.Command) error {
+	if m == nil {
+		return nil
+	}
+	var end time.Time
+	if t, ok := taxonomy.Lookup(c.EventType); ok && links.IsEnd(t.Milestone) {
+		end = c.OccurredAt
+	}
+	u, err := m.URL(c.ShipmentID, end, c.DecidedAt)
+	c.TrackingURL = u
+	return err
 }
 
 func (s *sink) Event(e *event.Event) {

@@ -24,12 +24,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/config"
+	"github.com/wismo/wismo/ingest"
 	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/pipeline/detectstage"
 	"github.com/wismo/wismo/pipeline/normalize"
 	"github.com/wismo/wismo/rules"
+	"github.com/wismo/wismo/serve"
+	"github.com/wismo/wismo/serve/chlookup"
 	"github.com/wismo/wismo/sinks/chsink"
 	"go.uber.org/zap"
 )
@@ -100,6 +103,18 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 			r.all = append(r.all, st)
 		case "sink":
 			st, err := r.build.Sink(ctx, kopts)
+			if err != nil {
+				return nil, err
+			}
+			r.all = append(r.all, st)
+		case "ingest":
+			st, err := r.build.Ingest(kopts, r.reach[name].problem)
+			if err != nil {
+				return nil, err
+			}
+			r.all = append(r.all, st)
+		case "serve":
+			st, err := r.build.Serve(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -208,6 +223,101 @@ func (r *Builder) Sink(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage, err
 	})
 }
 
+// Ingest builds the webhook gateway over the configured routes; reachable
+// says why its client cannot reach the brokers ("" when it can).
+func (r *Builder) Ingest(kopts []kgo.Opt, reachable func() string) (*ingest.Gateway, error) {
+	in := r.cfg.Ingest
+	var routes []ingest.Route
+	for _, rt := range in.Routes {
+		v, err := ingest.NewVerifier(rt.Scheme(), rt.Keys()...)
+		if err != nil {
+			return nil, fmt.Errorf("ingest.routes (source %q): %w", rt.Source, err)
+		}
+		routes = append(routes, ingest.Route{Source: rt.Source, Topic: rt.Topic, Verifier: v})
+	}
+	tc, err := in.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(kopts), ingest.ProducerOpts(in.AckTimeout, r.limits().RecordMax())...)...)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	grace := r.cfg.Pipeline.ShutdownGrace
+	g, err := ingest.New(ingest.Config{
+		Addr: in.Addr, Routes: routes, MaxBody: in.MaxBodyBytes, AckTimeout: in.AckTimeout,
+		// Within the instance's grace, so that the drain ends before the
+		// runner gives up on it.
+		ShutdownGrace: max(grace-time.Second, grace/2),
+		TLS:           tc, Producer: cl, Reachable: reachable,
+		Registerer: r.metrics.Registry, Logger: r.log.With(zap.String("stage", "ingest")),
+	})
+	if err != nil {
+		cl.Close()
+	}
+	return g, err
+}
+
+// Serve builds the tracking page and lookup API over the sink's ClickHouse
+// tables (`wismo serve`, or the serve stage of `wismo run`). It waits for
+// ClickHouse as the sink does, but never migrates: the sink owns the
+// schema.
+func (r *Builder) Serve(ctx context.Context) (*serve.Stage, error) {
+	c := r.cfg.ClickHouse
+	log := r.log.With(zap.String("stage", "serve"))
+	o, err := chsink.OptionsFrom(c)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := r.cfg.Links.Keyring()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := serve.ParseAPIKeys(r.cfg.Serve.APIKeys, r.cfg.Serve.RevokedAPIKeys)
+	if err != nil {
+		return nil, err
+	}
+	if err := serveTables(ctx, o, c.ConnectTimeout, log); err != nil {
+		return nil, err
+	}
+	conn, err := chsink.OpenDatabase(o)
+	if err != nil {
+		return nil, err
+	}
+	sc := r.cfg.Serve
+	srv, err := serve.New(serve.Config{Lookup: chlookup.New(conn), Ring: ring, Policy: r.cfg.Links.Policy(), APIKeys: keys,
+		TemplatesDir: sc.TemplatesDir, RatePerIP: sc.RatePerIP, RatePerToken: sc.RatePerToken, Burst: sc.Burst,
+		RequestTimeout: sc.RequestTimeout, TrustProxy: sc.TrustProxy, Logger: log})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return serve.NewStage(srv, sc.Addr, conn), nil
+}
+
+// serveTables waits for ClickHouse and checks that the sink's tables are
+// there, so a database not migrated yet is said at start, not by every page.
+func serveTables(ctx context.Context, o chsink.Options, wait time.Duration, log *zap.Logger) error {
+	conn, err := chsink.Open(o)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := chsink.WaitReachable(ctx, conn, o.Addrs, wait, func(err error) {
+		log.Warn("waiting for ClickHouse", zap.Strings("addr", o.Addrs), zap.Error(err))
+	}); err != nil {
+		return err
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'shipment_lookup'", o.Database).Scan(&n); err != nil {
+		return fmt.Errorf("clickhouse: %w", err)
+	}
+	if n != 1 {
+		return fmt.Errorf("clickhouse.database: %s has no shipment_lookup table (migration 0007); run wismo migrate (or the sink with clickhouse.migrate: true) first", o.Database)
+	}
+	return nil
+}
+
 // Detect builds the detect stage; its processor answers what it tracks.
 func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Processor, error) {
 	rl := rules.Default()
@@ -217,8 +327,12 @@ func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Process
 			return nil, nil, err
 		}
 	}
+	lm, err := r.cfg.Links.Maker()
+	if err != nil {
+		return nil, nil, err
+	}
 	proc, err := detectstage.New(detectstage.Config{
-		Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
+		Links: lm, Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
 		IdleAdvance: r.IdleAdvance, Restorer: detectstage.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
 	})
 	if err != nil {
@@ -293,6 +407,13 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 	plain := []string{t.Events, t.Notifications}
 	for _, b := range r.cfg.Raw {
 		plain = append(plain, b.Topic)
+	}
+	if slices.Contains(r.cfg.Stages, "ingest") {
+		for _, rt := range r.cfg.Ingest.Routes {
+			if !slices.Contains(plain, rt.Topic) {
+				plain = append(plain, rt.Topic)
+			}
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Kafka.ConnectTimeout)
 	defer cancel()

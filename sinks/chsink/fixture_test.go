@@ -264,6 +264,29 @@ func (f *fixture) cases() []queryCase {
 			},
 		},
 		{
+			// Deliveries by age (base is today's midnight minus 10 days,
+			// now some time today): S2 (h96, 76 h) 6 days and some hours
+			// ago: this week; S1 (h52, 42 h), S4 (h50, 45 h), S5 (h23,
+			// 21 h), S7 (h58, 55 h) 7.5 to 9.1 days ago: last week. UPS
+			// last week [42 45]: p50 43.5, p90 42+0.9*3=44.7; change
+			// 76-43.5=32.5. FedEx last week [21 55]: p50 38, p90 51.6.
+			name: "lane_transit_weekly",
+			want: [][]string{
+				{"fedex", "priority", "US", "TN", "US", "NY", "0", null, null, "2", "38", "51.6", null},
+				{"ups", "ground", "US", "KY", "US", "CA", "1", "76", "76", "2", "43.5", "44.7", "32.5"},
+			},
+		},
+		{
+			// A week further back: S1, S4, S5, S7 are this week, nothing
+			// the week before.
+			name:   "lane_transit_weekly",
+			params: map[string]string{"end_days_ago": "7"},
+			want: [][]string{
+				{"fedex", "priority", "US", "TN", "US", "NY", "2", "38", "51.6", "0", null, null, null},
+				{"ups", "ground", "US", "KY", "US", "CA", "2", "43.5", "44.7", "0", null, null, null},
+			},
+		},
+		{
 			// Arrival -> next carrier scan. SDF: S1 12->15 (3), S2 22->28
 			// (6), S4 6->30 (24), S3 31 has no next scan. FRE: S1 36->48
 			// (12), S2 60->70 (10), S4 40->41 (1). MEMH: S5 4->6 (2), S7 5->9

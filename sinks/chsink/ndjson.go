@@ -168,6 +168,12 @@ func AppendNotificationJSON(dst []byte, r *NotificationRow, ingested time.Time) 
 	o.dateTime("not_before", r.NotBefore)
 	o.str("supersedes", r.Supersedes)
 	o.int("episode", int64(r.Episode))
+	o.str("reason", r.Reason)
+	o.date("predicted_earliest", r.PredictedEarliest)
+	o.date("predicted_likely", r.PredictedLikely)
+	o.date("predicted_latest", r.PredictedLatest)
+	o.str("predicted_confidence", r.PredictedConfidence)
+	o.date("estimated_delivery", r.EstimatedDelivery)
 	if !ingested.IsZero() {
 		o.dateTime("ingested_at", ingested)
 	}

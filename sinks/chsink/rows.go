@@ -125,11 +125,19 @@ type NotificationRow struct {
 	NotBefore      time.Time
 	Supersedes     string
 	Episode        int32
+	// Migration 0008: the reason and the predicted and carrier's dates
+	// (epoch and "" confidence when there is none).
+	Reason              string
+	PredictedEarliest   time.Time
+	PredictedLikely     time.Time
+	PredictedLatest     time.Time
+	PredictedConfidence string
+	EstimatedDelivery   time.Time
 }
 
 // NewNotificationRow maps a notification command to its row.
 func NewNotificationRow(c *detect.Command) NotificationRow {
-	return NotificationRow{
+	r := NotificationRow{
 		CommandID:      c.CommandID,
 		ShipmentID:     c.ShipmentID,
 		Carrier:        c.Carrier,
@@ -146,6 +154,13 @@ func NewNotificationRow(c *detect.Command) NotificationRow {
 		Supersedes:     c.Supersedes,
 		Episode:        int32(c.Episode),
 	}
+	r.Reason, r.EstimatedDelivery = c.Reason, parseDate(c.EstimatedDelivery)
+	r.PredictedEarliest, r.PredictedLikely, r.PredictedLatest = epoch, epoch, epoch
+	if p := c.PredictedDelivery; p != nil {
+		r.PredictedEarliest, r.PredictedLikely, r.PredictedLatest = parseDate(p.Earliest), parseDate(p.Likely), parseDate(p.Latest)
+		r.PredictedConfidence = p.Confidence
+	}
+	return r
 }
 
 // clampTime fits t into a DateTime: UTC, whole seconds, 1970 to 2106.

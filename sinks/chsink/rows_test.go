@@ -108,3 +108,22 @@ func TestNDJSONColumns(t *testing.T) {
 		t.Errorf("buffers have %d and %d columns, lists %d and %d", len(eb.values()), len(nb.values()), len(eventColumns), len(notificationColumns))
 	}
 }
+
+func TestNotificationRowPrediction(t *testing.T) {
+	c := &detect.Command{CommandID: "c", Trigger: "delayed", Reason: "predicted_late", EstimatedDelivery: "2026-11-23",
+		PredictedDelivery: &detect.Prediction{Earliest: "2026-11-23", Likely: "2026-11-24", Latest: "2026-11-26", Confidence: "medium"}}
+	r := NewNotificationRow(c)
+	day := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
+	if r.Reason != "predicted_late" || !r.PredictedLikely.Equal(day("2026-11-24")) || !r.PredictedLatest.Equal(day("2026-11-26")) ||
+		r.PredictedConfidence != "medium" || !r.EstimatedDelivery.Equal(day("2026-11-23")) {
+		t.Errorf("row %+v", r)
+	}
+	j := string(AppendNotificationJSON(nil, &r, time.Time{}))
+	if !strings.Contains(j, `"predicted_likely":"2026-11-24"`) || !strings.Contains(j, `"reason":"predicted_late"`) {
+		t.Errorf("NDJSON %s", j)
+	}
+	none := NewNotificationRow(&detect.Command{CommandID: "d"})
+	if !none.PredictedLikely.Equal(epoch) || none.PredictedConfidence != "" || !none.EstimatedDelivery.Equal(epoch) {
+		t.Errorf("no prediction: %+v", none)
+	}
+}

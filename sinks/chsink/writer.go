@@ -27,6 +27,7 @@ var eventColumns = []string{
 var notificationColumns = []string{
 	"command_id", "shipment_id", "carrier", "tracking_number", "trigger", "event_type", "event_id",
 	"priority", "message", "next_step", "occurred_at", "decided_at", "not_before", "supersedes", "episode",
+	"reason", "predicted_earliest", "predicted_likely", "predicted_latest", "predicted_confidence", "estimated_delivery",
 }
 
 // eventBuffer holds shipment_events rows column by column, the shape a
@@ -126,6 +127,8 @@ type notificationBuffer struct {
 	occurredAt, decidedAt, notBefore                                            []time.Time
 	supersedes                                                                  []string
 	episode                                                                     []int32
+	reason, predictedConfidence                                                 []string
+	predictedEarliest, predictedLikely, predictedLatest, estimatedDelivery      []time.Time
 }
 
 func (b *notificationBuffer) add(r *NotificationRow) {
@@ -144,12 +147,19 @@ func (b *notificationBuffer) add(r *NotificationRow) {
 	b.notBefore = append(b.notBefore, r.NotBefore)
 	b.supersedes = append(b.supersedes, r.Supersedes)
 	b.episode = append(b.episode, r.Episode)
+	b.reason = append(b.reason, r.Reason)
+	b.predictedEarliest = append(b.predictedEarliest, r.PredictedEarliest)
+	b.predictedLikely = append(b.predictedLikely, r.PredictedLikely)
+	b.predictedLatest = append(b.predictedLatest, r.PredictedLatest)
+	b.predictedConfidence = append(b.predictedConfidence, r.PredictedConfidence)
+	b.estimatedDelivery = append(b.estimatedDelivery, r.EstimatedDelivery)
 }
 
 func (b *notificationBuffer) values() []any {
 	return []any{
 		b.commandID, b.shipmentID, b.carrier, b.trackingNumber, b.trigger, b.eventType, b.eventID,
 		b.priority, b.message, b.nextStep, b.occurredAt, b.decidedAt, b.notBefore, b.supersedes, b.episode,
+		b.reason, b.predictedEarliest, b.predictedLikely, b.predictedLatest, b.predictedConfidence, b.estimatedDelivery,
 	}
 }
 
@@ -158,12 +168,14 @@ func (b *notificationBuffer) len() int { return len(b.commandID) }
 func (b *notificationBuffer) reset() {
 	for _, s := range []*[]string{
 		&b.commandID, &b.shipmentID, &b.carrier, &b.trackingNumber, &b.trigger, &b.eventType, &b.eventID,
-		&b.priority, &b.message, &b.nextStep, &b.supersedes,
+		&b.priority, &b.message, &b.nextStep, &b.supersedes, &b.reason, &b.predictedConfidence,
 	} {
 		clear(*s)
 		*s = (*s)[:0]
 	}
 	b.occurredAt, b.decidedAt, b.notBefore, b.episode = b.occurredAt[:0], b.decidedAt[:0], b.notBefore[:0], b.episode[:0]
+	b.predictedEarliest, b.predictedLikely = b.predictedEarliest[:0], b.predictedLikely[:0]
+	b.predictedLatest, b.estimatedDelivery = b.predictedLatest[:0], b.estimatedDelivery[:0]
 }
 
 // Writer buffers rows per table and inserts each table's rows as one batch

@@ -1,0 +1,366 @@
+// Package ingest is the webhook gateway (`wismo ingest`, or the ingest
+// stage of `wismo run`): it receives the webhooks of aggregators and
+// carriers over HTTP, checks each the way its source signs it, and writes
+// the body, unchanged, to the raw topic bound to its source. It answers 2xx
+// only once the broker has acknowledged the record, so a sender retries
+// whatever was not written.
+package ingest
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fastjson"
+	"go.uber.org/zap"
+)
+
+// PathPrefix is where the routes are served: PathPrefix + source (and, for
+// Token, "/" + token).
+const PathPrefix = "/webhooks/"
+
+// Route binds a source's webhooks to a raw topic.
+type Route struct {
+	Source   string
+	Topic    string
+	Verifier *Verifier
+}
+
+// Producer is what the gateway needs of a Kafka client (kgo.Client).
+type Producer interface {
+	TryProduce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
+}
+
+// Config is a gateway's settings.
+type Config struct {
+	// Addr is the listener's host:port.
+	Addr   string
+	Routes []Route
+	// MaxBody: a larger body gets 413.
+	MaxBody int
+	// AckTimeout bounds the wait for the broker's acknowledgement: a
+	// request not acknowledged by then gets 503 and is retried by its
+	// sender.
+	AckTimeout time.Duration
+	// ShutdownGrace bounds the drain: requests in flight finish within it.
+	ShutdownGrace time.Duration
+	// TLS, when set, serves HTTPS with it.
+	TLS *tls.Config
+	// Producer writes the records; Close is called at the end when it has
+	// one (kgo.Client).
+	Producer Producer
+	// Reachable says why the brokers are not reachable, or "" when they
+	// are; /readyz answers 503 meanwhile.
+	Reachable  func() string
+	Registerer prometheus.Registerer
+	Logger     *zap.Logger
+}
+
+// Reasons a request is rejected: the reason label of
+// wismo_ingest_rejected_total.
+const (
+	ReasonUnauthorized = "unauthorized"
+	ReasonTooLarge     = "too_large"
+	ReasonNotJSON      = "not_json"
+	ReasonUnavailable  = "unavailable"
+	ReasonMethod       = "method"
+	ReasonNotFound     = "not_found"
+	ReasonRead         = "read_error"
+)
+
+// unknownSource labels requests to a path no route serves, so that
+// made-up paths make no series of their own.
+const unknownSource = "_unknown"
+
+// Gateway is the webhook gateway.
+type Gateway struct {
+	cfg      Config
+	routes   map[string]*Route
+	parsers  fastjson.ParserPool
+	accepted *prometheus.CounterVec
+	rejected *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	ln       net.Listener
+	srv      *http.Server
+	draining atomic.Bool
+	serving  atomic.Bool
+}
+
+// New builds a gateway and registers its metrics.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Producer == nil {
+		return nil, errors.New("ingest: no producer")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.Reachable == nil {
+		cfg.Reachable = func() string { return "" }
+	}
+	g := &Gateway{cfg: cfg, routes: map[string]*Route{}}
+	for i := range cfg.Routes {
+		r := &cfg.Routes[i]
+		if _, dup := g.routes[r.Source]; dup {
+			return nil, fmt.Errorf("ingest: source %q is routed twice", r.Source)
+		}
+		g.routes[r.Source] = r
+	}
+	g.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "wismo", Name: "ingest_accepted_total",
+		Help: "Webhooks written to their raw topic and acknowledged by the broker, by source."}, []string{"source"})
+	g.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "wismo", Name: "ingest_rejected_total",
+		Help: "Webhooks not written, by source and reason (unauthorized, too_large, not_json, unavailable, method, not_found, read_error)."}, []string{"source", "reason"})
+	g.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "wismo", Name: "ingest_request_seconds",
+		Help: "Time from a webhook's headers to its answer, by source.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"source"})
+	if cfg.Registerer != nil {
+		for _, c := range []prometheus.Collector{g.accepted, g.rejected, g.latency} {
+			if err := cfg.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("ingest: metrics: %w", err)
+			}
+		}
+	}
+	return g, nil
+}
+
+// Name is the stage's name.
+func (g *Gateway) Name() string { return "ingest" }
+
+// Ready reports whether the gateway listens and its brokers answer.
+func (g *Gateway) Ready() bool {
+	ok, _ := g.ready()
+	return ok
+}
+
+func (g *Gateway) ready() (bool, string) {
+	switch {
+	case g.draining.Load():
+		return false, "draining"
+	case !g.serving.Load():
+		return false, "not listening yet"
+	}
+	if p := g.cfg.Reachable(); p != "" {
+		return false, "cannot reach Kafka: " + p
+	}
+	return true, "ready"
+}
+
+// Listen binds the listener (Run does it when it has not been done), and
+// returns its address.
+func (g *Gateway) Listen() (string, error) {
+	if g.ln == nil {
+		ln, err := net.Listen("tcp", g.cfg.Addr)
+		if err != nil {
+			return "", fmt.Errorf("ingest.addr: %w", err)
+		}
+		if g.cfg.TLS != nil {
+			ln = tls.NewListener(ln, g.cfg.TLS)
+		}
+		g.ln = ln
+	}
+	return g.ln.Addr().String(), nil
+}
+
+// Run serves until ctx ends, then drains: the listener closes, and the
+// requests in flight finish (each within AckTimeout) before it returns.
+func (g *Gateway) Run(ctx context.Context) error {
+	if _, err := g.Listen(); err != nil {
+		return err
+	}
+	g.srv = &http.Server{
+		Handler:           g,
+		ReadHeaderTimeout: 5 * time.Second,
+		// A body arrives within this, or the request fails: a slow
+		// sender cannot hold a connection open for ever.
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   30*time.Second + g.cfg.AckTimeout,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       zap.NewStdLog(g.cfg.Logger.Named("http")),
+	}
+	errc := make(chan error, 1)
+	g.serving.Store(true)
+	go func() { errc <- g.srv.Serve(g.ln) }()
+	g.cfg.Logger.Info("ingest listening", zap.String("addr", g.ln.Addr().String()), zap.Bool("tls", g.cfg.TLS != nil), zap.Int("routes", len(g.routes)))
+	select {
+	case err := <-errc:
+		g.closeProducer()
+		return fmt.Errorf("ingest: serving on %s: %w", g.ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	g.draining.Store(true)
+	grace := g.cfg.ShutdownGrace
+	if grace <= 0 {
+		grace = 25 * time.Second
+	}
+	shut, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := g.srv.Shutdown(shut)
+	g.closeProducer()
+	if err != nil {
+		return fmt.Errorf("ingest: requests still in flight after the shutdown grace (%v): %w", grace, err)
+	}
+	return nil
+}
+
+func (g *Gateway) closeProducer() {
+	if c, ok := g.cfg.Producer.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
+// ServeHTTP answers /healthz, /readyz and the routes.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	switch req.URL.Path {
+	case "/healthz":
+		fmt.Fprintln(w, "ok")
+		return
+	case "/readyz":
+		ok, why := g.ready()
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		fmt.Fprintln(w, why)
+		return
+	}
+	start := time.Now()
+	source, status, reason := g.serve(w, req)
+	if reason == "" {
+		g.accepted.WithLabelValues(source).Inc()
+	} else {
+		g.rejected.WithLabelValues(source, reason).Inc()
+	}
+	g.latency.WithLabelValues(source).Observe(time.Since(start).Seconds())
+	if ce := g.cfg.Logger.Check(zap.DebugLevel, "webhook"); ce != nil {
+		// The path is left out: a token source's path holds its secret.
+		ce.Write(zap.String("source", source), zap.Int("status", status), zap.String("reason", reason))
+	}
+}
+
+// serve handles one webhook; it returns the source label, the status sent
+// and the reason of a rejection ("" when accepted).
+func (g *Gateway) serve(w http.ResponseWriter, req *http.Request) (source string, status int, reason string) {
+	answer := func(code int, reason, msg string) (string, int, string) {
+		if code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
+		http.Error(w, msg, code)
+		return source, code, reason
+	}
+	rest, ok := strings.CutPrefix(req.URL.Path, PathPrefix)
+	name, token, _ := strings.Cut(rest, "/")
+	r := g.routes[name]
+	if !ok || r == nil || (token != "") != r.Verifier.InPath() || strings.Contains(token, "/") {
+		source = unknownSource
+		return answer(http.StatusNotFound, ReasonNotFound, "no such webhook route")
+	}
+	source = r.Source
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return answer(http.StatusMethodNotAllowed, ReasonMethod, "webhooks are POSTed")
+	}
+	if req.ContentLength > int64(g.cfg.MaxBody) {
+		return answer(http.StatusRequestEntityTooLarge, ReasonTooLarge, "body over "+strconv.Itoa(g.cfg.MaxBody)+" bytes")
+	}
+	body, err := readBody(w, req, g.cfg.MaxBody)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return answer(http.StatusRequestEntityTooLarge, ReasonTooLarge, "body over "+strconv.Itoa(g.cfg.MaxBody)+" bytes")
+		}
+		return answer(http.StatusBadRequest, ReasonRead, "body could not be read")
+	}
+	if r.Verifier.Verify(req.Header, token, body) != nil {
+		return answer(http.StatusUnauthorized, ReasonUnauthorized, "signature or token does not match")
+	}
+	// Validate is strict (RFC 8259); the parser alone lets through numbers
+	// such as 00 that other readers of the raw topic would refuse.
+	if fastjson.ValidateBytes(body) != nil {
+		return answer(http.StatusBadRequest, ReasonNotJSON, "body is not JSON")
+	}
+	p := g.parsers.Get()
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		g.parsers.Put(p)
+		return answer(http.StatusBadRequest, ReasonNotJSON, "body is not JSON")
+	}
+	key := trackingKey(v, keyPaths[r.Source])
+	g.parsers.Put(p)
+	if err := g.produce(&kgo.Record{Topic: r.Topic, Key: key, Value: body}); err != nil {
+		if errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge) {
+			return answer(http.StatusRequestEntityTooLarge, ReasonTooLarge, "the raw topic refuses a record this large")
+		}
+		return answer(http.StatusServiceUnavailable, ReasonUnavailable, "not written; retry later")
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "accepted\n")
+	return source, http.StatusOK, ""
+}
+
+// ProducerOpts are the options of the gateway's Kafka client, after the
+// connection's: every record is acknowledged by all in-sync replicas and
+// written once (idempotent producer), and one not written within
+// deliveryTimeout fails (the sender has had its 503 by then). The buffer
+// is bounded: past it a webhook gets 503 at once.
+func ProducerOpts(deliveryTimeout time.Duration, maxRecord int) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(2 * time.Millisecond),
+		kgo.RecordDeliveryTimeout(deliveryTimeout),
+		kgo.ProducerBatchMaxBytes(int32(maxRecord)),
+		kgo.MaxBufferedBytes(max(256<<20, 4*maxRecord)),
+		kgo.MaxBufferedRecords(100_000),
+	}
+}
+
+// errNoAck is a record the broker did not acknowledge within AckTimeout.
+var errNoAck = errors.New("no acknowledgement within ingest.ack_timeout")
+
+// produce writes rec and waits, at most AckTimeout, for the broker's
+// acknowledgement. The record's own context is not the request's: a
+// batch is cancelled by its first record's context, which would fail
+// other senders' records with it.
+func (g *Gateway) produce(rec *kgo.Record) error {
+	done := make(chan error, 1)
+	g.cfg.Producer.TryProduce(context.Background(), rec, func(_ *kgo.Record, err error) { done <- err })
+	t := time.NewTimer(g.cfg.AckTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		// An ack that came with the deadline still counts (select
+		// picks at random among ready cases).
+		select {
+		case err := <-done:
+			return err
+		default:
+			return errNoAck
+		}
+	}
+}
+
+// readBody reads at most limit bytes of the body, in one allocation when
+// the length is known.
+func readBody(w http.ResponseWriter, req *http.Request, limit int) ([]byte, error) {
+	rd := http.MaxBytesReader(w, req.Body, int64(limit))
+	if n := req.ContentLength; n >= 0 {
+		// net/http's body ends at the declared length (and was checked
+		// against the limit before).
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(rd)
+}

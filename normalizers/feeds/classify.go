@@ -1,0 +1,231 @@
+package feeds
+
+import (
+	"bytes"
+	_ "embed"
+
+	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/taxonomy"
+)
+
+// Default is the substatus of a status's fallback row in a feed's
+// codes.tsv. It is never a real substatus, so Status reaches those rows
+// only after every other row had its chance.
+const Default = "default"
+
+// NoStatus is the code of a feed table's rows for events that carry no
+// status of the feed's own (karrio passes none for most carriers): their
+// wording decides, in rows that no status'd event reaches.
+const NoStatus = "-"
+
+// Status maps a feed's own status and substatus, with the event's text,
+// through the feed's table (its codes.tsv: code = status, subcode =
+// substatus, text = a lower-case substring of the event's description).
+// The rows are tried in three rounds, first match winning:
+//
+//  1. the status's own rows (a named substatus, or "*" with a keyword);
+//  2. the rows of code "*": a substatus that means the same under any
+//     status (EasyPost's weather_delay), or the feed's own keywords;
+//  3. the wording shared by every feed (keywords.tsv);
+//  4. the status's "default" row.
+//
+// A status that decides on its own (delivered) has a "*" row in round 1;
+// a vague one (in_transit, unknown) keeps its catch-all in round 4 so that
+// a substatus or the wording can say more. A row of unknown.unmapped
+// (a substatus the feed documents as "not recognised") gives way to the
+// later rounds but to no default row. nil means unmapped.
+func Status(t *normalizers.Table, status, sub, text string) *normalizers.Mapping {
+	if sub == Default {
+		sub = ""
+	}
+	if status == "" {
+		status = NoStatus
+	}
+	own := t.LookupCode(status, sub, text)
+	if own != nil && own.Type != taxonomy.Unmapped {
+		return own
+	}
+	if m := t.Fallback(sub, text); m != nil {
+		return m
+	}
+	if m := keyword(text); m != nil {
+		return m
+	}
+	if own != nil {
+		return own
+	}
+	return t.LookupCode(status, Default, text)
+}
+
+//go:embed keywords.tsv
+var keywordsTSV []byte
+
+// Keywords is the wording shared by the feeds (keywords.tsv), round 3 of
+// Status.
+var Keywords = normalizers.MustLoadTable("feeds/keywords.tsv", keywordsTSV)
+
+// keywords are the rows of Keywords.
+var keywords = Keywords.Fallbacks()
+
+// keyword returns the first row of Keywords whose text the description
+// holds, ignoring ASCII case: the description is lower-cased once, and
+// each keyword is then a substring search of the library's (vectorized)
+// kind, instead of a byte-by-byte comparison per keyword.
+func keyword(text string) *normalizers.Mapping {
+	if text == "" {
+		return nil
+	}
+	var buf [256]byte
+	if len(text) > len(buf) {
+		return Keywords.Fallback("*", text)
+	}
+	low := buf[:len(text)]
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	for i := range keywords {
+		if bytes.Contains(low, []byte(keywords[i].Text)) {
+			return &keywords[i]
+		}
+	}
+	return nil
+}
+
+// Mapper returns the code table of the carrier with wismo id carrier, for
+// Classify; nil when wismo has no normalizer for that carrier, or one that
+// cannot map codes arriving in another container. Look it up once per
+// tracker, not per event.
+func Mapper(carrier string) normalizers.CodeMapper {
+	if carrier == "" {
+		return nil
+	}
+	n, ok := normalizers.Registered(carrier)
+	if !ok {
+		return nil
+	}
+	m, _ := n.(normalizers.CodeMapper)
+	return m
+}
+
+// Event is what a feed says about one event of a parcel's history.
+type Event struct {
+	// Mapper is the parcel's carrier's table (Mapper), or nil.
+	Mapper normalizers.CodeMapper
+	// Code and CodeSub are the carrier's own scan code and sub-code, as
+	// the feed passes them through ("" when it does not).
+	Code, CodeSub string
+	// Status and Sub are the feed's status and substatus of the event.
+	Status, Sub string
+	// Text is the event's description.
+	Text string
+}
+
+// Classify decides the canonical type of one feed event with the best
+// information present:
+//
+//   - where the feed passes the carrier's own code and wismo has that
+//     carrier's table, the carrier's table decides;
+//   - refined by the feed's status: when the carrier's table does not know
+//     the code, or names only a generic exception that the feed's status
+//     names (an address problem, a failed attempt), or says delivered while
+//     the feed's status says otherwise, the feed's status decides (a false
+//     delivery cannot be taken back downstream);
+//   - otherwise the feed's status and substatus decide (Status, through
+//     the feed's table t).
+//
+// nil means unmapped (the event becomes unknown.unmapped).
+func Classify(t *normalizers.Table, e *Event) *normalizers.Mapping {
+	if e.Mapper == nil || e.Code == "" {
+		return Status(t, e.Status, e.Sub, e.Text)
+	}
+	m := e.Mapper.MapCode(e.Code, e.CodeSub, e.Text)
+	if unmapped(m) {
+		if uc := upper(e.Code); uc != e.Code {
+			// Tables hold codes as the carriers' APIs spell them, mostly
+			// in capitals; a feed may have lower-cased them.
+			m = e.Mapper.MapCode(uc, upper(e.CodeSub), e.Text)
+		}
+	}
+	if unmapped(m) {
+		return Status(t, e.Status, e.Sub, e.Text)
+	}
+	// The feed's status is looked up only where it may refine the
+	// carrier's answer: most events are settled by the carrier's code.
+	generic := m.Type == genericException
+	delivered := m.Type.Milestone == "delivered" && e.Status != ""
+	if !generic && !delivered {
+		return m
+	}
+	feed := Status(t, e.Status, e.Sub, e.Text)
+	switch {
+	case feed == nil:
+	case generic && feed.Type != genericException && names(feed.Type):
+		return feed
+	case delivered && feed.Type.Milestone != "delivered":
+		return feed
+	}
+	return m
+}
+
+func unmapped(m *normalizers.Mapping) bool {
+	return m == nil || m.Type == nil || m.Type == taxonomy.Unmapped
+}
+
+var genericException = mustType("exception.generic")
+
+// names reports whether a feed's type says which problem a carrier's
+// generic exception is: an exception, a failed attempt, a hold for pickup
+// or a return. A feed's vague in_transit does not.
+func names(t *taxonomy.Type) bool {
+	switch t.Milestone {
+	case "exception", "attempt_failed", "available_for_pickup", "returned":
+		return true
+	}
+	return false
+}
+
+func mustType(name string) *taxonomy.Type {
+	t, ok := taxonomy.Lookup(name)
+	if !ok {
+		panic("normalizers/feeds: taxonomy has no " + name)
+	}
+	return t
+}
+
+// Raw is what an event keeps of a feed's codes, with its text: the
+// carrier's own code in Code with the feed's status (and substatus, after
+// a "/") in Type when the feed passes a carrier code; else the feed's
+// status in Code and its substatus in Type. Both are kept either way, so
+// the table that decided can be told afterwards.
+func Raw(b *normalizers.Batch, e *Event) event.Raw {
+	if e.Code == "" {
+		return event.Raw{Code: e.Status, Type: e.Sub, Description: e.Text}
+	}
+	typ := e.Status
+	if e.Sub != "" {
+		var buf [96]byte
+		typ = b.Str(append(append(append(buf[:0], e.Status...), '/'), e.Sub...))
+	}
+	return event.Raw{Code: e.Code, Type: typ, Description: e.Text}
+}
+
+// upper returns s in ASCII capitals; s itself when it has no small letter.
+func upper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'a' && c <= 'z' {
+					b[j] = c - 'a' + 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}

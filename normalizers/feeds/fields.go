@@ -1,0 +1,89 @@
+package feeds
+
+import (
+	"github.com/valyala/fastjson"
+	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/normalizers"
+)
+
+// Text returns a JSON field as bytes, whatever scalar the feed put there:
+// a string's contents, a number's digits ("numbers as strings" and the
+// reverse both occur), nil for null, an object or an array.
+func Text(v *fastjson.Value, keys ...string) []byte {
+	v = v.Get(keys...)
+	if v == nil {
+		return nil
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		s, _ := v.StringBytes()
+		return s
+	case fastjson.TypeNumber:
+		return v.MarshalTo(nil)
+	}
+	return nil
+}
+
+// Date returns the "YYYY-MM-DD" that starts v (a date or a date-time), or
+// "" for anything else: a bad estimate is dropped, not the scan.
+func Date(b *normalizers.Batch, v []byte) string {
+	if len(v) < 10 || (len(v) > 10 && v[10] != 'T' && v[10] != ' ') {
+		return ""
+	}
+	for i, c := range v[:10] {
+		if (i == 4 || i == 7) != (c == '-') || c != '-' && (c < '0' || c > '9') {
+			return ""
+		}
+	}
+	return b.Str(v[:10])
+}
+
+// homeCountry is the country of a carrier whose feeds give a place's state
+// without its country (EasyPost's USPS scans): a domestic carrier's scans
+// are at home unless they say otherwise.
+var homeCountry = map[string]string{"usps": "US", "canadapost": "CA"}
+
+// FillCountry gives a place that names its region but no country the
+// country of the shipment's end in the same region's country, else the
+// carrier's home, so that its time zone can be found.
+func FillCountry(l *event.Location, carrier string, ends ...*event.Location) {
+	if l.Country != "" || l.Region == "" {
+		return
+	}
+	for _, e := range ends {
+		if e.Country != "" {
+			l.Country = e.Country
+			return
+		}
+	}
+	l.Country = homeCountry[carrier]
+}
+
+// Absent reports whether a field is missing, null or an empty string: a
+// feed's way of saying it has no value, unlike a value it cannot read.
+func Absent(v *fastjson.Value, key string) bool {
+	f := v.Get(key)
+	if f == nil || f.Type() == fastjson.TypeNull {
+		return true
+	}
+	s, err := f.StringBytes()
+	return err == nil && len(s) == 0
+}
+
+// Shown is a field's JSON text for an error message, quoted and cut to a
+// bounded length; "null" when absent.
+func Shown(v *fastjson.Value, key string) string {
+	f := v.Get(key)
+	if f == nil {
+		return "null"
+	}
+	return normalizers.Quote(string(f.MarshalTo(nil)))
+}
+
+// NotString reports whether a field holds something other than a string
+// or null: a status is a word of the feed's vocabulary, and a tracker whose
+// status is a number or an object is not one the feed sent.
+func NotString(v *fastjson.Value, keys ...string) bool {
+	f := v.Get(keys...)
+	return f != nil && f.Type() != fastjson.TypeString && f.Type() != fastjson.TypeNull
+}

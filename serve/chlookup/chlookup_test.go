@@ -1,0 +1,83 @@
+package chlookup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/wismo/wismo/detect"
+	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/internal/chtest"
+	_ "github.com/wismo/wismo/normalizers/all"
+	"github.com/wismo/wismo/serve"
+	"github.com/wismo/wismo/sinks/chsink"
+	"github.com/wismo/wismo/taxonomy"
+)
+
+// Against the real ClickHouse: a replayed insert (the sink's at-least-once)
+// gives each event and command once, before any merge; the record matches
+// the in-memory lookup's; what ClickHouse holds finer than the city does
+// not come back.
+func TestLookup(t *testing.T) {
+	srv := chtest.New(t)
+	ctx := context.Background()
+	o := chsink.Options{Addrs: []string{srv.Addr}, Database: srv.Database}
+	if _, err := chsink.Migrate(ctx, srv.Conn, o); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	var evs []event.Event
+	for i, typ := range []string{"info_received.label_created", "in_transit.picked_up", "in_transit.departed_facility", "exception.address_incorrect"} {
+		e := event.Event{Carrier: "fedex", TrackingNumber: "7777", Type: taxonomy.MustLookup(typ), OccurredAt: at.Add(time.Duration(i) * time.Hour),
+			LocalOffset: -6 * 3600, EstimatedDelivery: "2026-11-24",
+			Location: event.Location{City: "Memphis", Region: "TN", Country: "US", PostalCode: "38118", Facility: "MEMH"}}
+		e.ID[0] = byte(i + 1)
+		evs = append(evs, e)
+	}
+	cmds := []detect.Command{{CommandID: "c1", ShipmentID: "fedex:7777", Carrier: "fedex", TrackingNumber: "7777", Trigger: "action_required",
+		EventType: "exception.address_incorrect", Message: "m", OccurredAt: at.Add(3 * time.Hour), DecidedAt: at.Add(3 * time.Hour), NotBefore: at.Add(3 * time.Hour)}}
+	for range 2 { // a replay
+		w := chsink.NewWriter(srv.Conn, o)
+		for i := range evs {
+			w.AddEvent(&evs[i])
+		}
+		w.AddCommand(&cmds[0])
+		if err := w.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := chsink.OpenDatabase(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	lk := New(conn)
+	rec, err := lk.Shipment(ctx, "fedex:7777")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Events) != 4 || len(rec.Commands) != 1 {
+		t.Fatalf("%d events, %d commands; want 4 and 1 (a replay counted twice?)", len(rec.Events), len(rec.Commands))
+	}
+	for _, e := range rec.Events {
+		if e.Location.PostalCode != "" || e.Location.Facility != "" {
+			t.Errorf("the lookup read a postal code or facility: %+v", e.Location)
+		}
+	}
+	mem := serve.NewMemory()
+	mem.Add(evs, cmds)
+	want, _ := mem.Shipment(ctx, "fedex:7777")
+	cat, _ := serve.LoadCatalog()
+	a, _ := json.Marshal(cat.For("").Summarize(want))
+	b, _ := json.Marshal(cat.For("").Summarize(rec))
+	if string(a) != string(b) {
+		t.Errorf("ClickHouse and memory differ:\n%s\n%s", a, b)
+	}
+	for _, id := range []string{"fedex:8888", "nocolon", "FEDEX:7777", "fedex:" + string(make([]byte, 70))} {
+		if _, err := lk.Shipment(ctx, id); !errors.Is(err, serve.ErrNotFound) {
+			t.Errorf("%q: %v, want ErrNotFound", id, err)
+		}
+	}
+}
