@@ -72,7 +72,7 @@ func variedEvents() []Event {
 		strings.Repeat("é", 100), strings.Repeat("long ", 1700), "bad\xffutf8", "\xc3",
 	}
 	pick := func() string { return texts[rng.IntN(len(texts))] }
-	carriers := []string{"ups", "fedex", "usps", "dhl", "dhl_express", "x", "royal-mail", "c0"} // carrier keys; decoders refuse others
+	carriers := []string{"ups", "fedex", "usps", "dhl", "canada_post", "x", "royal-mail", "c0"} // carrier keys; decoders refuse others
 	offsets := []int32{0, -5 * 3600, 5*3600 + 1800, 5*3600 + 2700, -(3*3600 + 1800), 14 * 3600, -12 * 3600, 23*3600 + 59*60, -(23*3600 + 59*60), 3600}
 	partitions := []int32{0, 1, 63, 64, -1, -65, math.MaxInt32, math.MinInt32}
 	lineOffsets := []int64{0, 1, 1812, 1 << 40, -1, math.MaxInt64, math.MinInt64}

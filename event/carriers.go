@@ -8,7 +8,7 @@ var (
 	// without a normalizer of their own; normalizers add theirs.
 	names = map[string]string{
 		"gls": "GLS", "dpd": "DPD", "royalmail": "Royal Mail", "postnl": "PostNL",
-		"canadapost": "Canada Post", "dhl_express": "DHL Express", "ontrac": "OnTrac",
+		"canadapost": "Canada Post", "ontrac": "OnTrac",
 		"lasership": "LaserShip", "hermes": "Hermes", "evri": "Evri", "australiapost": "Australia Post", "laposte": "La Poste",
 	}
 )

@@ -15,14 +15,24 @@ type Input struct {
 	Payload []byte
 	Format  Format
 	// TrackingHint is the tracking number the record is about, when the
-	// transport knows it (the Kafka key, a CLI flag). It names the shipment
-	// of a "not found yet" answer that does not repeat the number.
+	// transport knows it: the raw record's Kafka key (raw topics are keyed
+	// by tracking number), `wismo normalize --tracking-number`, or a
+	// sample's key file (KeyFileExt). It names the shipment of a "not found
+	// yet" answer that does not repeat the number, and of every scan of an
+	// API that never does (DPD's ParcelLifeCycle); such a payload without
+	// a hint is rejected (validate) saying so.
 	TrackingHint string
 	Lineage      event.Lineage
 	// Now is the processing time, for the sanity check on scan times and
 	// for pending events. Zero means time.Now().
 	Now time.Time
 }
+
+// KeyFileExt is the extension of a payload file's key file: FILE.xml.key
+// holds the tracking number FILE.xml is about, as the Kafka key of its raw
+// record would. `wismo normalize` and the conformance suite read it as the
+// TrackingHint.
+const KeyFileExt = ".key"
 
 // Batch receives the events of one payload. Reuse it: Reset keeps its
 // buffers.
@@ -359,10 +369,19 @@ func zoneOf(s *Scan) *time.Location {
 	if s.Type != nil && (s.Type.Milestone == "info_received" || s.Type.Milestone == "pending" || s.Type.Name == "in_transit.picked_up") {
 		first, second = second, first
 	}
-	if z := tz.ForLocation(first.Country, first.Region); z != nil {
-		return z
+	// An end stands in only for a scan in its country, or in none named: a
+	// scan in Barcelona is not on Milan's clock because the parcel goes
+	// there, and one in a country of several zones without its region is
+	// assumed UTC (counted) rather than given another place's zone.
+	for _, end := range [...]*event.Location{first, second} {
+		if s.Location.Country != "" && s.Location.Country != end.Country {
+			continue
+		}
+		if z := tz.ForLocation(end.Country, end.Region); z != nil {
+			return z
+		}
 	}
-	return tz.ForLocation(second.Country, second.Region)
+	return nil
 }
 
 // resolveTime finds the UTC instant and local offset of a scan: the

@@ -342,3 +342,30 @@ func TestDetectFormat(t *testing.T) {
 		t.Error("an unknown charset was accepted")
 	}
 }
+
+// A scan's place decides its zone; the shipment's ends stand in only for a
+// scan in their country or in none named. A scan in Spain (several zones,
+// no region given) on its way to Italy was put on Rome's clock; it is
+// assumed UTC, and a scan with no country still takes its end's zone.
+func TestBatchZoneOfOtherCountry(t *testing.T) {
+	wall := time.Date(2024, 7, 2, 8, 0, 0, 0, time.UTC)
+	inSpain := scanAt(wall, 0, false)
+	inSpain.Location = event.Location{City: "Barcelona", Country: "ES"}
+	inSpain.Origin = event.Location{Country: "ES"}
+	inSpain.Destination = event.Location{Country: "IT"}
+	noCountry := inSpain
+	noCountry.Raw.Code = "X2"
+	noCountry.Location = event.Location{City: "Milan"}
+	f := &fakeCarrier{scans: []Scan{inSpain, noCountry}}
+	b := NewBatch()
+	if err := Normalize(f, &Input{Payload: []byte("{}"), Now: now}, b, 0); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]event.TZSource{}
+	for _, e := range b.Events {
+		got[e.Location.City] = e.TZSource
+	}
+	if got["Barcelona"] != event.TZAssumedUTC || got["Milan"] != event.TZLocation {
+		t.Errorf("Barcelona %v (want assumed_utc), Milan %v (want location)", got["Barcelona"], got["Milan"])
+	}
+}

@@ -157,6 +157,72 @@ func digits(b []byte) (int, bool) {
 	return n, true
 }
 
+// ParseNumeric reads a local date and time written with numbers the way
+// carriers' languages write them: "8/17/2021 7:11:26 PM" (with a slash,
+// month first, as in English; a 12-hour clock with AM or PM), "17.08.2021
+// 19:11:26" or "17.08.2021, 19:11" (with dots, day first, as in German),
+// and ISO 8601 without an offset. A date or time that does not exist
+// (13/45/2021, 13:00 PM) is refused. It does not allocate.
+func ParseNumeric(v []byte) (time.Time, bool) {
+	v = trimSpace(v)
+	if t, ok := ParseISO(v); ok && !t.Wall.IsZero() {
+		return t.Wall, true
+	}
+	var f [6]int // the date's three numbers, then hour, minute, second
+	n, digits, pm, am := 0, 0, false, false
+	sep := byte(0)
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			if n >= len(f) || digits >= 4 {
+				return time.Time{}, false
+			}
+			f[n] = f[n]*10 + int(c-'0')
+			digits++
+		case c == '/' || c == '.' || c == ':' || c == ' ' || c == ',':
+			if digits > 0 {
+				n, digits = n+1, 0
+			}
+			if n == 1 && sep == 0 && (c == '/' || c == '.') {
+				sep = c
+			}
+		case (c == 'A' || c == 'P' || c == 'a' || c == 'p') && i+1 < len(v) && (v[i+1] == 'M' || v[i+1] == 'm') && i+2 == len(v):
+			pm, am = c == 'P' || c == 'p', c == 'A' || c == 'a'
+			i++
+		default:
+			return time.Time{}, false
+		}
+	}
+	if digits > 0 {
+		n++
+	}
+	if n < 5 {
+		return time.Time{}, false
+	}
+	day, month, year := f[0], f[1], f[2]
+	if sep == '/' {
+		month, day = f[0], f[1]
+	}
+	hour := f[3]
+	if am || pm {
+		if hour < 1 || hour > 12 {
+			return time.Time{}, false
+		}
+		hour %= 12
+		if pm {
+			hour += 12
+		}
+	}
+	if year < 1000 || month < 1 || month > 12 || day < 1 || hour > 23 || f[4] > 59 || f[5] > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, f[4], f[5], 0, time.UTC)
+	if t.Day() != day {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
 // Date returns the calendar date ("2006-01-02") of a carrier's date or
 // timestamp ("2024-03-05", "2024-03-05T00:00:00+01:00"), as the carrier
 // wrote it (its wall clock, not UTC), or "" when v is not a real date. For

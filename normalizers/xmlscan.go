@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -78,6 +79,25 @@ func NewXMLScanner(data []byte) *XMLScanner {
 	s.Reset(data)
 	return s
 }
+
+// XMLScanners keeps a decoder's scanners for reuse from payload to payload
+// (their buffers survive), as many as payloads are decoded at once. The
+// zero value is ready.
+type XMLScanners struct{ pool sync.Pool }
+
+// Get returns a scanner reset to data; give it back with Put once the
+// payload's texts are no longer needed.
+func (p *XMLScanners) Get(data []byte) *XMLScanner {
+	s, _ := p.pool.Get().(*XMLScanner)
+	if s == nil {
+		s = &XMLScanner{}
+	}
+	s.Reset(data)
+	return s
+}
+
+// Put returns a scanner to the pool.
+func (p *XMLScanners) Put(s *XMLScanner) { p.pool.Put(s) }
 
 // Reset starts scanning data, keeping the scanner's buffer.
 func (s *XMLScanner) Reset(data []byte) {

@@ -33,6 +33,13 @@ func TestXMLScannerReads(t *testing.T) {
 		`<?xml version="1.0" encoding="UTF-8"?><a x="1"><b>t&amp;&#233;&#x41;</b><c/></a>`: "<a <b t&éA >b <c >c >a",
 		"\xef\xbb\xbf<s:E xmlns:s='u'> <!-- c --><d><![CDATA[<x>]]></d></s:E>":             "<E <d <x> >d >E",
 		`<?xml version="1.0" encoding="ISO-8859-1"?><a>K` + "\xf6" + `ln</a>`:              "<a Köln >a",
+		// The fast paths (plain text found with IndexByte, end tags compared in
+		// place) read what the byte-by-byte ones do: white space before a
+		// CDATA section is part of its text, an end tag may have a prefix or
+		// space before its '>'.
+		"<a>\n  <![CDATA[x]]>y</a>":               "<a \n  xy >a",
+		"<s:a>\n   <b>t</b \t></s:a>":             "<a <b t >b >a",
+		"<a>" + strings.Repeat("n", 256) + "</a>": "<a " + strings.Repeat("n", 256) + " >a",
 		// One text however it is cut, line ends read as LF.
 		"<a>x<!-- c -->y<?pi?>z<![CDATA[\r\n]]>1\r2\r\n3</a>": "<a xyz\n1\n2\n3 >a",
 		"<a> \r\n <!-- c --> <b/>\r</a>":                      "<a <b >b >a",
@@ -88,14 +95,16 @@ func TestXMLNoRoot(t *testing.T) {
 func TestXMLScannerRefuses(t *testing.T) {
 	for doc, want := range map[string]string{
 		`<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><a>&e;</a>`: "DOCTYPE",
-		`<a>&e;</a>`:                         "undefined entity",
-		`<a>&#0;</a>`:                        "bad character reference",
-		strings.Repeat("<a>", MaxXMLDepth+1): "nested deeper",
-		`<a><b></a>`:                         "does not match",
-		"<a>\n<b>":                           "line 2: the document ends inside <b>",
-		"<a>\xff</a>":                        "UTF-8",
-		`<a></a><b></b>`:                     "second root",
-		``:                                   "no root",
+		`<a>&e;</a>`:                          "undefined entity",
+		"<" + strings.Repeat("n", 257) + "/>": "longer than 256",
+		"<a></ab>":                            "does not match",
+		`<a>&#0;</a>`:                         "bad character reference",
+		strings.Repeat("<a>", MaxXMLDepth+1):  "nested deeper",
+		`<a><b></a>`:                          "does not match",
+		"<a>\n<b>":                            "line 2: the document ends inside <b>",
+		"<a>\xff</a>":                         "UTF-8",
+		`<a></a><b></b>`:                      "second root",
+		``:                                    "no root",
 		`<a>` + strings.Repeat("x", MaxXMLText+1) + `</a>`: "longer than",
 		`<?xml version="1.0" encoding="shift_jis"?><a/>`:   "unsupported charset",
 		`<a b=c/>`:     "unquoted",
@@ -142,4 +151,24 @@ func FuzzXMLScanner(f *testing.F) {
 		}
 		t.Fatalf("more tokens than bytes in %q", data)
 	})
+}
+
+// Attr finds an attribute of the current start tag by its local name, with
+// either quote and entities expanded, and nothing once the tag is left.
+func TestXMLScannerAttrQuotes(t *testing.T) {
+	s := NewXMLScanner([]byte(`<data name="piece-event" x:code='ZU' city="53113 Bonn &amp; K&#246;ln"><e/></data>`))
+	if k, err := s.Next(); k != XMLStart || err != nil {
+		t.Fatal(k, err)
+	}
+	for name, want := range map[string]string{"name": "piece-event", "code": "ZU", "city": "53113 Bonn & Köln", "nope": ""} {
+		if got := string(s.Attr(name)); got != want {
+			t.Errorf("Attr(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if k, err := s.Next(); k != XMLStart || err != nil || s.Attr("name") != nil {
+		t.Fatalf("<e/>: %v %v %q", k, err, s.Attr("name"))
+	}
+	if k, err := s.Next(); k != XMLEnd || err != nil || s.Attr("name") != nil {
+		t.Fatalf("</e>: %v %v", k, err)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,7 +30,11 @@ func normalizeCmd() *cobra.Command {
 when no FILE is given (Avro: all of standard input is one payload), and
 writes canonical events as NDJSON on standard output. Rejections go to
 standard error; the exit status is 1 when any input, or any scan in it,
-was rejected. No Kafka needed.`,
+was rejected. No Kafka needed.
+
+A FILE's tracking number, for carrier answers that do not repeat it, is
+--tracking-number, else the content of FILE.key when that exists (as the
+raw record's Kafka key would carry it).`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -70,7 +75,7 @@ was rejected. No Kafka needed.`,
 						r.refused(name, rerr)
 						continue
 					}
-					r.one(name, data)
+					r.oneFile(name, data)
 				}
 			}
 			if ferr := r.out.Flush(); err == nil {
@@ -151,9 +156,23 @@ func (r *normalizeRun) refused(name string, err error) {
 	fmt.Fprintf(r.errw, "%s: rejected: %s\n", name, clipError(printable(err)))
 }
 
-func (r *normalizeRun) one(name string, data []byte) {
+// oneFile normalizes a FILE, its key file (FILE.key) standing in for
+// --tracking-number when that is not given.
+func (r *normalizeRun) oneFile(name string, data []byte) {
+	hint := r.tracking
+	if hint == "" {
+		if key, err := readFileLimited(name+normalizers.KeyFileExt, 1024, "a key file holds one tracking number"); err == nil {
+			hint = string(bytes.TrimSpace(key))
+		}
+	}
+	r.oneKeyed(name, data, hint)
+}
+
+func (r *normalizeRun) one(name string, data []byte) { r.oneKeyed(name, data, r.tracking) }
+
+func (r *normalizeRun) oneKeyed(name string, data []byte, hint string) {
 	r.payloads++
-	in := normalizers.Input{Payload: data, Format: r.format, TrackingHint: r.tracking, Now: r.now}
+	in := normalizers.Input{Payload: data, Format: r.format, TrackingHint: hint, Now: r.now}
 	err := normalizers.Normalize(r.n, &in, r.batch, r.maxPayload)
 	if err != nil {
 		if normalizers.KindOf(err) == normalizers.KindNotFound {

@@ -19,8 +19,8 @@ func BenchmarkNormalize(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		payloads := samplePayloads(b, src, src.Bench)
-		b.Run(src.Name(), func(b *testing.B) { normalizertest.Bench(b, n, src.Format, payloads) })
+		payloads, hints := samplePayloads(b, src, src.Bench)
+		b.Run(src.Name(), func(b *testing.B) { normalizertest.BenchKeyed(b, n, src.Format, payloads, hints) })
 	}
 }
 

@@ -101,8 +101,9 @@ func conform(t *testing.T, src normalizers.Source) (events, unmapped int) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			normalizertest.CheckGolden(t, file, normalizertest.Run(n, src.Format, data, ""))
-			b, err := normalizertest.Normalize(n, src.Format, data, "")
+			hint := normalizertest.Hint(t, file)
+			normalizertest.CheckGolden(t, file, normalizertest.Run(n, src.Format, data, hint))
+			b, err := normalizertest.Normalize(n, src.Format, data, hint)
 			checkAccepted(t, name, b, err)
 			for i := range b.Events {
 				events++
@@ -150,14 +151,15 @@ rejections:
 
 // samplePayloads returns the samples of src that normalize (scans may be
 // rejected one by one, the payload is not), as the carriers' APIs send
-// them (JSON compacted).
-func samplePayloads(tb testing.TB, src normalizers.Source, only []string) [][]byte {
+// them (JSON compacted), and the tracking hint of each (its key file).
+func samplePayloads(tb testing.TB, src normalizers.Source, only []string) ([][]byte, []string) {
 	tb.Helper()
 	n, err := normalizers.Lookup(src.Carrier, src.Format)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var out [][]byte
+	var hints []string
 	for _, file := range normalizertest.SampleFiles(tb, src) {
 		if len(only) > 0 && !matchesAny(filepath.Base(file), only) {
 			continue
@@ -166,18 +168,19 @@ func samplePayloads(tb testing.TB, src normalizers.Source, only []string) [][]by
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if _, err := normalizertest.Normalize(n, src.Format, data, ""); err != nil {
+		hint := normalizertest.Hint(tb, file)
+		if _, err := normalizertest.Normalize(n, src.Format, data, hint); err != nil {
 			continue
 		}
 		if src.Format == normalizers.JSON {
 			data = normalizertest.CompactJSON(tb, file, data)
 		}
-		out = append(out, data)
+		out, hints = append(out, data), append(hints, hint)
 	}
 	if len(out) == 0 {
 		tb.Fatalf("%s: no sample in %s/ normalizes (see TestCarrierConformance)", src.Name(), src.Dir)
 	}
-	return out
+	return out, hints
 }
 
 func matchesAny(name string, patterns []string) bool {

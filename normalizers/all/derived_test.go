@@ -21,7 +21,8 @@ import (
 func derivedBad(t *testing.T) []badCase {
 	var out []badCase
 	for _, src := range normalizers.Sources() {
-		for i, p := range samplePayloads(t, src, nil) {
+		payloads, _ := samplePayloads(t, src, nil)
+		for i, p := range payloads {
 			name := src.Name() + "-sample-" + strconv.Itoa(i)
 			cut := bytes.TrimRight(p, " \t\r\n")
 			out = append(out, badCase{name: name + "-truncated", carrier: src.Carrier, format: string(src.Format),

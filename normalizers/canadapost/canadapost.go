@@ -14,7 +14,6 @@ import (
 	"bytes"
 	_ "embed"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wismo/wismo/event"
@@ -35,7 +34,7 @@ var Spec = normalizers.Spec{ID: "canadapost", Name: "Canada Post", Reads: []norm
 // Normalizer reads Canada Post payloads.
 type Normalizer struct {
 	normalizers.Spec
-	scanners sync.Pool
+	scanners normalizers.XMLScanners
 }
 
 // New returns a Canada Post normalizer.
@@ -54,12 +53,8 @@ type occurrence struct {
 
 // Normalize implements normalizers.Normalizer.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	sc, _ := n.scanners.Get().(*normalizers.XMLScanner)
-	if sc == nil {
-		sc = normalizers.NewXMLScanner(nil)
-	}
+	sc := n.scanners.Get(in.Payload)
 	defer n.scanners.Put(sc)
-	sc.Reset(in.Payload)
 	d := decoder{sc: sc, in: in, b: b, id: n.ID}
 	return d.run()
 }

@@ -1,6 +1,10 @@
-// Package dhl normalizes DHL Shipment Tracking - Unified API JSON
-// (shipments[].events[]), the one API that tracks every DHL division:
-// express, parcel-de, ecommerce, freight and the others.
+// Package dhl normalizes DHL's tracking APIs under the one carrier id dhl,
+// so that a parcel tracked through two of them is one shipment: Shipment
+// Tracking - Unified API JSON (shipments[].events[]), the one API that
+// tracks every DHL division (express, parcel-de, ecommerce, freight and
+// the others); MyDHL API JSON (mydhl.go); DHL Express XML-PI and DHL
+// Parcel DE's piece-detail XML (xml.go). JSON or XML is the payload's
+// first byte, and which API within each its content.
 //
 // DHL's statusCode is coarse (pre-transit, transit, delivered, failure,
 // unknown) and its texts are free prose in the language asked for, German for
@@ -37,13 +41,15 @@ var returnedToSender = taxonomy.MustLookup("returned.returned_to_sender")
 // Spec is everything wismo knows about DHL; its samples are in
 // testdata/carriers/dhl. The benchmark measures the Unified API captures,
 // as it always has, so its figures compare across commits.
-var Spec = normalizers.Spec{ID: "dhl", Name: "DHL", Reads: []normalizers.Format{normalizers.JSON}, Table: Table,
-	Bench: []string{"unified-parcel-de-*.json", "unified-express-*.json"}}
+var Spec = normalizers.Spec{ID: "dhl", Name: "DHL", Reads: []normalizers.Format{normalizers.JSON, normalizers.XML}, Table: Table,
+	Bench: []string{"unified-parcel-de-*.json", "unified-express-*.json", "xmlpi-*.xml", "piece-detail-*.xml"}}
 
-// Normalizer reads DHL Unified API payloads.
+// Normalizer reads DHL's APIs: the Unified API and MyDHL API (JSON), DHL
+// Express XML-PI and DHL Parcel DE's tracking XML (xml.go).
 type Normalizer struct {
 	normalizers.Spec
-	parsers fastjson.ParserPool
+	parsers  fastjson.ParserPool
+	scanners normalizers.XMLScanners
 }
 
 // New returns a DHL normalizer.
@@ -236,8 +242,13 @@ func isShortCode(s string) bool {
 	return true
 }
 
-// Normalize implements normalizers.Normalizer.
+// Normalize implements normalizers.Normalizer. The payload's first byte
+// says JSON or XML, whatever the topic is bound to; within each, the
+// content says which of DHL's APIs sent it.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
+	if normalizers.DetectFormat(in.Payload, in.Format) == normalizers.XML {
+		return n.normalizeXML(in, b)
+	}
 	p := n.parsers.Get()
 	defer n.parsers.Put(p)
 	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "a DHL Unified API response")
@@ -380,6 +391,9 @@ type shipment struct {
 func (n *Normalizer) shipment(sh *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error {
 	if sh.Type() != fastjson.TypeObject {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a shipment is a JSON %s, not an object", sh.Type())
+	}
+	if isMyDHL(sh) {
+		return n.mydhl(sh, in, b)
 	}
 	tracking := trackingID(sh.Get("id"), b)
 	if tracking == "" {

@@ -2,18 +2,27 @@ package dhl
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/wismo/wismo/normalizers"
 )
 
 // Personal data in DHL answers. The names are in details.receiver,
 // details.sender and details.proofOfDelivery.signed (name, givenName,
-// familyName), which the decoder never reads. The texts an event keeps are
+// familyName) of the Unified API, in receiverDetails, shipperDetails and
+// signedBy of MyDHL, in ShipperName, ConsigneeName and Signatory of
+// XML-PI, and in the recipient-*, pan-recipient-* (but for the postal
+// code, kept as the destination's) and shipper-* attributes of Parcel DE's
+// piece-detail, which the decoder never reads. The texts an event keeps are
 // an event's description and status: both pass the common markers. And
 // DHL Express puts the signatory itself in the description of a delivery:
 // DHL's own example event has status "DELIVERED" and description
 // "JESSICA". Such a description (see signatory) is withheld whole.
-var redactor = normalizers.NewRedactor(normalizers.NameMarkers...)
+var redactor = normalizers.NewRedactor(slices.Concat(normalizers.NameMarkers, germanNameMarkers)...)
+
+// germanNameMarkers are the common markers as parcel-de writes them in
+// German, the language it answers in unless asked otherwise.
+var germanNameMarkers = []string{"ZUGESTELLT AN:", "EMPFANGEN VON:", "UNTERSCHRIFT:"}
 
 // maxNameWords bounds how many words a description that is only a name
 // may have: given name, middle initial, family name.

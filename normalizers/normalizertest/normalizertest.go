@@ -105,6 +105,21 @@ func SampleFiles(tb testing.TB, src normalizers.Source) []string {
 	return files
 }
 
+// Hint is the tracking hint of the sample file: its key file's content
+// (normalizers.KeyFileExt), or "" when it has none. A carrier whose answer
+// does not repeat the number it was asked for (DPD's ParcelLifeCycle) is
+// only understood with it.
+func Hint(tb testing.TB, file string) string {
+	data, err := os.ReadFile(file + normalizers.KeyFileExt)
+	if os.IsNotExist(err) {
+		return ""
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(bytes.TrimSpace(data))
+}
+
 // Updating says whether the run rewrites golden files (-update).
 func Updating() bool { return *update }
 
@@ -215,14 +230,26 @@ func CompactJSON(tb testing.TB, file string, data []byte) []byte {
 // allocations per event. The batch reuses its string memory, as the
 // normalize stage's does (it encodes each payload's events at once).
 func Bench(b *testing.B, n normalizers.Normalizer, format normalizers.Format, payloads [][]byte) {
+	BenchKeyed(b, n, format, payloads, nil)
+}
+
+// BenchKeyed is Bench with each payload's tracking hint (hints[i] for
+// payloads[i], as Hint reads them); nil means none.
+func BenchKeyed(b *testing.B, n normalizers.Normalizer, format normalizers.Format, payloads [][]byte, hints []string) {
+	hint := func(i int) string {
+		if i < len(hints) {
+			return hints[i]
+		}
+		return ""
+	}
 	batch := normalizers.NewBatch()
 	batch.ReuseStrings = true
 	now := Now
 	var bytesIn int64
 	events := 0
 	// Count events per round first, so the metric is exact.
-	for _, p := range payloads {
-		in := normalizers.Input{Payload: p, Format: format, Now: now}
+	for i, p := range payloads {
+		in := normalizers.Input{Payload: p, Format: format, TrackingHint: hint(i), Now: now}
 		if err := normalizers.Normalize(n, &in, batch, 0); err != nil {
 			b.Fatalf("bench payload rejected: %v", err)
 		}
@@ -237,8 +264,8 @@ func Bench(b *testing.B, n normalizers.Normalizer, format normalizers.Format, pa
 	b.ResetTimer()
 	total := 0
 	for i := 0; i < b.N; i++ {
-		p := payloads[i%len(payloads)]
-		in := normalizers.Input{Payload: p, Format: format, Now: now}
+		j := i % len(payloads)
+		in := normalizers.Input{Payload: payloads[j], Format: format, TrackingHint: hint(j), Now: now}
 		if err := normalizers.Normalize(n, &in, batch, 0); err != nil {
 			b.Fatal(err)
 		}
