@@ -338,6 +338,33 @@ func TestAckAtTheDeadlineCounts(t *testing.T) {
 	}
 }
 
+// TestLateAckAnswersNoOtherRequest: an acknowledgement that comes after
+// its request got 503 is not taken for the next request's (the gateway
+// reuses what requests wait on).
+func TestLateAckAnswersNoOtherRequest(t *testing.T) {
+	var late func()
+	g := newTestGateway(t, &fakeProducer{ack: acked})
+	g.cfg.Producer = producerFunc(func(_ context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
+		if late == nil {
+			late = func() { promise(r, nil) } // held, acknowledged after its 503
+			return
+		}
+		// Each later record fails, answered from elsewhere as the
+		// client does.
+		go promise(r, kerr.NotEnoughReplicas)
+	})
+	body := []byte(`{"data":{"tracking_number":"9205590164917312751089"}}`)
+	if w := post(g, "shippo", testToken, body); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("first request, never acknowledged in time: status %d, want 503", w.Code)
+	}
+	late()
+	for i := range 3 {
+		if w := post(g, "shippo", testToken, body); w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("request %d after a late ack, its own failing: status %d, want 503", i+2, w.Code)
+		}
+	}
+}
+
 // TestServesTLS: with a certificate the gateway answers HTTPS, and plain
 // HTTP on its port gets nothing.
 func TestServesTLS(t *testing.T) {
