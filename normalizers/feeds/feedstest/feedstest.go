@@ -1,5 +1,7 @@
-// Package feedstest checks a feed's status table against the feed's
-// documented vocabulary, for the feeds' table tests.
+// Package feedstest is what the aggregator feeds' tests share: they check
+// the same things of every feed (its vocabulary, that each shape of a
+// payload gives the same events, that a resent one gives the same ids, how
+// its error answers are rejected, its fuzz target).
 package feedstest
 
 import (
@@ -107,13 +109,78 @@ func Events(t *testing.T, n normalizers.Normalizer, payload []byte, now time.Tim
 // webhook, a response or a list) give the same events.
 func Same(t *testing.T, n normalizers.Normalizer, a, b []byte) {
 	t.Helper()
-	now := normalizertest.Now
-	ea, eb := Events(t, n, a, now), Events(t, n, b, now)
-	if strings.Join(ea, "\n") != strings.Join(eb, "\n") {
-		t.Errorf("different events:\n%s\n--- and ---\n%s", strings.Join(ea, "\n"), strings.Join(eb, "\n"))
+	SameEvents(t, n, -1, map[string]string{"the first": string(a), "the second": string(b)})
+}
+
+// SameEvents normalizes the same content in several shapes (a webhook, an
+// API answer, ...) and checks that each gives the same events, want of
+// them (-1: any number but none), none rejected; it returns the events of
+// one.
+func SameEvents(t *testing.T, n normalizers.Normalizer, want int, shapes map[string]string) *normalizers.Batch {
+	t.Helper()
+	var first *normalizers.Batch
+	var firstJSON []string
+	for name, p := range shapes {
+		b := MustNormalize(t, n, p)
+		if (want >= 0 && len(b.Events) != want) || (want < 0 && len(b.Events) == 0) || len(b.Rejected) != 0 {
+			t.Fatalf("%s: %d events, rejected %v; want %d events", name, len(b.Events), b.Rejected, want)
+		}
+		js := make([]string, len(b.Events))
+		for i := range b.Events {
+			js[i] = string(event.AppendJSON(nil, &b.Events[i]))
+		}
+		if first == nil {
+			first, firstJSON = b, js
+			continue
+		}
+		if strings.Join(js, "\n") != strings.Join(firstJSON, "\n") {
+			t.Errorf("%s gives other events than another shape:\n%s\n--- and ---\n%s", name, strings.Join(js, "\n"), strings.Join(firstJSON, "\n"))
+		}
 	}
-	if len(ea) == 0 {
-		t.Error("no events")
+	return first
+}
+
+// MustNormalize is Normalize of a JSON payload that must not be rejected.
+func MustNormalize(t *testing.T, n normalizers.Normalizer, payload string) *normalizers.Batch {
+	t.Helper()
+	b, err := normalizertest.Normalize(n, normalizers.JSON, []byte(payload), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// CheckMilestone checks that n maps code (and subcode) to a type of
+// milestone that is neither unknown.unmapped nor one only the pipeline
+// makes: a table test of a feed's documented vocabulary.
+func CheckMilestone(t *testing.T, n normalizers.CodeMapper, code, subcode, milestone string) {
+	t.Helper()
+	m := n.MapCode(code, subcode, "")
+	switch {
+	case m == nil:
+		t.Errorf("%s/%s: no row", code, subcode)
+	case m.Type == taxonomy.Unmapped || m.Type.Pipeline:
+		t.Errorf("%s/%s: %s", code, subcode, m.Type.Name)
+	case m.Type.Milestone != milestone:
+		t.Errorf("%s/%s: %s, want a type of %s", code, subcode, m.Type.Name, milestone)
+	}
+}
+
+// Rejection is a payload and the kind it must be rejected with.
+type Rejection struct {
+	Payload string
+	Kind    normalizers.Kind
+}
+
+// CheckRejections checks that each payload is rejected with its kind and
+// gives no event.
+func CheckRejections(t *testing.T, n normalizers.Normalizer, cases []Rejection) {
+	t.Helper()
+	for _, c := range cases {
+		b, err := normalizertest.Normalize(n, normalizers.JSON, []byte(c.Payload), "")
+		if k := normalizers.KindOf(err); k != c.Kind || len(b.Events) > 0 {
+			t.Errorf("%s: %v (%s), %d events; want %s", c.Payload, err, k, len(b.Events), c.Kind)
+		}
 	}
 }
 
