@@ -175,7 +175,10 @@ func TestErrors(t *testing.T) {
 		{Payload: `{"msg":{"tracking_number":12,"slug":"ups","checkpoints":[]}}`, Kind: normalizers.KindValidate},
 	})
 	b := feedstest.MustNormalize(t, n, `{"data":{"trackings":[{"tracking_number":"1"},{"slug":"usps","tracking_number":"9400","checkpoints":[7]},{"slug":"usps","tracking_number":"9401"}]}}`)
-	if len(b.Events) != 1 || b.Events[0].TrackingNumber != "9401" || len(b.Rejected) != 1 {
+	// The unusable tracking is rejected on its own, with its reason, not
+	// dropped unsaid beside the good one (and the bad checkpoint too).
+	if len(b.Events) != 1 || b.Events[0].TrackingNumber != "9401" || len(b.Rejected) != 2 ||
+		b.Rejected[0].Kind != normalizers.KindValidate || !strings.Contains(b.Rejected[0].Msg, "tracking 1 names no carrier") {
 		t.Errorf("events %v, rejected %v", b.Events, b.Rejected)
 	}
 }
