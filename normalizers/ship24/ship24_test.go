@@ -26,12 +26,10 @@ func FuzzShip24(f *testing.F) {
 // The documented vocabulary (VOCAB.md §5): the 8 milestones and the 3
 // status codes seen, each to a type of its milestone.
 func TestVocabulary(t *testing.T) {
-	for c, want := range map[string]string{
+	feedstest.Check(t, feedstest.Codes(n), feedstest.Vocabulary{Milestones: map[string]string{
 		"pending": "pending", "info_received": "info_received", "in_transit": "in_transit", "out_for_delivery": "out_for_delivery",
 		"failed_attempt": "attempt_failed", "available_for_pickup": "available_for_pickup", "delivered": "delivered", "exception": "exception",
-	} {
-		feedstest.CheckMilestone(t, n, c, "", want)
-	}
+	}})
 	for _, c := range []struct{ milestone, code, want string }{
 		{"info_received", "data_order_created", "info_received.label_created"},
 		{"out_for_delivery", "delivery_out_for_delivery", "out_for_delivery.out_for_delivery"},

@@ -1,6 +1,7 @@
 package trackingmore_test
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/wismo/wismo/event"
@@ -42,15 +43,14 @@ func TestVocabulary(t *testing.T) {
 	if len(status) != 8 || len(sub) != 19 {
 		t.Fatalf("enumerated %d statuses and %d sub-statuses; VOCAB.md has 8 and 19", len(status), len(sub))
 	}
-	for c, want := range status {
-		feedstest.CheckMilestone(t, n, c, "", want)
+	milestones := map[string]string{
+		"pickup/pickup003": "out_for_delivery", "exception/exception001": "exception", "undelivered/undelivered001": "attempt_failed",
 	}
+	maps.Copy(milestones, status)
 	for c, w := range sub {
-		feedstest.CheckMilestone(t, n, w[0], c, w[1])
+		milestones[w[0]+"/"+c] = w[1]
 	}
-	feedstest.CheckMilestone(t, n, "pickup", "pickup003", "out_for_delivery")
-	feedstest.CheckMilestone(t, n, "exception", "exception001", "exception")
-	feedstest.CheckMilestone(t, n, "undelivered", "undelivered001", "attempt_failed")
+	feedstest.Check(t, feedstest.Codes(n), feedstest.Vocabulary{Milestones: milestones})
 }
 
 const tracking = `{"tracking_number":"rr050349575ph","courier_code":"PHLPost","delivery_status":"delivered","substatus":"delivered001",

@@ -31,14 +31,45 @@ type Vocabulary struct {
 	// Unmapped lists the values the feed documents as "not recognised",
 	// which may map to unknown.unmapped: "STATUS" or "STATUS/sub".
 	Unmapped []string
+	// Milestones are the milestones values must map to, each "STATUS" or
+	// "STATUS/sub" (the status may be "": a substatus, or a stage, alone).
+	Milestones map[string]string
 }
 
-// Check enumerates the whole vocabulary through feeds.Status: every status
-// alone, every status with every substatus, and every substatus under its
-// own status maps to a canonical type, and every substatus that is not
-// generic has a row of its own in the table.
-func Check(t *testing.T, table *normalizers.Table, v Vocabulary) {
+// Mapper maps a feed's status and substatus to its row.
+type Mapper func(status, sub string) *normalizers.Mapping
+
+// Statuses is the Mapper of a feed whose codes.tsv is read through
+// feeds.Status.
+func Statuses(table *normalizers.Table) Mapper {
+	return func(status, sub string) *normalizers.Mapping { return feeds.Status(table, status, sub, "") }
+}
+
+// Codes is the Mapper of a feed's own MapCode (code, subcode).
+func Codes(n normalizers.CodeMapper) Mapper {
+	return func(status, sub string) *normalizers.Mapping { return n.MapCode(status, sub, "") }
+}
+
+// Check enumerates the whole vocabulary through the feed's mapper: every
+// status alone, every status with every substatus, and every substatus
+// under its own status maps to a canonical type, every substatus that is
+// not generic has a row of its own in the table, and every value of
+// Milestones maps to a type of its milestone, neither unknown.unmapped nor
+// one only the pipeline makes.
+func Check(t *testing.T, mapper Mapper, v Vocabulary) {
 	t.Helper()
+	for key, milestone := range v.Milestones {
+		status, sub, _ := strings.Cut(key, "/")
+		m := mapper(status, sub)
+		switch {
+		case m == nil:
+			t.Errorf("%s: no row", key)
+		case m.Type == taxonomy.Unmapped || m.Type.Pipeline:
+			t.Errorf("%s: %s", key, m.Type.Name)
+		case m.Type.Milestone != milestone:
+			t.Errorf("%s: %s, want a type of %s", key, m.Type.Name, milestone)
+		}
+	}
 	unmapped := map[string]bool{}
 	for _, u := range v.Unmapped {
 		unmapped[u] = true
@@ -49,7 +80,7 @@ func Check(t *testing.T, table *normalizers.Table, v Vocabulary) {
 	}
 	check := func(status, sub string) *normalizers.Mapping {
 		t.Helper()
-		m := feeds.Status(table, status, sub, "")
+		m := mapper(status, sub)
 		key := status
 		if sub != "" {
 			key += "/" + sub
@@ -74,7 +105,7 @@ func Check(t *testing.T, table *normalizers.Table, v Vocabulary) {
 	for sub, parent := range v.Subs {
 		named := false
 		for _, s := range append([]string{parent}, v.Statuses...) {
-			if m := feeds.Status(table, s, sub, ""); m != nil && m.Subcode == sub {
+			if m := mapper(s, sub); m != nil && m.Subcode == sub {
 				named = true
 				break
 			}
@@ -83,7 +114,7 @@ func Check(t *testing.T, table *normalizers.Table, v Vocabulary) {
 			t.Errorf("substatus %s (under %q) has no row of its own: its status decides alone", sub, parent)
 		}
 	}
-	t.Logf("%d statuses, %d substatuses, %d combinations mapped", len(v.Statuses), len(v.Subs), n)
+	t.Logf("%d statuses, %d substatuses, %d combinations mapped, %d milestones checked", len(v.Statuses), len(v.Subs), n, len(v.Milestones))
 }
 
 // Events normalizes payload with n at processing time now and returns its
@@ -148,22 +179,6 @@ func MustNormalize(t *testing.T, n normalizers.Normalizer, payload string) *norm
 		t.Fatal(err)
 	}
 	return b
-}
-
-// CheckMilestone checks that n maps code (and subcode) to a type of
-// milestone that is neither unknown.unmapped nor one only the pipeline
-// makes: a table test of a feed's documented vocabulary.
-func CheckMilestone(t *testing.T, n normalizers.CodeMapper, code, subcode, milestone string) {
-	t.Helper()
-	m := n.MapCode(code, subcode, "")
-	switch {
-	case m == nil:
-		t.Errorf("%s/%s: no row", code, subcode)
-	case m.Type == taxonomy.Unmapped || m.Type.Pipeline:
-		t.Errorf("%s/%s: %s", code, subcode, m.Type.Name)
-	case m.Type.Milestone != milestone:
-		t.Errorf("%s/%s: %s, want a type of %s", code, subcode, m.Type.Name, milestone)
-	}
 }
 
 // Rejection is a payload and the kind it must be rejected with.
