@@ -48,14 +48,16 @@ lint: vet fmt-check
 # on, notification latency at 10,000 and 2,000 records/s, heap per tracked
 # shipment, CPU per 100,000 events, ClickHouse rows/s, a CPU profile), then
 # `wismo ingest` under 2 KB signed webhooks at 20,000/s on loopback (at most
-# 400,000 of them, for at most 20 s). Each appends a dated table to
+# 400,000 of them, for at most 20 s; CPU per webhook of wismo, of the broker,
+# whose pid services.sh keeps, and of the load generator). Each appends a dated table to
 # BENCHMARKS.md; about 11 minutes in all.
 bench: build
 	scripts/services.sh up kafka clickhouse chdb
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
 	$(GO) build -o bin/wismo-bench ./cmd/wismo-bench
 	bin/wismo-bench -mode e2e -wismo bin/wismo -records 200000 -rates 10000,2000 -duration 30s -write BENCHMARKS.md
-	bin/wismo-bench -mode ingest -wismo bin/wismo -rate 20000 -duration 20s -records 400000 -write BENCHMARKS.md
+	bin/wismo-bench -mode ingest -wismo bin/wismo -rate 20000 -duration 20s -records 400000 -write BENCHMARKS.md \
+		-broker-pid $$(cat $${WISMO_SERVICES_DIR:-$$HOME/.cache/wismo-services}/kafka-data/kafka.pid 2>/dev/null || echo 0)
 
 # The hot-path benchmarks (normalizing, the event codec, detection) of two
 # commits, built side by side and run in turn COUNT times each on this

@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -37,46 +39,88 @@ const (
 	Token Scheme = "token"
 )
 
-// scheme says where a request carries its proof and what the proof of a
-// body under a key is.
+// scheme says where a request carries its proof and how the proof of a
+// body under a key is made.
 type scheme struct {
 	// header holds the proof; "" means the path's last segment.
 	header string
 	// prefix precedes the proof in the header.
 	prefix string
-	// fold: the proof is hex, compared regardless of case.
-	fold bool
-	// proof is what a sender holding key presents for body.
-	proof func(key, body []byte) []byte
+	// enc is how the proof is written in the header.
+	enc encoding
+	// key is the secret as the source keys its hash with (nil: as set).
+	key func(secret string) []byte
+	// hash is a new hash whose sum over the body is the proof under key;
+	// nil: the proof is the secret itself.
+	hash func(key []byte) hash.Hash
 }
 
-func hmacSHA256(key, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write(body)
-	return m.Sum(nil)
+// encoding is how a proof is written.
+type encoding int
+
+// The zero encoding is the secret itself, as it is.
+const (
+	// hexEnc: hex, read regardless of case.
+	hexEnc encoding = iota + 1
+	// base64Enc: standard base64, padded.
+	base64Enc
+)
+
+// encode writes sum as e writes it.
+func (e encoding) encode(sum []byte) string {
+	switch e {
+	case hexEnc:
+		return hex.EncodeToString(sum)
+	case base64Enc:
+		return base64.StdEncoding.EncodeToString(sum)
+	}
+	return string(sum)
 }
 
-func hexProof(b []byte) []byte { return []byte(hex.EncodeToString(b)) }
+// decode reads a proof into dst (which it may reuse), or fails: a proof
+// that does not decode matches no key.
+func (e encoding) decode(dst []byte, proof string) ([]byte, bool) {
+	switch e {
+	case hexEnc:
+		if len(proof)%2 != 0 || len(proof)/2 > cap(dst) {
+			return nil, false
+		}
+		n, err := hex.Decode(dst[:len(proof)/2], []byte(proof))
+		return dst[:n], err == nil
+	case base64Enc:
+		if base64.StdEncoding.DecodedLen(len(proof)) > cap(dst) {
+			return nil, false
+		}
+		n, err := base64.StdEncoding.Decode(dst[:cap(dst)], []byte(proof))
+		return dst[:n], err == nil
+	}
+	return []byte(proof), true
+}
 
-func secretItself(key, _ []byte) []byte { return key }
+// suffixed is SHA-256 over what is written and then suffix (17TRACK's
+// body + "/" + key). Its Sum writes the suffix, so it serves once per
+// Reset, which is how Verify uses it.
+type suffixed struct {
+	hash.Hash
+	suffix []byte
+}
+
+func (s *suffixed) Sum(b []byte) []byte {
+	s.Hash.Write(s.suffix)
+	return s.Hash.Sum(b)
+}
 
 // schemes are the facts of each scheme, in one place.
 var schemes = map[Scheme]scheme{
-	EasyPost: {header: "X-Hmac-Signature", prefix: "hmac-sha256-hex=", fold: true, proof: func(key, body []byte) []byte {
-		return hexProof(hmacSHA256(norm.NFKD.Bytes(key), body))
-	}},
-	AfterShip: {header: "Aftership-Hmac-Sha256", proof: func(key, body []byte) []byte {
-		return []byte(base64.StdEncoding.EncodeToString(hmacSHA256(key, body)))
-	}},
-	SeventeenTrack: {header: "Sign", fold: true, proof: func(key, body []byte) []byte {
-		h := sha256.New()
-		h.Write(body)
-		h.Write([]byte("/"))
-		h.Write(key)
-		return hexProof(h.Sum(nil))
-	}},
-	Karrio: {header: "X-Event-Id", proof: secretItself},
-	Token:  {proof: secretItself},
+	EasyPost: {header: "X-Hmac-Signature", prefix: "hmac-sha256-hex=", enc: hexEnc,
+		key:  func(secret string) []byte { return norm.NFKD.Bytes([]byte(secret)) },
+		hash: func(key []byte) hash.Hash { return hmac.New(sha256.New, key) }},
+	AfterShip: {header: "Aftership-Hmac-Sha256", enc: base64Enc,
+		hash: func(key []byte) hash.Hash { return hmac.New(sha256.New, key) }},
+	SeventeenTrack: {header: "Sign", enc: hexEnc,
+		hash: func(key []byte) hash.Hash { return &suffixed{sha256.New(), append([]byte("/"), key...)} }},
+	Karrio: {header: "X-Event-Id"},
+	Token:  {},
 }
 
 // Schemes lists the known schemes, for settings and errors.
@@ -116,7 +160,14 @@ var ErrUnauthorized = errors.New("unauthorized")
 type Verifier struct {
 	name Scheme
 	s    scheme
-	keys [][]byte
+	keys []verifierKey
+}
+
+// verifierKey is one key, as its scheme keys its hash, with a pool of
+// hashes keyed by it (keying an HMAC costs more than hashing a webhook).
+type verifierKey struct {
+	key    []byte
+	hashes *sync.Pool
 }
 
 // NewVerifier makes the verifier of scheme s with keys (one or two,
@@ -134,9 +185,33 @@ func NewVerifier(s Scheme, keys ...string) (*Verifier, error) {
 		if k == "" {
 			return nil, fmt.Errorf("auth %s: an empty key", s)
 		}
-		v.keys = append(v.keys, []byte(k))
+		v.keys = append(v.keys, sc.newKey(k))
 	}
 	return v, nil
+}
+
+func (sc scheme) newKey(secret string) verifierKey {
+	vk := verifierKey{key: []byte(secret)}
+	if sc.key != nil {
+		vk.key = sc.key(secret)
+	}
+	if sc.hash != nil {
+		vk.hashes = &sync.Pool{New: func() any { return sc.hash(vk.key) }}
+	}
+	return vk
+}
+
+// sum appends the proof of body under k (not encoded) to dst.
+func (k verifierKey) sum(dst, body []byte) []byte {
+	if k.hashes == nil {
+		return append(dst, k.key...)
+	}
+	h := k.hashes.Get().(hash.Hash)
+	h.Reset()
+	h.Write(body)
+	dst = h.Sum(dst)
+	k.hashes.Put(h)
+	return dst
 }
 
 // Scheme is the verifier's scheme.
@@ -147,7 +222,7 @@ func (v *Verifier) InPath() bool { return v.s.header == "" }
 
 // Verify checks the proof of body: the header's, or token (the path's
 // last segment) for Token. Every key is tried, so the time taken does not
-// say which matched.
+// say which matched; the comparisons are in constant time.
 func (v *Verifier) Verify(h http.Header, token string, body []byte) error {
 	got := token
 	if v.s.header != "" {
@@ -162,12 +237,14 @@ func (v *Verifier) Verify(h http.Header, token string, body []byte) error {
 	if got == "" {
 		return ErrUnauthorized
 	}
-	if v.s.fold {
-		got = strings.ToLower(got)
+	var gotBuf, wantBuf [2 * sha256.Size]byte
+	proof, ok := v.s.enc.decode(gotBuf[:0], got)
+	if !ok {
+		return ErrUnauthorized
 	}
 	match := 0
 	for _, k := range v.keys {
-		match |= subtle.ConstantTimeCompare([]byte(got), v.s.proof(k, body))
+		match |= subtle.ConstantTimeCompare(proof, k.sum(wantBuf[:0], body))
 	}
 	if match != 1 {
 		return ErrUnauthorized
@@ -189,5 +266,5 @@ func Sign(s Scheme, key string, body []byte) (header, value string) {
 	if !ok {
 		return "", ""
 	}
-	return sc.header, sc.prefix + string(sc.proof([]byte(key), body))
+	return sc.header, sc.prefix + sc.enc.encode(sc.newKey(key).sum(nil, body))
 }

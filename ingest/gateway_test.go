@@ -71,6 +71,8 @@ func newTestGateway(t *testing.T, p *fakeProducer) *Gateway {
 			{Source: "17track", Topic: "raw.17track", Verifier: mk(SeventeenTrack, "17-key")},
 			{Source: "karrio", Topic: "raw.karrio", Verifier: mk(Karrio, "karrio-secret")},
 			{Source: "ups", Topic: "raw.ups", Verifier: mk(Token, testToken)},
+			{Source: "ship24", Topic: "raw.ship24", Verifier: mk(Token, testToken)},
+			{Source: "trackingmore", Topic: "raw.trackingmore", Verifier: mk(Token, testToken)},
 		},
 		MaxBody: 4096, AckTimeout: 50 * time.Millisecond, Producer: p, Registerer: prometheus.NewRegistry(),
 	})
@@ -203,10 +205,14 @@ func TestRejectedNeverWritten(t *testing.T) {
 }
 
 func TestRecordKeyIsTheTrackingNumber(t *testing.T) {
-	ups, err := os.ReadFile("../testdata/carriers/ups/track-v1-ground-delivered-photo.json")
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) string {
+		data, err := os.ReadFile("../testdata/carriers/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
 	}
+	ups := read("ups/track-v1-ground-delivered-photo.json")
 	for _, tc := range []struct {
 		source, key, body, want string
 	}{
@@ -217,7 +223,9 @@ func TestRecordKeyIsTheTrackingNumber(t *testing.T) {
 		{"aftership", "as-secret", `{"meta":{"code":200},"data":{"tracking":{"tracking_number":"3SKAAG5995399"}}}`, "3SKAAG5995399"},
 		{"17track", "17-key", `{"event":"TRACKING_UPDATED","data":{"number":"RR123456789CN"}}`, "RR123456789CN"},
 		{"karrio", "karrio-secret", `{"event":"tracker_updated","data":{"tracking_number":"397538144353"}}`, "397538144353"},
-		{"ups", testToken, string(ups), "1Z81WV380316886897"},
+		{"ups", testToken, ups, "1Z81WV380316886897"},
+		{"ship24", testToken, read("ship24/webhook-tracking-events-delivered-doc-example.json"), "9400115901047177598206"},
+		{"trackingmore", testToken, read("trackingmore/tracking-v4-delivered-abridged-unverified.json"), "RR050349575PH"},
 		{"shippo", testToken, `{"event":"track_updated","data":{"tracking_number":12345}}`, ""},
 		{"shippo", testToken, `[1,2,3]`, ""},
 		{"shippo", testToken, `{"data":{"tracking_number":"` + strings.Repeat("9", 65) + `"}}`, ""},
@@ -334,6 +342,33 @@ func TestAckAtTheDeadlineCounts(t *testing.T) {
 	for i := range 200 {
 		if w := post(g, "shippo", testToken, body); w.Code != http.StatusOK {
 			t.Fatalf("request %d, acknowledged at once: status %d", i, w.Code)
+		}
+	}
+}
+
+// TestLateAckAnswersNoOtherRequest: an acknowledgement that comes after
+// its request got 503 is not taken for the next request's (the gateway
+// reuses what requests wait on).
+func TestLateAckAnswersNoOtherRequest(t *testing.T) {
+	var late func()
+	g := newTestGateway(t, &fakeProducer{ack: acked})
+	g.cfg.Producer = producerFunc(func(_ context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
+		if late == nil {
+			late = func() { promise(r, nil) } // held, acknowledged after its 503
+			return
+		}
+		// Each later record fails, answered from elsewhere as the
+		// client does.
+		go promise(r, kerr.NotEnoughReplicas)
+	})
+	body := []byte(`{"data":{"tracking_number":"9205590164917312751089"}}`)
+	if w := post(g, "shippo", testToken, body); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("first request, never acknowledged in time: status %d, want 503", w.Code)
+	}
+	late()
+	for i := range 3 {
+		if w := post(g, "shippo", testToken, body); w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("request %d after a late ack, its own failing: status %d, want 503", i+2, w.Code)
 		}
 	}
 }

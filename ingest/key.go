@@ -7,13 +7,15 @@ import "github.com/valyala/fastjson"
 // one partition and stay in order. A source not listed, or a body without
 // any of them, gives records without a key.
 var keyPaths = map[string][][]string{
-	"easypost":  {{"result", "tracking_code"}, {"tracking_code"}},                                           // Event, Tracker
-	"shippo":    {{"data", "tracking_number"}, {"tracking_number"}},                                         // track_updated, Track
-	"aftership": {{"msg", "tracking_number"}, {"data", "tracking", "tracking_number"}, {"tracking_number"}}, // webhook msg, v4 tracking
-	"17track":   {{"data", "number"}},                                                                       // TRACKING_UPDATED push
-	"karrio":    {{"data", "tracking_number"}, {"tracking_number"}},                                         // tracker_updated, tracker
-	"ups":       {{"trackResponse", "shipment", "0", "package", "0", "trackingNumber"}},
-	"fedex":     {{"output", "completeTrackResults", "0", "trackingNumber"}},
+	"easypost":     {{"result", "tracking_code"}, {"tracking_code"}},                                           // Event, Tracker
+	"shippo":       {{"data", "tracking_number"}, {"tracking_number"}},                                         // track_updated, Track
+	"aftership":    {{"msg", "tracking_number"}, {"data", "tracking", "tracking_number"}, {"tracking_number"}}, // webhook msg, v4 tracking
+	"17track":      {{"data", "number"}},                                                                       // TRACKING_UPDATED push
+	"karrio":       {{"data", "tracking_number"}, {"tracking_number"}},                                         // tracker_updated, tracker
+	"ship24":       {{"trackings", "0", "tracker", "trackingNumber"}, {"tracker", "trackingNumber"}},           // webhook, tracking result
+	"trackingmore": {{"data", "tracking_number"}, {"tracking_number"}},                                         // webhook and tracking (v4)
+	"ups":          {{"trackResponse", "shipment", "0", "package", "0", "trackingNumber"}},
+	"fedex":        {{"output", "completeTrackResults", "0", "trackingNumber"}},
 }
 
 // maxKey bounds a key taken from a body (the longest real tracking

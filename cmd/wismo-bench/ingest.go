@@ -27,8 +27,9 @@ import (
 
 // ingestFlags tune -mode ingest.
 type ingestFlags struct {
-	conns    int
-	bodySize int
+	conns     int
+	bodySize  int
+	brokerPID int
 }
 
 // ingestResult is one run of `wismo ingest` under load.
@@ -41,8 +42,11 @@ type ingestResult struct {
 	measured              int
 	inTopic               int64
 	cpuPer10k             float64
-	warmup, dur           time.Duration
-	conns, bodySize       int
+	// The broker's and the load generator's own CPU per 10,000 (the
+	// broker's only with -broker-pid).
+	brokerPer10k, loadPer10k float64
+	warmup, dur              time.Duration
+	conns, bodySize          int
 }
 
 // runIngest measures `wismo ingest` (the binary, on loopback): webhooks of
@@ -133,9 +137,10 @@ func runIngest(brokers []string, partitions, n, rate int, dur, warmup time.Durat
 			return fmt.Errorf("wismo ingest not ready after 2 minutes; see %s", logFile.Name())
 		}
 	}
-	cpu0 := procCPU(cmd.Process.Pid)
+	self := os.Getpid()
+	cpu0, broker0, load0 := procCPU(cmd.Process.Pid), procCPU(in.brokerPID), procCPU(self)
 	r, err := loadIngest(addr, secret, n, rate, dur, warmup, in)
-	cpu1 := procCPU(cmd.Process.Pid)
+	cpu1, broker1, load1 := procCPU(cmd.Process.Pid), procCPU(in.brokerPID), procCPU(self)
 	if serr := stop(); err == nil && serr != nil {
 		err = fmt.Errorf("wismo ingest: %w", serr)
 	}
@@ -144,6 +149,10 @@ func runIngest(brokers []string, partitions, n, rate int, dur, warmup time.Durat
 	}
 	if r.ok > 0 {
 		r.cpuPer10k = (cpu1 - cpu0) / float64(r.ok) * 10_000
+		r.loadPer10k = (load1 - load0) / float64(r.ok) * 10_000
+		if in.brokerPID > 0 {
+			r.brokerPer10k = (broker1 - broker0) / float64(r.ok) * 10_000
+		}
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
 	ends, err := adm.ListEndOffsets(ctx, topic)
@@ -176,6 +185,10 @@ func (r ingestResult) table() string {
 	row("latency p50 / p99 / p99.9 / max (from when each request was due)",
 		fmt.Sprintf("%s / %s / %s / %s", r.p50, r.p99, r.p999, r.max), "p99 under 50 ms")
 	row("CPU of wismo ingest per 10,000 webhooks", fmt.Sprintf("%.2f s", r.cpuPer10k), "—")
+	if r.brokerPer10k > 0 {
+		row("CPU of the Kafka broker per 10,000 webhooks", fmt.Sprintf("%.2f s", r.brokerPer10k), "—")
+	}
+	row("CPU of the load generator per 10,000 webhooks", fmt.Sprintf("%.2f s", r.loadPer10k), "—")
 	var codes []string
 	for _, c := range slices.Sorted(maps.Keys(r.statuses)) {
 		codes = append(codes, fmt.Sprintf("%d×%d", r.statuses[c], c))
@@ -362,8 +375,12 @@ func roundTrip(conn net.Conn, rd *bufio.Reader, req []byte) (int, error) {
 	return status, nil
 }
 
-// procCPU is the user and system CPU seconds of process pid so far.
+// procCPU is the user and system CPU seconds of process pid so far (0
+// for pid 0).
 func procCPU(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0

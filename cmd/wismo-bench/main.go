@@ -55,6 +55,7 @@ func main() {
 	)
 	flag.IntVar(&inf.conns, "conns", 256, "ingest: keep-alive connections of the load generator")
 	flag.IntVar(&inf.bodySize, "body-size", 2048, "ingest: bytes of each webhook body")
+	flag.IntVar(&inf.brokerPID, "broker-pid", 0, "ingest: process id of the Kafka broker, whose CPU per webhook is then reported too (0: not reported)")
 	flag.StringVar(&ef.wismo, "wismo", "bin/wismo", "e2e: the wismo binary (make build)")
 	flag.StringVar(&ef.clickhouse, "clickhouse", "127.0.0.1:9000", "e2e: ClickHouse native address")
 	flag.StringVar(&ef.write, "write", "", "e2e: append the dated table to this file (BENCHMARKS.md)")

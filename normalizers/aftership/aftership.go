@@ -102,7 +102,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	if err != nil {
 		return err
 	}
-	return feeds.Each(Spec.ID, list, b, "the trackings list is empty", tracking)
+	return feeds.Each(Spec.ID, "the trackings list is empty", list, in, b, tracking)
 }
 
 // metaError is the error AfterShip answered with in meta.code (200 and 201
@@ -155,7 +155,7 @@ func trackingsOf(v *fastjson.Value, where string) ([]*fastjson.Value, error) {
 
 // tracking adds one tracking's checkpoints, or its pending event when it
 // has none yet.
-func tracking(t *fastjson.Value, b *normalizers.Batch) error {
+func tracking(t *fastjson.Value, _ *normalizers.Input, b *normalizers.Batch) error {
 	if t.Type() != fastjson.TypeObject {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a tracking is a JSON %s, not an object", t.Type())
 	}

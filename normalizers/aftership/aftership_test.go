@@ -7,6 +7,7 @@ import (
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/normalizers/aftership"
+	"github.com/wismo/wismo/normalizers/feeds/feedstest"
 	"github.com/wismo/wismo/normalizers/normalizertest"
 	"github.com/wismo/wismo/taxonomy"
 )
@@ -14,18 +15,14 @@ import (
 var n = aftership.New()
 
 func FuzzAfterShip(f *testing.F) {
-	normalizertest.Seeds(f, "aftership/*.json")
-	for _, s := range []string{
+	feedstest.Fuzz(f, n,
 		`{"event":"tracking_update","msg":{"slug":"ups","tracking_number":"1Z","checkpoints":[{"tag":"Delivered","subtag":"Delivered_003","checkpoint_time":"2024-10-07T10:46:14"}]}}`,
 		`{"msg":{"tracking":{"slug":"dhl","tracking_number":"1","checkpoints":[{"checkpoint_time":"2024-10-07T10:46:14+02:00","country_iso3":"DEU","location":"BONN DE"}]}}}`,
 		`{"data":{"slug":"usps","tracking_number":"9","checkpoint":{"tag":"InTransit","checkpoint_time":"2024-02-30T10:46:14Z"}}}`,
 		`{"meta":{"code":4004,"message":"Tracking does not exist.","type":"NotFound"},"data":{}}`,
 		`{"data":{"trackings":[{"slug":"","tracking_number":"1"},{"slug":"fedex","tracking_number":"2","tag":"Pending"},7]}}`,
 		`{"tracking_number":"1","slug":"x","checkpoints":[null,{"subtag":"Exception_099"}]}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) { normalizertest.FuzzNormalizer(t, n, normalizers.JSON, data) })
+	)
 }
 
 // The whole documented vocabulary (VOCAB.md §3): every tag, every subtag
@@ -62,12 +59,12 @@ func TestVocabulary(t *testing.T) {
 		"Exception_014": "exception", "Exception_015": "exception",
 	}
 	subtags := 0
-	for code, want := range milestone {
+	for code := range milestone {
 		if strings.Contains(code, "_") {
 			subtags++
 		}
-		normalizertest.CheckMilestone(t, n, code, "", want)
 	}
+	feedstest.Check(t, feedstest.Codes(n), feedstest.Vocabulary{Milestones: milestone})
 	if subtags != 41+1+4+2 {
 		t.Errorf("%d subtags enumerated, want 41 classic, 1 older, 4 newer and 2 by numbering", subtags)
 	}
@@ -101,7 +98,7 @@ func TestShapesGiveTheSameEvents(t *testing.T) {
 		"list":         `{"meta":{"code":200},"data":{"page":1,"trackings":[` + tracking + `]}}`,
 		"bare":         tracking,
 	}
-	e := normalizertest.SameEvents(t, n, 2, shapes).Events
+	e := feedstest.SameEvents(t, n, 2, shapes).Events
 	for _, e := range e {
 		if e.ShipmentID() != "ups:1Z999AA10123456784" || e.Feed != "aftership" || e.CarrierName != "UPS" {
 			t.Errorf("shipment %s, feed %q, carrier name %q", e.ShipmentID(), e.Feed, e.CarrierName)
@@ -128,11 +125,11 @@ func TestShapesGiveTheSameEvents(t *testing.T) {
 // carrier (its summary tag makes no scan); a tracking with checkpoints
 // makes none, whatever its tag says.
 func TestSummaryNeverMakesAScan(t *testing.T) {
-	b := normalizertest.MustNormalize(t, n, `{"msg":{"slug":"royal-mail","tracking_number":"AB123456789GB","tag":"Pending","subtag":"Pending_001","checkpoints":[]}}`)
+	b := feedstest.MustNormalize(t, n, `{"msg":{"slug":"royal-mail","tracking_number":"AB123456789GB","tag":"Pending","subtag":"Pending_001","checkpoints":[]}}`)
 	if len(b.Events) != 1 || b.Events[0].Type != taxonomy.Pending || b.Events[0].ShipmentID() != "royalmail:AB123456789GB" || b.Events[0].Feed != "aftership" {
 		t.Fatalf("events %+v", b.Events)
 	}
-	b = normalizertest.MustNormalize(t, n, `{"msg":{"slug":"ups","tracking_number":"1Z","tag":"Delivered",`+checkpoints+`}}`)
+	b = feedstest.MustNormalize(t, n, `{"msg":{"slug":"ups","tracking_number":"1Z","tag":"Delivered",`+checkpoints+`}}`)
 	for _, e := range b.Events {
 		if e.Type == taxonomy.Pending {
 			t.Errorf("a pending event beside the checkpoints")
@@ -154,7 +151,7 @@ func TestTagAloneRefinedByWording(t *testing.T) {
 		{"Teleported", "", "", "unknown.unmapped"},
 	} {
 		p := `{"slug":"ups","tracking_number":"1Z","checkpoints":[{"tag":"` + c.tag + `","subtag":"` + c.subtag + `","message":"` + c.msg + `","checkpoint_time":"2024-10-07T10:46:14Z"}]}`
-		b := normalizertest.MustNormalize(t, n, p)
+		b := feedstest.MustNormalize(t, n, p)
 		if len(b.Events) != 1 || b.Events[0].Type.Name != c.want {
 			t.Errorf("%s/%s %q: %v, want %s", c.tag, c.subtag, c.msg, b.Events, c.want)
 		}
@@ -165,7 +162,7 @@ func TestTagAloneRefinedByWording(t *testing.T) {
 // kind the dead-letter topic needs; one unusable tracking in a list does
 // not reject the others.
 func TestErrors(t *testing.T) {
-	normalizertest.CheckRejections(t, n, []normalizertest.Rejection{
+	feedstest.CheckRejections(t, n, []feedstest.Rejection{
 		{Payload: `{"meta":{"code":4004,"message":"Tracking does not exist.","type":"NotFound"},"data":{}}`, Kind: normalizers.KindNotFound},
 		{Payload: `{"meta":{"code":4005,"message":"The value of tracking_number is invalid.","type":"BadRequest"},"data":{}}`, Kind: normalizers.KindInvalidTracking},
 		{Payload: `{"meta":{"code":401,"message":"Invalid API key.","type":"Unauthorized"},"data":{}}`, Kind: normalizers.KindCarrierError},
@@ -177,8 +174,11 @@ func TestErrors(t *testing.T) {
 		{Payload: `{"msg":{"tracking_number":"1Z","checkpoints":[]}}`, Kind: normalizers.KindValidate},
 		{Payload: `{"msg":{"tracking_number":12,"slug":"ups","checkpoints":[]}}`, Kind: normalizers.KindValidate},
 	})
-	b := normalizertest.MustNormalize(t, n, `{"data":{"trackings":[{"tracking_number":"1"},{"slug":"usps","tracking_number":"9400","checkpoints":[7]},{"slug":"usps","tracking_number":"9401"}]}}`)
-	if len(b.Events) != 1 || b.Events[0].TrackingNumber != "9401" || len(b.Rejected) != 1 {
+	b := feedstest.MustNormalize(t, n, `{"data":{"trackings":[{"tracking_number":"1"},{"slug":"usps","tracking_number":"9400","checkpoints":[7]},{"slug":"usps","tracking_number":"9401"}]}}`)
+	// The unusable tracking is rejected on its own, with its reason, not
+	// dropped unsaid beside the good one (and the bad checkpoint too).
+	if len(b.Events) != 1 || b.Events[0].TrackingNumber != "9401" || len(b.Rejected) != 2 ||
+		b.Rejected[0].Kind != normalizers.KindValidate || !strings.Contains(b.Rejected[0].Msg, "tracking 1 names no carrier") {
 		t.Errorf("events %v, rejected %v", b.Events, b.Rejected)
 	}
 }
@@ -186,7 +186,7 @@ func TestErrors(t *testing.T) {
 // GET /last_checkpoint answers one checkpoint beside the tracking's slug
 // and number.
 func TestLastCheckpoint(t *testing.T) {
-	b := normalizertest.MustNormalize(t, n, `{"meta":{"code":200},"data":{"id":"x","tracking_number":"123456789012","slug":"fedex","tag":"InTransit","checkpoint":
+	b := feedstest.MustNormalize(t, n, `{"meta":{"code":200},"data":{"id":"x","tracking_number":"123456789012","slug":"fedex","tag":"InTransit","checkpoint":
 	{"slug":"fedex","tag":"InTransit","subtag":"InTransit_007","message":"Departed FedEx location","checkpoint_time":"2018-07-24T03:26:00+08:00","location":"GUANGZHOU CN","country_iso3":"CHN"}}}`)
 	if len(b.Events) != 1 || b.Events[0].ShipmentID() != "fedex:123456789012" || b.Events[0].Type.Name != "in_transit.departed_facility" ||
 		b.Events[0].Location.City != "GUANGZHOU" || b.Events[0].Location.Country != "CN" {

@@ -24,7 +24,7 @@ func TestVocabulary(t *testing.T) {
 	if len(subs) != 28 {
 		t.Fatalf("%d status details, want 28", len(subs))
 	}
-	feedstest.Check(t, Table, feedstest.Vocabulary{
+	feedstest.Check(t, feedstest.Statuses(Table), feedstest.Vocabulary{
 		Statuses: []string{"unknown", "pre_transit", "in_transit", "out_for_delivery", "delivered",
 			"available_for_pickup", "return_to_sender", "failure", "cancelled", "error"},
 		Subs:    subs,

@@ -19,6 +19,9 @@ type Normalizer struct {
 	what    string
 	list    string
 	item    Item
+	// entry is object, made once; empty is the error of an empty list.
+	entry Item
+	empty string
 }
 
 // Item reads one tracker, webhook or response of a feed into b. It tells
@@ -29,7 +32,9 @@ type Item func(v *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) e
 // ("an EasyPost tracker or event"), list is the key under which an object
 // lists several ("trackers", "results").
 func New(spec normalizers.Spec, what, list string, item Item) *Normalizer {
-	return &Normalizer{Spec: spec, what: what, list: list, item: item}
+	n := &Normalizer{Spec: spec, what: what, list: list, item: item, empty: "an empty list: no " + what}
+	n.entry = n.object
+	return n
 }
 
 // Feed implements normalizers.Feeder: the events come through the feed, and
@@ -46,8 +51,9 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 // Decode parses the payload with p and hands each tracker in it to the
 // feed's Item: the payload may be one object (a tracker, or a webhook or
 // response wrapping one), a JSON array of them, or an object listing them
-// under the feed's list key. In a list, an item that is refused is
-// rejected alone and the others still count.
+// under the feed's list key. A list goes through Each, as the feeds with
+// decoders of their own do: an item that is refused is rejected alone and
+// the others still count.
 func (n *Normalizer) Decode(p *fastjson.Parser, in *normalizers.Input, b *normalizers.Batch) error {
 	root, err := p.ParseBytes(in.Payload)
 	if err != nil {
@@ -72,23 +78,15 @@ func (n *Normalizer) Decode(p *fastjson.Parser, in *normalizers.Input, b *normal
 }
 
 func (n *Normalizer) each(items []*fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error {
-	if len(items) == 0 {
-		return normalizers.Errorf(normalizers.KindEmpty, n.ID, "an empty list: no %s", n.what)
+	return Each(n.ID, n.empty, items, in, b, n.entry)
+}
+
+// object reads one entry of a list, which must be an object.
+func (n *Normalizer) object(v *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error {
+	if v.Type() != fastjson.TypeObject {
+		return normalizers.Errorf(normalizers.KindDecode, n.ID, "a list entry that is a JSON %s, not %s", v.Type(), n.what)
 	}
-	for _, v := range items {
-		if v.Type() != fastjson.TypeObject {
-			b.Reject(normalizers.KindDecode, "", "a list entry that is a JSON "+v.Type().String()+", not "+n.what)
-			continue
-		}
-		if err := n.item(v, in, b); err != nil {
-			ne, ok := err.(*normalizers.Error) // not errors.As: its target would escape, an allocation per entry
-			if !ok {
-				return err
-			}
-			b.Reject(ne.Kind, ne.Tracking, ne.Msg)
-		}
-	}
-	return nil
+	return n.item(v, in, b)
 }
 
 // Place reads a place object of the shape EasyPost and Shippo share,

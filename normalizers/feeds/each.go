@@ -5,27 +5,45 @@ import (
 	"github.com/wismo/wismo/normalizers"
 )
 
-// Each runs one over every tracking of a feed's list and returns the
-// payload's error: none when any tracking gave an event or a refused scan
-// (one unusable tracking does not reject the others), else the first
-// tracking's error, else empty, an error of kind empty naming what.
+// Each runs one over every tracking of a feed's list: the one loop of every
+// feed, whether its decoder is New's or its own. One unusable tracking does
+// not reject the others: when any tracking gave an event or a refused
+// scan, each tracking's error becomes a rejection of its own in b (so
+// nothing is dropped unsaid) and Each returns nil; when none did, Each
+// returns the first tracking's error, or, for an empty list, an error of
+// kind empty saying empty. An error that is not a *normalizers.Error ends
+// the loop and is returned.
 //
-// one is a plain function, not a closure, so that calling Each allocates
-// nothing.
-func Each(feed string, list []*fastjson.Value, b *normalizers.Batch, empty string, one func(*fastjson.Value, *normalizers.Batch) error) error {
+// one is a plain function or a method value made once, not a closure
+// made per call, so that calling Each allocates nothing.
+func Each(feed, empty string, list []*fastjson.Value, in *normalizers.Input, b *normalizers.Batch, one Item) error {
+	if len(list) == 0 {
+		return normalizers.Errorf(normalizers.KindEmpty, feed, "%s", empty)
+	}
 	var first error
+	events, before, mine := len(b.Events), len(b.Rejected), 0
 	for _, t := range list {
-		if err := one(t, b); err != nil && first == nil {
+		err := one(t, in, b)
+		if err == nil {
+			continue
+		}
+		ne, ok := err.(*normalizers.Error) // not errors.As: its target would escape, an allocation per entry
+		if !ok {
+			return err
+		}
+		if first == nil {
 			first = err
 		}
+		b.Reject(ne.Kind, ne.Tracking, ne.Msg)
+		mine++
 	}
-	switch {
-	case len(b.Events) > 0 || len(b.Rejected) > 0:
-		return nil
-	case first != nil:
+	if first != nil && len(b.Events) == events && len(b.Rejected) == before+mine {
+		// Nothing but these errors: the first is the payload's.
+		clear(b.Rejected[before:])
+		b.Rejected = b.Rejected[:before]
 		return first
 	}
-	return normalizers.Errorf(normalizers.KindEmpty, feed, "%s", empty)
+	return nil
 }
 
 // PendingCode is the code of a tracking's pending event: the first of its

@@ -50,6 +50,7 @@ package feeds
 import (
 	_ "embed"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/wismo/wismo/event"
@@ -131,4 +132,19 @@ func Normalize(name string) string {
 		return s
 	}
 	return ""
+}
+
+// Carriers lists, sorted, the wismo ids that feed's rows of carriers.tsv
+// map to (the README's table of what wismo reads through each feed).
+func Carriers(feed string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range carriers[feed] {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -28,7 +28,7 @@ func TestVocabulary(t *testing.T) {
 	if len(subs) != 35 {
 		t.Fatalf("%d reasons, want 35", len(subs))
 	}
-	feedstest.Check(t, Table, feedstest.Vocabulary{
+	feedstest.Check(t, feedstest.Statuses(Table), feedstest.Vocabulary{
 		Statuses: []string{"pending", "picked_up", "unknown", "on_hold", "cancelled", "delivered", "in_transit",
 			"delivery_delayed", "out_for_delivery", "ready_for_pickup", "delivery_failed", "return_to_sender"},
 		Subs:    subs,

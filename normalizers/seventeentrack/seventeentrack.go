@@ -103,9 +103,9 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 		return normalizers.Errorf(normalizers.KindEmpty, Spec.ID, "17TRACK %s push for %s without track_info: no scans in it", ev, normalizers.Quote(string(data.GetStringBytes("number"))))
 	}
 	if data.Get("accepted") == nil && data.Get("rejected") == nil {
-		return item(data, b)
+		return item(data, in, b)
 	}
-	err = feeds.Each(Spec.ID, data.GetArray("accepted"), b, "17TRACK answer with no accepted and no rejected numbers", item)
+	err = feeds.Each(Spec.ID, "17TRACK answer with no accepted and no rejected numbers", data.GetArray("accepted"), in, b, item)
 	if normalizers.KindOf(err) != normalizers.KindEmpty {
 		return err
 	}
@@ -118,7 +118,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 }
 
 // item adds one number's events, or its pending event when it has none.
-func item(it *fastjson.Value, b *normalizers.Batch) error {
+func item(it *fastjson.Value, _ *normalizers.Input, b *normalizers.Batch) error {
 	if it.Type() != fastjson.TypeObject {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "an accepted item is a JSON %s, not an object", it.Type())
 	}

@@ -1,12 +1,14 @@
 package seventeentrack_test
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/normalizers/feeds/feedstest"
 	"github.com/wismo/wismo/normalizers/normalizertest"
 	"github.com/wismo/wismo/normalizers/seventeentrack"
 	"github.com/wismo/wismo/taxonomy"
@@ -15,18 +17,14 @@ import (
 var n = seventeentrack.New()
 
 func Fuzz17Track(f *testing.F) {
-	normalizertest.Seeds(f, "17track/*.json")
-	for _, s := range []string{
+	feedstest.Fuzz(f, n,
 		`{"event":"TRACKING_UPDATED","data":{"number":"1Z","carrier":100002,"track_info":{"tracking":{"providers":[{"events":[{"time_utc":"2024-10-07T10:46:14Z","time_iso":"2024-10-07T06:46:14-04:00","sub_status":"Delivered_Other","stage":"Delivered"}]}]}}}}`,
 		`{"event":"TRACKING_STOPPED","data":{"number":"1Z","carrier":100002}}`,
 		`{"code":0,"data":{"accepted":[],"rejected":[{"number":"X","error":{"code":-18019909,"message":"No tracking information at this time."}}]}}`,
 		`{"number":"1","carrier":"21051","track_info":{"latest_status":{"status":"NotFound"},"tracking":{"providers":[{"provider":{"key":21051},"events":[]}]}}}`,
 		`{"data":{"number":"1","carrier":0,"track_info":{"tracking":{"providers":[{"provider":{"key":"x"},"events":[null,{"time_iso":"2024-02-30T10:46:14"}]}]}}}}`,
 		`{"code":-18010002,"data":"bad token"}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) { normalizertest.FuzzNormalizer(t, n, normalizers.JSON, data) })
+	)
 }
 
 // The whole documented vocabulary (VOCAB.md §4): 9 main statuses, 30
@@ -64,16 +62,14 @@ func TestVocabulary(t *testing.T) {
 	if len(status) != 9 || len(sub) != 30 || len(stage) != 9 {
 		t.Fatalf("enumerated %d statuses, %d sub-statuses, %d stages; VOCAB.md has 9, 30, 9", len(status), len(sub), len(stage))
 	}
-	for c, want := range status {
-		normalizertest.CheckMilestone(t, n, c, "", want)
+	milestones := map[string]string{"Exception_Damaged": "exception"}
+	for _, m := range []map[string]string{status, sub} {
+		maps.Copy(milestones, m)
 	}
-	for c, want := range sub {
-		normalizertest.CheckMilestone(t, n, c, "", want)
-	}
-	normalizertest.CheckMilestone(t, n, "Exception_Damaged", "", "exception")
 	for c, want := range stage {
-		normalizertest.CheckMilestone(t, n, "", c, want) // an event with a stage and no sub_status
+		milestones["/"+c] = want // an event with a stage and no sub_status
 	}
+	feedstest.Check(t, feedstest.Codes(n), feedstest.Vocabulary{Milestones: milestones})
 	// A stage refines a generic sub_status, never a specific one; an
 	// unknown sub_status takes its main status.
 	for _, c := range []struct{ sub, stage, want string }{
@@ -112,7 +108,7 @@ func TestShapesGiveTheSameEvents(t *testing.T) {
 		"gettrackinfo": `{"code":0,"data":{"accepted":[` + item + `],"rejected":[]}}`,
 		"item":         item,
 	}
-	e := normalizertest.SameEvents(t, n, 3, shapes).Events
+	e := feedstest.SameEvents(t, n, 3, shapes).Events
 	for _, e := range e {
 		line := string(event.AppendJSON(nil, &e))
 		if e.ShipmentID() != "ups:1Z999AA10123456784" || e.Feed != "17track" || strings.Contains(line, "JOHN") || strings.Contains(line, "MAIN ST") {
@@ -149,7 +145,7 @@ func TestPending(t *testing.T) {
 		`{"event":"TRACKING_UPDATED","data":{"number":"9400100000000000000000","carrier":"21051","track_info":{"latest_status":{"status":"NotFound","sub_status":"NotFound_Other"},"tracking":{"providers":[]}}}}`,
 		`{"event":"TRACKING_UPDATED","data":{"number":"9400100000000000000000","track_info":{"latest_status":{"status":"NotFound","sub_status":"NotFound_Other"},"tracking":{"providers":[{"provider":{"key":21051},"events":[]}]}}}}`,
 	} {
-		b := normalizertest.MustNormalize(t, n, p)
+		b := feedstest.MustNormalize(t, n, p)
 		if len(b.Events) != 1 || b.Events[0].Type != taxonomy.Pending || b.Events[0].ShipmentID() != "usps:9400100000000000000000" ||
 			b.Events[0].Feed != "17track" || b.Events[0].CarrierName != "USPS" {
 			t.Errorf("%s: %+v", p, b.Events)
@@ -164,7 +160,7 @@ func TestTimeRaw(t *testing.T) {
 		`{"date":"2022-05-02","time":"14:34","timezone":null}`:        "2022-05-02T21:34:00Z location", // Los Angeles, PDT
 		`{"date":"2022-05-02","time":null,"timezone":null}`:           "2022-05-02T07:00:00Z location",
 	} {
-		b := normalizertest.MustNormalize(t, n, `{"number":"RR123456789CN","carrier":3011,"track_info":{"tracking":{"providers":[{"events":[
+		b := feedstest.MustNormalize(t, n, `{"number":"RR123456789CN","carrier":3011,"track_info":{"tracking":{"providers":[{"events":[
 		 {"time_raw":`+raw+`,"sub_status":"Delivered_Other","address":{"country":"US","state":"CA","city":"LOS ANGELES"}}]}]}}}`)
 		if len(b.Events) != 1 {
 			t.Fatalf("%s: %d events, rejected %v", raw, len(b.Events), b.Rejected)
@@ -176,7 +172,7 @@ func TestTimeRaw(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	normalizertest.CheckRejections(t, n, []normalizertest.Rejection{
+	feedstest.CheckRejections(t, n, []feedstest.Rejection{
 		{Payload: `{"event":"TRACKING_STOPPED","data":{"number":"1Z","carrier":100002}}`, Kind: normalizers.KindEmpty},
 		{Payload: `{"event":"TRACKING_UPDATED","data":{"number":"1Z","carrier":100002,"track_info":null}}`, Kind: normalizers.KindEmpty},
 		{Payload: `{"code":0,"data":{"accepted":[],"rejected":[{"number":"X","error":{"code":-18019909,"message":"No tracking information."}}]}}`, Kind: normalizers.KindCarrierError},

@@ -97,7 +97,7 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	if err != nil {
 		return err
 	}
-	return feeds.Each(Spec.ID, list, b, "the trackings list is empty", tracking)
+	return feeds.Each(Spec.ID, "the trackings list is empty", list, in, b, tracking)
 }
 
 func trackings(v *fastjson.Value) ([]*fastjson.Value, error) {
@@ -108,7 +108,7 @@ func trackings(v *fastjson.Value) ([]*fastjson.Value, error) {
 	return a, nil
 }
 
-func tracking(t *fastjson.Value, b *normalizers.Batch) error {
+func tracking(t *fastjson.Value, _ *normalizers.Input, b *normalizers.Batch) error {
 	if t.Type() != fastjson.TypeObject {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a tracking is a JSON %s, not an object", t.Type())
 	}

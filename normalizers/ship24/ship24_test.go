@@ -6,6 +6,7 @@ import (
 
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/normalizers/feeds/feedstest"
 	"github.com/wismo/wismo/normalizers/normalizertest"
 	"github.com/wismo/wismo/normalizers/ship24"
 	"github.com/wismo/wismo/taxonomy"
@@ -14,27 +15,21 @@ import (
 var n = ship24.New()
 
 func FuzzShip24(f *testing.F) {
-	normalizertest.Seeds(f, "ship24/*.json")
-	for _, s := range []string{
+	feedstest.Fuzz(f, n,
 		`{"trackings":[{"tracker":{"trackingNumber":"1","courierCode":["ups"]},"events":[{"statusMilestone":"delivered","occurrenceDatetime":"2024-02-30T10:00:00","utcOffset":"+25:00","location":", ZZ 1"}]},7]}`,
 		`{"errors":[{"code":"tracker_not_found","message":"Tracker not found"}],"data":null}`,
 		`{"data":{"trackings":[{"tracker":{"trackingNumber":"1"},"shipment":null,"events":[]}]}}`,
 		`{"tracker":{"trackingNumber":"1","courierCode":"us-post"},"events":[{"datetime":"2024-10-07T10:46:14.000Z","location":"  ,  "}]}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) { normalizertest.FuzzNormalizer(t, n, normalizers.JSON, data) })
+	)
 }
 
 // The documented vocabulary (VOCAB.md §5): the 8 milestones and the 3
 // status codes seen, each to a type of its milestone.
 func TestVocabulary(t *testing.T) {
-	for c, want := range map[string]string{
+	feedstest.Check(t, feedstest.Codes(n), feedstest.Vocabulary{Milestones: map[string]string{
 		"pending": "pending", "info_received": "info_received", "in_transit": "in_transit", "out_for_delivery": "out_for_delivery",
 		"failed_attempt": "attempt_failed", "available_for_pickup": "available_for_pickup", "delivered": "delivered", "exception": "exception",
-	} {
-		normalizertest.CheckMilestone(t, n, c, "", want)
-	}
+	}})
 	for _, c := range []struct{ milestone, code, want string }{
 		{"info_received", "data_order_created", "info_received.label_created"},
 		{"out_for_delivery", "delivery_out_for_delivery", "out_for_delivery.out_for_delivery"},
@@ -66,7 +61,7 @@ const tracking = `{"tracker":{"trackerId":"x","trackingNumber":"9400111202544843
 // reaches an event; a local time without offset takes its place's zone, one
 // with utcOffset that offset.
 func TestShapesGiveTheSameEvents(t *testing.T) {
-	e := normalizertest.SameEvents(t, n, 2, map[string]string{
+	e := feedstest.SameEvents(t, n, 2, map[string]string{
 		"webhook": `{"trackings":[` + tracking + `]}`,
 		"results": `{"data":{"trackings":[` + tracking + `]}}`,
 		"bare":    tracking,
@@ -87,18 +82,18 @@ func TestShapesGiveTheSameEvents(t *testing.T) {
 	// UTC datetime wins over the local time.
 	p := strings.Replace(tracking, `"courierCode":["us-post"]`, `"courierCode":[]`, 1)
 	p = strings.Replace(p, `"occurrenceDatetime":"2021-03-04T17:12:57"`, `"datetime":"2021-03-05T01:12:57.000Z","occurrenceDatetime":"2021-03-04T09:00:00"`, 1)
-	b := normalizertest.MustNormalize(t, n, p)
+	b := feedstest.MustNormalize(t, n, p)
 	if b.Events[1].ShipmentID() != "usps:9400111202544843610364" || b.Events[1].OccurredAt != e[1].OccurredAt {
 		t.Errorf("without the tracker's courier: %s at %s", b.Events[1].ShipmentID(), b.Events[1].OccurredAt)
 	}
-	b = normalizertest.MustNormalize(t, n, `{"trackings":[{"tracker":{"trackingNumber":"1Z999AA10123456784","courierCode":["ups"]},"shipment":{"statusMilestone":"pending"},"events":[]}]}`)
+	b = feedstest.MustNormalize(t, n, `{"trackings":[{"tracker":{"trackingNumber":"1Z999AA10123456784","courierCode":["ups"]},"shipment":{"statusMilestone":"pending"},"events":[]}]}`)
 	if len(b.Events) != 1 || b.Events[0].Type != taxonomy.Pending || b.Events[0].ShipmentID() != "ups:1Z999AA10123456784" {
 		t.Errorf("no events: %+v", b.Events)
 	}
 }
 
 func TestErrors(t *testing.T) {
-	normalizertest.CheckRejections(t, n, []normalizertest.Rejection{
+	feedstest.CheckRejections(t, n, []feedstest.Rejection{
 		{Payload: `{"errors":[{"code":"unauthorized","message":"Invalid API key"}],"data":null}`, Kind: normalizers.KindCarrierError},
 		{Payload: `{"trackings":[]}`, Kind: normalizers.KindEmpty},
 		{Payload: `{"trackings":{}}`, Kind: normalizers.KindDecode},

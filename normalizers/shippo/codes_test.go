@@ -24,7 +24,7 @@ func TestVocabulary(t *testing.T) {
 	if len(subs) != 27 {
 		t.Fatalf("%d substatus codes, want 27", len(subs))
 	}
-	feedstest.Check(t, Table, feedstest.Vocabulary{
+	feedstest.Check(t, feedstest.Statuses(Table), feedstest.Vocabulary{
 		Statuses: []string{"PRE_TRANSIT", "TRANSIT", "DELIVERED", "RETURNED", "FAILURE", "UNKNOWN"},
 		Subs:     subs,
 		// "other" is a carrier status Shippo does not recognise.

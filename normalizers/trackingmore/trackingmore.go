@@ -77,10 +77,10 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	default:
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a TrackingMore answer: data is a JSON %s", d.Type())
 	}
-	return feeds.Each(Spec.ID, list, b, "the trackings list is empty", tracking)
+	return feeds.Each(Spec.ID, "the trackings list is empty", list, in, b, tracking)
 }
 
-func tracking(t *fastjson.Value, b *normalizers.Batch) error {
+func tracking(t *fastjson.Value, _ *normalizers.Input, b *normalizers.Batch) error {
 	if t.Type() != fastjson.TypeObject {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a tracking is a JSON %s, not an object", t.Type())
 	}

@@ -1,10 +1,12 @@
 package trackingmore_test
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
+	"github.com/wismo/wismo/normalizers/feeds/feedstest"
 	"github.com/wismo/wismo/normalizers/normalizertest"
 	"github.com/wismo/wismo/normalizers/trackingmore"
 	"github.com/wismo/wismo/taxonomy"
@@ -13,15 +15,11 @@ import (
 var n = trackingmore.New()
 
 func FuzzTrackingMore(f *testing.F) {
-	normalizertest.Seeds(f, "trackingmore/*.json")
-	for _, s := range []string{
+	feedstest.Fuzz(f, n,
 		`{"meta":{"code":200},"data":[{"tracking_number":"1","courier_code":"usps","origin_info":{"trackinfo":[{"checkpoint_date":"2024-02-30T10:00:00","checkpoint_delivery_status":"pickup"}]}},7]}`,
 		`{"meta":{"code":401,"message":"Unauthorized"}}`,
 		`{"tracking_number":"1","courier_code":"","destination_info":{"trackinfo":[null]}}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) { normalizertest.FuzzNormalizer(t, n, normalizers.JSON, data) })
+	)
 }
 
 // The documented vocabulary (VOCAB.md §6): 8 statuses and 19 sub-statuses,
@@ -45,15 +43,14 @@ func TestVocabulary(t *testing.T) {
 	if len(status) != 8 || len(sub) != 19 {
 		t.Fatalf("enumerated %d statuses and %d sub-statuses; VOCAB.md has 8 and 19", len(status), len(sub))
 	}
-	for c, want := range status {
-		normalizertest.CheckMilestone(t, n, c, "", want)
+	milestones := map[string]string{
+		"pickup/pickup003": "out_for_delivery", "exception/exception001": "exception", "undelivered/undelivered001": "attempt_failed",
 	}
+	maps.Copy(milestones, status)
 	for c, w := range sub {
-		normalizertest.CheckMilestone(t, n, w[0], c, w[1])
+		milestones[w[0]+"/"+c] = w[1]
 	}
-	normalizertest.CheckMilestone(t, n, "pickup", "pickup003", "out_for_delivery")
-	normalizertest.CheckMilestone(t, n, "exception", "exception001", "exception")
-	normalizertest.CheckMilestone(t, n, "undelivered", "undelivered001", "attempt_failed")
+	feedstest.Check(t, feedstest.Codes(n), feedstest.Vocabulary{Milestones: milestones})
 }
 
 const tracking = `{"tracking_number":"rr050349575ph","courier_code":"PHLPost","delivery_status":"delivered","substatus":"delivered001",
@@ -64,7 +61,7 @@ const tracking = `{"tracking_number":"rr050349575ph","courier_code":"PHLPost","d
 // A tracking, a list of them and a bare tracking give the same events; the
 // shipment is the parcel's carrier's, and the signer's name stays out.
 func TestShapesGiveTheSameEvents(t *testing.T) {
-	e := normalizertest.SameEvents(t, n, 2, map[string]string{
+	e := feedstest.SameEvents(t, n, 2, map[string]string{
 		"get":  `{"meta":{"code":200,"type":"Success","message":"Success"},"data":` + tracking + `}`,
 		"list": `{"meta":{"code":200},"data":[` + tracking + `]}`,
 		"bare": tracking,
@@ -75,14 +72,14 @@ func TestShapesGiveTheSameEvents(t *testing.T) {
 	if e[1].Type.Name != "delivered.signed" || e[1].TZSource != event.TZCarrierOffset || e[1].Raw.Description != "Delivered, signed by: [name withheld]" {
 		t.Errorf("second event %s %s %q", e[1].Type.Name, e[1].TZSource, e[1].Raw.Description)
 	}
-	b := normalizertest.MustNormalize(t, n, `{"meta":{"code":200},"data":{"tracking_number":"9400100000000000000000","courier_code":"usps","delivery_status":"notfound","origin_info":{"trackinfo":[]}}}`)
+	b := feedstest.MustNormalize(t, n, `{"meta":{"code":200},"data":{"tracking_number":"9400100000000000000000","courier_code":"usps","delivery_status":"notfound","origin_info":{"trackinfo":[]}}}`)
 	if len(b.Events) != 1 || b.Events[0].Type != taxonomy.Pending || b.Events[0].ShipmentID() != "usps:9400100000000000000000" {
 		t.Errorf("no checkpoints: %+v", b.Events)
 	}
 }
 
 func TestErrors(t *testing.T) {
-	normalizertest.CheckRejections(t, n, []normalizertest.Rejection{
+	feedstest.CheckRejections(t, n, []feedstest.Rejection{
 		{Payload: `{"meta":{"code":401,"type":"Unauthorized","message":"Invalid API key"},"data":[]}`, Kind: normalizers.KindCarrierError},
 		{Payload: `{"meta":{"code":200},"data":[]}`, Kind: normalizers.KindEmpty},
 		{Payload: `{"meta":{"code":200},"data":"x"}`, Kind: normalizers.KindDecode},

@@ -47,12 +47,18 @@ func e2eRoutes(t *testing.T) []e2eRoute {
 		{source: "ups", topic: "raw.ups", auth: "token", keys: []string{"ups-token-current-0123", "ups-token-previous-0123"},
 			body:    func(i int) []byte { return bytes.ReplaceAll(ups, []byte("1Z81WV380316886897"), []byte(upsNumber(i))) },
 			carrier: "ups", shipment: func(i int) string { return "ups:" + upsNumber(i) }, count: 150},
-		// A signing aggregator; its events are checked once its
-		// normalizer is bound here (carrier, shipment).
+		// Signing aggregators, each bound to its feed's normalizer: the
+		// events name the parcel's carrier (ups, fedex), not the feed.
 		{source: "aftership", topic: "raw.aftership", keys: []string{"as-current", "as-previous"},
 			body: func(i int) []byte {
-				return []byte(fmt.Sprintf(`{"event":"tracking_update","msg":{"tracking_number":"AS%08d","tag":"InTransit"}}`, i))
-			}, count: 60},
+				return []byte(fmt.Sprintf(`{"event":"tracking_update","msg":{"tracking_number":"1ZE2EAS%011d","slug":"ups","tag":"InTransit",`+
+					`"checkpoints":[{"slug":"ups","checkpoint_time":"2026-11-20T10:04:05+00:00","tag":"InTransit","subtag":"InTransit_001","message":"Departed facility","city":"Louisville","country_iso3":"USA"}]}}`, i))
+			}, carrier: "aftership", shipment: func(i int) string { return fmt.Sprintf("ups:1ZE2EAS%011d", i) }, count: 60},
+		{source: "easypost", topic: "raw.easypost", keys: []string{"ep-current", "ep-previous"},
+			body: func(i int) []byte {
+				return []byte(fmt.Sprintf(`{"object":"Event","description":"tracker.updated","result":{"object":"Tracker","tracking_code":"EPE2E%09d","carrier":"FedEx","status":"in_transit",`+
+					`"tracking_details":[{"object":"TrackingDetail","message":"Arrived at FedEx location","status":"in_transit","datetime":"2026-11-20T15:04:05Z","tracking_location":{"city":"MEMPHIS","state":"TN","country":"US"}}]}}`, i))
+			}, carrier: "easypost", shipment: func(i int) string { return fmt.Sprintf("fedex:EPE2E%09d", i) }, count: 60},
 	}
 }
 

@@ -1,5 +1,7 @@
-// Package feedstest checks a feed's status table against the feed's
-// documented vocabulary, for the feeds' table tests.
+// Package feedstest is what the aggregator feeds' tests share: they check
+// the same things of every feed (its vocabulary, that each shape of a
+// payload gives the same events, that a resent one gives the same ids, how
+// its error answers are rejected, its fuzz target).
 package feedstest
 
 import (
@@ -29,14 +31,45 @@ type Vocabulary struct {
 	// Unmapped lists the values the feed documents as "not recognised",
 	// which may map to unknown.unmapped: "STATUS" or "STATUS/sub".
 	Unmapped []string
+	// Milestones are the milestones values must map to, each "STATUS" or
+	// "STATUS/sub" (the status may be "": a substatus, or a stage, alone).
+	Milestones map[string]string
 }
 
-// Check enumerates the whole vocabulary through feeds.Status: every status
-// alone, every status with every substatus, and every substatus under its
-// own status maps to a canonical type, and every substatus that is not
-// generic has a row of its own in the table.
-func Check(t *testing.T, table *normalizers.Table, v Vocabulary) {
+// Mapper maps a feed's status and substatus to its row.
+type Mapper func(status, sub string) *normalizers.Mapping
+
+// Statuses is the Mapper of a feed whose codes.tsv is read through
+// feeds.Status.
+func Statuses(table *normalizers.Table) Mapper {
+	return func(status, sub string) *normalizers.Mapping { return feeds.Status(table, status, sub, "") }
+}
+
+// Codes is the Mapper of a feed's own MapCode (code, subcode).
+func Codes(n normalizers.CodeMapper) Mapper {
+	return func(status, sub string) *normalizers.Mapping { return n.MapCode(status, sub, "") }
+}
+
+// Check enumerates the whole vocabulary through the feed's mapper: every
+// status alone, every status with every substatus, and every substatus
+// under its own status maps to a canonical type, every substatus that is
+// not generic has a row of its own in the table, and every value of
+// Milestones maps to a type of its milestone, neither unknown.unmapped nor
+// one only the pipeline makes.
+func Check(t *testing.T, mapper Mapper, v Vocabulary) {
 	t.Helper()
+	for key, milestone := range v.Milestones {
+		status, sub, _ := strings.Cut(key, "/")
+		m := mapper(status, sub)
+		switch {
+		case m == nil:
+			t.Errorf("%s: no row", key)
+		case m.Type == taxonomy.Unmapped || m.Type.Pipeline:
+			t.Errorf("%s: %s", key, m.Type.Name)
+		case m.Type.Milestone != milestone:
+			t.Errorf("%s: %s, want a type of %s", key, m.Type.Name, milestone)
+		}
+	}
 	unmapped := map[string]bool{}
 	for _, u := range v.Unmapped {
 		unmapped[u] = true
@@ -47,7 +80,7 @@ func Check(t *testing.T, table *normalizers.Table, v Vocabulary) {
 	}
 	check := func(status, sub string) *normalizers.Mapping {
 		t.Helper()
-		m := feeds.Status(table, status, sub, "")
+		m := mapper(status, sub)
 		key := status
 		if sub != "" {
 			key += "/" + sub
@@ -72,7 +105,7 @@ func Check(t *testing.T, table *normalizers.Table, v Vocabulary) {
 	for sub, parent := range v.Subs {
 		named := false
 		for _, s := range append([]string{parent}, v.Statuses...) {
-			if m := feeds.Status(table, s, sub, ""); m != nil && m.Subcode == sub {
+			if m := mapper(s, sub); m != nil && m.Subcode == sub {
 				named = true
 				break
 			}
@@ -81,7 +114,7 @@ func Check(t *testing.T, table *normalizers.Table, v Vocabulary) {
 			t.Errorf("substatus %s (under %q) has no row of its own: its status decides alone", sub, parent)
 		}
 	}
-	t.Logf("%d statuses, %d substatuses, %d combinations mapped", len(v.Statuses), len(v.Subs), n)
+	t.Logf("%d statuses, %d substatuses, %d combinations mapped, %d milestones checked", len(v.Statuses), len(v.Subs), n, len(v.Milestones))
 }
 
 // Events normalizes payload with n at processing time now and returns its
@@ -107,13 +140,62 @@ func Events(t *testing.T, n normalizers.Normalizer, payload []byte, now time.Tim
 // webhook, a response or a list) give the same events.
 func Same(t *testing.T, n normalizers.Normalizer, a, b []byte) {
 	t.Helper()
-	now := normalizertest.Now
-	ea, eb := Events(t, n, a, now), Events(t, n, b, now)
-	if strings.Join(ea, "\n") != strings.Join(eb, "\n") {
-		t.Errorf("different events:\n%s\n--- and ---\n%s", strings.Join(ea, "\n"), strings.Join(eb, "\n"))
+	SameEvents(t, n, -1, map[string]string{"the first": string(a), "the second": string(b)})
+}
+
+// SameEvents normalizes the same content in several shapes (a webhook, an
+// API answer, ...) and checks that each gives the same events, want of
+// them (-1: any number but none), none rejected; it returns the events of
+// one.
+func SameEvents(t *testing.T, n normalizers.Normalizer, want int, shapes map[string]string) *normalizers.Batch {
+	t.Helper()
+	var first *normalizers.Batch
+	var firstJSON []string
+	for name, p := range shapes {
+		b := MustNormalize(t, n, p)
+		if (want >= 0 && len(b.Events) != want) || (want < 0 && len(b.Events) == 0) || len(b.Rejected) != 0 {
+			t.Fatalf("%s: %d events, rejected %v; want %d events", name, len(b.Events), b.Rejected, want)
+		}
+		js := make([]string, len(b.Events))
+		for i := range b.Events {
+			js[i] = string(event.AppendJSON(nil, &b.Events[i]))
+		}
+		if first == nil {
+			first, firstJSON = b, js
+			continue
+		}
+		if strings.Join(js, "\n") != strings.Join(firstJSON, "\n") {
+			t.Errorf("%s gives other events than another shape:\n%s\n--- and ---\n%s", name, strings.Join(js, "\n"), strings.Join(firstJSON, "\n"))
+		}
 	}
-	if len(ea) == 0 {
-		t.Error("no events")
+	return first
+}
+
+// MustNormalize is Normalize of a JSON payload that must not be rejected.
+func MustNormalize(t *testing.T, n normalizers.Normalizer, payload string) *normalizers.Batch {
+	t.Helper()
+	b, err := normalizertest.Normalize(n, normalizers.JSON, []byte(payload), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Rejection is a payload and the kind it must be rejected with.
+type Rejection struct {
+	Payload string
+	Kind    normalizers.Kind
+}
+
+// CheckRejections checks that each payload is rejected with its kind and
+// gives no event.
+func CheckRejections(t *testing.T, n normalizers.Normalizer, cases []Rejection) {
+	t.Helper()
+	for _, c := range cases {
+		b, err := normalizertest.Normalize(n, normalizers.JSON, []byte(c.Payload), "")
+		if k := normalizers.KindOf(err); k != c.Kind || len(b.Events) > 0 {
+			t.Errorf("%s: %v (%s), %d events; want %s", c.Payload, err, k, len(b.Events), c.Kind)
+		}
 	}
 }
 
