@@ -94,6 +94,13 @@ func (t *Table) Loading() string {
 	return why
 }
 
+// Read is how many lane models the table has read.
+func (t *Table) Read() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.read
+}
+
 // Loaded reports whether the whole topic as of the start has been read.
 func (t *Table) Loaded() bool {
 	t.mu.Lock()
