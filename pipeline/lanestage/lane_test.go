@@ -3,6 +3,8 @@ package lanestage_test
 import (
 	"context"
 	"reflect"
+	"strings"
+	"time"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -82,5 +84,23 @@ func TestBadObservation(t *testing.T) {
 	p.Process(&kgo.Record{Topic: "obs", Value: []byte("nonsense")}, &out)
 	if !out.Dead || p.Lanes() != 0 {
 		t.Errorf("dead %v, lanes %d; want a dead letter and no lane", out.Dead, p.Lanes())
+	}
+}
+
+// Until its first whole read the table says it is loading, for at most its
+// bound: detect is never held unready for ever by a lanes topic it cannot
+// read.
+func TestTableLoadingIsBounded(t *testing.T) {
+	tb, err := lanestage.NewTable(lanestage.TableConfig{Topic: "lanes", LoadTimeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := tb.Loading(); !strings.Contains(why, "loading lanes") || !strings.Contains(why, "1h0m0s") {
+		t.Errorf("Loading() = %q, want it to name the topic and the bound", why)
+	}
+	tb, _ = lanestage.NewTable(lanestage.TableConfig{Topic: "lanes", LoadTimeout: time.Nanosecond})
+	time.Sleep(time.Millisecond)
+	if why := tb.Loading(); why != "" {
+		t.Errorf("past its bound Loading() = %q, want ready", why)
 	}
 }
