@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"time"
@@ -61,21 +62,28 @@ func keyFromNative(m map[string]any, k *lanes.Key) error {
 	return nil
 }
 
-// Append appends o's Avro datum to dst.
+// Append appends o's Avro datum to dst. It is written by hand, not by
+// goavro: the detect stage writes one for every lane of a shipment's chain
+// at nearly every movement scan (TestLaneObservationEncoder checks it
+// against the schema).
 func (c *LaneObservations) Append(dst []byte, o *lanes.Observation) ([]byte, error) {
-	m := keyNative(&o.Key)
-	m["schema_version"] = int32(1)
-	m["kind"] = o.Kind.String()
-	m["milestone"] = ""
+	if err := o.Check(); err != nil {
+		return dst, fmt.Errorf("codec: %w", err)
+	}
+	str := func(b []byte, s string) []byte { return append(binary.AppendVarint(b, int64(len(s))), s...) }
+	place := func(b []byte, p *lanes.Place) []byte { return str(str(str(b, p.Country), p.Region), p.Postal) }
+	k := &o.Key
+	dst = binary.AppendVarint(dst, 1) // schema_version
+	dst = str(str(dst, k.Carrier), k.Service)
+	dst = binary.AppendVarint(dst, int64(k.Level))
+	dst = place(place(dst, &k.From), &k.To)
+	dst = binary.AppendVarint(dst, int64(o.Kind))
+	milestone := ""
 	if o.Kind == lanes.KindGap {
-		m["milestone"] = lanes.GapMilestones[o.Gap]
+		milestone = lanes.GapMilestones[o.Gap]
 	}
-	m["value"] = o.Value
-	b, err := c.avro.BinaryFromNative(dst, m)
-	if err != nil {
-		return dst, fmt.Errorf("codec: lane observation: %w", err)
-	}
-	return b, nil
+	dst = str(dst, milestone)
+	return binary.AppendVarint(dst, o.Value), nil
 }
 
 // Decode decodes one value into o, checked (lanes.Observation.Check).

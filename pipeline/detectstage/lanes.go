@@ -72,7 +72,7 @@ func (l *learner) emit(id lanes.ID, kind lanes.Kind, g lanes.Gap, v int64) {
 			l.keys[id] = key
 		}
 		o := lanes.Observation{Key: m.Key(id), Kind: kind, Gap: g, Value: max(v, 0)}
-		b, err := l.p.obsCodec.Append(nil, &o)
+		b, err := l.p.obsCodec.Append(make([]byte, 0, 64), &o)
 		if err != nil {
 			panic(fmt.Sprintf("detect: %v", err)) // every field is the model's own: a bug
 		}
