@@ -99,9 +99,13 @@ type SASL struct {
 
 // Topics are the pipeline's own topics and how to create them.
 type Topics struct {
-	Events            string `yaml:"events" mapstructure:"events"`
-	Notifications     string `yaml:"notifications" mapstructure:"notifications"`
-	State             string `yaml:"state" mapstructure:"state"`
+	Events        string `yaml:"events" mapstructure:"events"`
+	Notifications string `yaml:"notifications" mapstructure:"notifications"`
+	State         string `yaml:"state" mapstructure:"state"`
+	// LaneObservations and Lanes carry the lane model across instances:
+	// what the detect stage learns, and the lane stage's models.
+	LaneObservations  string `yaml:"lane_observations" mapstructure:"lane_observations"`
+	Lanes             string `yaml:"lanes" mapstructure:"lanes"`
 	DeadLetter        string `yaml:"deadletter" mapstructure:"deadletter"`
 	Create            bool   `yaml:"create" mapstructure:"create"`
 	Partitions        int32  `yaml:"partitions" mapstructure:"partitions"`
@@ -153,6 +157,10 @@ type Detect struct {
 	// clock of `wismo backtest`, for reproducible runs).
 	Clock          string `yaml:"clock" mapstructure:"clock"`
 	MaxPollRecords int    `yaml:"max_poll_records" mapstructure:"max_poll_records"`
+	// LaneTableTimeout bounds the wait for the first whole read of the
+	// lanes topic: until then /readyz says the stage is loading; past it
+	// the stage is ready with the lanes read so far.
+	LaneTableTimeout time.Duration `yaml:"lane_table_timeout" mapstructure:"lane_table_timeout"`
 }
 
 // Pipeline bounds the transactional stages' batches and their shutdown.
@@ -267,8 +275,8 @@ type Log struct {
 // runs unless told (the webhook gateway needs its routes and secrets, serve
 // its link keys, so each is asked for by name).
 var (
-	KnownStages   = []string{"normalize", "detect", "sink", "ingest", "serve"}
-	DefaultStages = []string{"normalize", "detect", "sink"}
+	KnownStages   = []string{"normalize", "detect", "lane", "sink", "ingest", "serve"}
+	DefaultStages = []string{"normalize", "detect", "lane", "sink"}
 )
 
 // defaults sets every setting's default through the same parser as the
@@ -287,6 +295,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("topics.notifications", names.NotificationsTopic)
 	v.SetDefault("topics.state", names.StateTopic)
 	v.SetDefault("topics.deadletter", names.DeadLetterTopic)
+	v.SetDefault("topics.lane_observations", names.LaneObservationsTopic)
+	v.SetDefault("topics.lanes", names.LanesTopic)
 	v.SetDefault("topics.create", true)
 	v.SetDefault("topics.deadletter_retention", "168h")
 	v.SetDefault("topics.partitions", 12)
@@ -297,6 +307,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("normalize.remember_scans", normalize.DefaultRememberScans)
 	v.SetDefault("normalize.unmapped_code_labels", pipeline.DefaultCodeLabels)
 	v.SetDefault("detect.clock", "wall")
+	v.SetDefault("detect.lane_table_timeout", "30s")
 	v.SetDefault("clickhouse.addr", DefaultClickHouseAddr)
 	v.SetDefault("clickhouse.database", DefaultClickHouseDatabase)
 	v.SetDefault("clickhouse.batch_rows", DefaultClickHouseBatchRows)
@@ -403,6 +414,9 @@ func (c *Config) Validate() error {
 	if n := c.Normalize.UnmappedCodeLabels; n < 1 || n > 10_000 {
 		bad("normalize.unmapped_code_labels: %d, want 1 to 10000 (each is a Prometheus series per carrier)", n)
 	}
+	if d := c.Detect.LaneTableTimeout; d < time.Second || d > time.Hour {
+		bad("detect.lane_table_timeout: %s, want 1s to 1h", d)
+	}
 	if c.Detect.Clock != "wall" && c.Detect.Clock != "event" {
 		bad("detect.clock: %q, want wall or event", c.Detect.Clock)
 	}
@@ -438,6 +452,7 @@ func (c *Config) Validate() error {
 	for _, t := range []struct{ key, name string }{
 		{"topics.events", c.Topics.Events}, {"topics.deadletter", c.Topics.DeadLetter},
 		{"topics.notifications", c.Topics.Notifications}, {"topics.state", c.Topics.State},
+		{"topics.lane_observations", c.Topics.LaneObservations}, {"topics.lanes", c.Topics.Lanes},
 	} {
 		if err := topicName(t.name); err != nil {
 			bad("%s: %v", t.key, err)

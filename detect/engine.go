@@ -37,7 +37,8 @@ type Engine struct {
 	timers timerHeap
 	now    int64 // the clock: latest time seen or advanced to
 	intern map[string]string
-	lanes  *lanes.Model // nil: flat rules only (see lanes.go)
+	lanes  *lanes.Model  // nil: flat rules only (see lanes.go)
+	learn  lanes.Learner // what the legs teach: lanes, or LearnInto's
 
 	// wallClock: Apply does not move the clock; the caller does, with
 	// Advance (the live stage, on the wall clock).

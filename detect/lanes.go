@@ -19,7 +19,13 @@ import (
 // thresholds per lane, predicted delivery on the commands, predicted_late
 // delays. One model may serve several engines only when they run on one
 // goroutine (the model is not safe for concurrent use).
-func (e *Engine) UseLanes(m *lanes.Model) { e.lanes = m }
+func (e *Engine) UseLanes(m *lanes.Model) { e.lanes, e.learn = m, m }
+
+// LearnInto sends what the shipments' legs teach to l instead of the
+// model UseLanes gave, which then only decides: `wismo run`'s detect
+// stage writes the observations to the lane topic, and its model is the
+// lane stage's, read from the lanes topic.
+func (e *Engine) LearnInto(l lanes.Learner) { e.learn = l }
 
 // Lanes is the engine's lane model, or nil.
 func (e *Engine) Lanes() *lanes.Model { return e.lanes }
@@ -71,7 +77,7 @@ func (e *Engine) learnMove(id string, s *State, at uint32) {
 	if e.business(id) {
 		gap = calendar.WeekdaySeconds(int64(from), int64(at), s.Zone)
 	}
-	e.lanes.ObserveGap(lanes.ID(s.lane), g, gap)
+	e.learn.ObserveGap(lanes.ID(s.lane), g, gap)
 }
 
 // learnOutcome teaches the lane a finished leg when t, at at, ends it:
@@ -84,14 +90,14 @@ func (e *Engine) learnOutcome(id string, s *State, t *taxonomy.Type, at uint32) 
 	lane := lanes.ID(s.lane)
 	if s.Current == atDeliveryFacility && at >= s.CurrentAt && t != atDeliveryFacility {
 		from, to := calendar.Day(int64(s.CurrentAt), s.Zone), calendar.Day(int64(at), s.Zone)
-		e.lanes.ObserveLastMile(lane, int(calendar.Weekdays(from, to, e.business(id))))
+		e.learn.ObserveLastMile(lane, int(calendar.Weekdays(from, to, e.business(id))))
 	}
 	if s.Milestone() == "out_for_delivery" && at >= s.CurrentAt && t.Milestone != "out_for_delivery" {
-		e.lanes.ObserveOutcome(lane, int64(at-s.CurrentAt))
+		e.learn.ObserveOutcome(lane, int64(at-s.CurrentAt))
 	}
 	if t.Milestone == "delivered" && s.FirstMove != 0 && at >= s.FirstMove {
 		from, to := calendar.Day(int64(s.FirstMove), s.Zone), calendar.Day(int64(at), s.Zone)
-		e.lanes.ObserveTransit(lane, int(calendar.Weekdays(from, to, e.business(id))))
+		e.learn.ObserveTransit(lane, int(calendar.Weekdays(from, to, e.business(id))))
 	}
 }
 

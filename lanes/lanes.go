@@ -542,3 +542,236 @@ func (m *Model) Each(fn func(id ID, k Key)) {
 		fn(id, m.lanes[id].key)
 	}
 }
+
+// NumGaps is the number of movement-gap sketches a lane keeps (GapMilestones).
+const NumGaps = int(numGaps)
+
+// Learner is what the lanes learn from: the model itself, or (in `wismo
+// run`) the detect stage's writer of the lane-observations topic, whose lane
+// stage feeds one model for every instance.
+type Learner interface {
+	ObserveGap(id ID, g Gap, seconds int64)
+	ObserveTransit(id ID, days int)
+	ObserveLastMile(id ID, days int)
+	ObserveOutcome(id ID, seconds int64)
+}
+
+// Kind is what an Observation measured.
+type Kind uint8
+
+const (
+	KindGap      Kind = iota // a movement gap of milestone Gap, seconds
+	KindTransit              // a delivered leg's transit, (business) days
+	KindLastMile             // delivery facility to delivery round, (business) days
+	KindOutcome              // out for delivery to its outcome, seconds
+	numKinds
+)
+
+var kindNames = [numKinds]string{"gap", "transit", "last_mile", "outcome"}
+
+func (k Kind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// KindOf is the kind named s, or false.
+func KindOf(s string) (Kind, bool) {
+	for i, n := range kindNames {
+		if n == s {
+			return Kind(i), true
+		}
+	}
+	return 0, false
+}
+
+// LevelOf is the level named s, or false.
+func LevelOf(s string) (Level, bool) {
+	for i, n := range levelNames {
+		if n == s {
+			return Level(i), true
+		}
+	}
+	return 0, false
+}
+
+// Observation is one thing a lane learned: the record of the
+// lane-observations topic.
+type Observation struct {
+	Key   Key
+	Kind  Kind
+	Gap   Gap // of KindGap
+	Value int64
+}
+
+// Check says what is wrong with an observation from outside.
+func (o *Observation) Check() error {
+	switch {
+	case o.Kind >= numKinds:
+		return fmt.Errorf("lanes: observation kind %d unknown", o.Kind)
+	case o.Gap >= numGaps:
+		return fmt.Errorf("lanes: observation gap %d unknown", o.Gap)
+	case o.Key.Level >= numLevels:
+		return fmt.Errorf("lanes: observation level %d unknown", o.Key.Level)
+	case o.Value < 0:
+		return fmt.Errorf("lanes: observation value %d is negative", o.Value)
+	case o.Key.Carrier == "":
+		return fmt.Errorf("lanes: observation has no carrier")
+	}
+	return nil
+}
+
+// Learn adds o to lane id (see LookupKey) and its coarser lanes.
+func (m *Model) Learn(id ID, o *Observation) {
+	switch o.Kind {
+	case KindGap:
+		m.ObserveGap(id, o.Gap, o.Value)
+	case KindTransit:
+		m.ObserveTransit(id, int(min(o.Value, math.MaxInt32)))
+	case KindLastMile:
+		m.ObserveLastMile(id, int(min(o.Value, math.MaxInt32)))
+	case KindOutcome:
+		m.ObserveOutcome(id, o.Value)
+	}
+}
+
+// LookupKey is lane k (of any level) as Lookup finds it: the lane itself,
+// or the coarser one that stands for it.
+func (m *Model) LookupKey(k Key) ID { return m.lookup(k) }
+
+// Find is lane k when the model keeps it, without making it.
+func (m *Model) Find(k Key) (ID, bool) {
+	id, ok := m.ids[k]
+	return id, ok
+}
+
+// Bin is one bin of a sketch: its index on the model's mapping and count.
+type Bin struct {
+	Index int32
+	Count float64
+}
+
+// SketchState is one sketch's learned data.
+type SketchState struct {
+	N, Seen uint32
+	Bins    []Bin
+}
+
+// State is what a lane has learned, whole: the lanes topic carries it, so a
+// restarted lane stage rebuilds the sketches (not only their quantiles),
+// and the lane stage keeps it to undo an aborted batch.
+type State struct {
+	Transit, Outcome, LastMile SketchState
+	Gaps                       [NumGaps]SketchState
+}
+
+func sketchState(sk *sketch) SketchState {
+	st := SketchState{N: sk.n, Seen: sk.seen}
+	if sk.s != nil {
+		sk.s.GetPositiveValueStore().ForEach(func(i int, c float64) bool {
+			st.Bins = append(st.Bins, Bin{Index: int32(i), Count: c})
+			return false
+		})
+	}
+	return st
+}
+
+// State is lane id's learned data.
+func (m *Model) State(id ID) State {
+	l := &m.lanes[id]
+	st := State{Transit: sketchState(&l.transit), Outcome: sketchState(&l.outcome), LastMile: sketchState(&l.lastMile)}
+	for g := range l.gaps {
+		st.Gaps[g] = sketchState(&l.gaps[g])
+	}
+	return st
+}
+
+func (m *Model) setSketch(sk *sketch, st *SketchState, mp mapping.IndexMapping, bins int) {
+	sk.n, sk.seen, sk.s = st.N, st.Seen, nil
+	if len(st.Bins) == 0 {
+		return
+	}
+	sk.s = newSketch(mp, bins)
+	for _, b := range st.Bins {
+		if b.Count > 0 {
+			sk.s.GetPositiveValueStore().AddWithCount(int(b.Index), b.Count)
+		}
+	}
+}
+
+// SetState replaces what lane id has learned (the lane's own sketches, not
+// its coarser lanes'), as read from the lanes topic or kept to undo a batch.
+func (m *Model) SetState(id ID, st *State) {
+	l := &m.lanes[id]
+	m.setSketch(&l.transit, &st.Transit, m.transitMap, transitBins)
+	m.setSketch(&l.outcome, &st.Outcome, m.gapMap, m.cfg.MaxBins)
+	m.setSketch(&l.lastMile, &st.LastMile, m.transitMap, transitBins)
+	for g := range l.gaps {
+		m.setSketch(&l.gaps[g], &st.Gaps[g], m.gapMap, m.cfg.MaxBins)
+	}
+	l.gapQ, l.outcomeQ, l.lastMileQ, l.pred, l.predAt = [numGaps]cachedQuantile{}, cachedQuantile{}, cachedQuantile{}, nil, 0
+}
+
+// Truncate forgets the lanes made after the model had n (undoing an aborted
+// batch's new lanes).
+func (m *Model) Truncate(n int) {
+	for len(m.lanes)-1 > n {
+		delete(m.ids, m.lanes[len(m.lanes)-1].key)
+		m.lanes[len(m.lanes)-1] = lane{}
+		m.lanes = m.lanes[:len(m.lanes)-1]
+	}
+}
+
+// Parent is the coarser lane id learns into (0: none).
+func (m *Model) Parent(id ID) ID { return m.lanes[id].parent }
+
+// Summary is a lane's own quantiles, for the lanes topic's readers that want
+// numbers rather than sketches: transit p10/p50/p90 in (business) days, per
+// milestone the stall threshold in seconds, and the p90 of out for delivery
+// to outcome in seconds; -1 where the lane has no data.
+type Summary struct {
+	TransitP10, TransitP50, TransitP90 float64
+	StallAfter                         [NumGaps]float64
+	OutcomeP90                         float64
+}
+
+func ownQuantile(sk *sketch, q, factor float64) float64 {
+	if sk.s == nil || sk.n == 0 {
+		return -1
+	}
+	v, err := sk.s.GetValueAtQuantile(q)
+	if err != nil {
+		return -1
+	}
+	return math.Round(v * factor)
+}
+
+// Summary of lane id.
+func (m *Model) Summary(id ID) Summary {
+	l := &m.lanes[id]
+	s := Summary{TransitP10: ownQuantile(&l.transit, 0.1, 1), TransitP50: ownQuantile(&l.transit, 0.5, 1),
+		TransitP90: ownQuantile(&l.transit, 0.9, 1), OutcomeP90: ownQuantile(&l.outcome, 0.9, 1)}
+	for g := range l.gaps {
+		s.StallAfter[g] = ownQuantile(&l.gaps[g], m.cfg.StallQuantile, m.cfg.StallFactor)
+	}
+	return s
+}
+
+// Own is lane k alone, made while there is room (0 when the model is
+// full): no coarser lane is made or learned into. The lane stage keeps
+// lanes this way, one instance per partition of the lane-observations
+// topic, since the detect stage writes an observation once for every lane
+// of its chain, each keyed by its own lane.
+func (m *Model) Own(k Key) ID {
+	if id, ok := m.ids[k]; ok {
+		return id
+	}
+	if len(m.lanes)-1 >= m.cfg.MaxLanes {
+		return 0
+	}
+	id := ID(len(m.lanes))
+	m.lanes = append(m.lanes, lane{key: k})
+	m.ids[k] = id
+	return id
+}

@@ -9,6 +9,10 @@ const (
 	NotificationsTopic = "shipments.notifications.v1"
 	StateTopic         = "shipments.state.v1"
 	DeadLetterTopic    = "shipments.deadletter.v1"
+	// The lane model across instances: what detect learns, keyed by lane,
+	// and the compacted lane models the lane stage writes.
+	LaneObservationsTopic = "shipments.lane-observations.v1"
+	LanesTopic            = "shipments.lanes.v1"
 )
 
 // GroupPrefix is the default kafka.group_prefix.

@@ -26,6 +26,12 @@ type Metrics struct {
 	Resent    *prometheus.CounterVec // scans left out because an earlier record sent them, by carrier
 	Tracked   prometheus.Gauge       // shipments in this instance's state
 	Restored  prometheus.Counter     // changelog records read on assignment
+
+	// lane model (pipeline/lanestage)
+	LanesKnown       *prometheus.GaugeVec   // lanes held, by role (stage: learned; table: detect's copy)
+	LaneObservations *prometheus.CounterVec // observations, by direction (written by detect, learned by the lane stage)
+	LanePublishes    prometheus.Counter     // lane models written to the lanes topic, committed
+	LaneTableRecords prometheus.Counter     // lanes topic records the detect stage's table has read
 }
 
 // NewMetrics registers the series in a new registry (plus the Go and
@@ -62,6 +68,13 @@ func NewMetrics() *Metrics {
 		Restored: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "wismo", Name: "state_restored_records_total",
 			Help: "Changelog records read to restore the state of assigned partitions."}),
 	}
-	r.MustRegister(m.TxnSeconds, m.Lag, m.Assigned, m.Tracked, m.Restored)
+	m.LanesKnown = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "wismo", Name: "lanes_known",
+		Help: "Lanes held: by the lane stage (role stage) and by the detect stage's copy of the lanes topic (role table)."}, []string{"role"})
+	m.LaneObservations = f("lane_observations_total", "Lane observations in committed transactions: written by the detect stage (direction out), learned by the lane stage (direction in).", "direction")
+	m.LanePublishes = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "wismo", Name: "lane_publishes_total",
+		Help: "Lane models the lane stage wrote to the lanes topic in committed transactions."})
+	m.LaneTableRecords = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "wismo", Name: "lane_table_records_total",
+		Help: "Lanes topic records the detect stage's table has read."})
+	r.MustRegister(m.TxnSeconds, m.Lag, m.Assigned, m.Tracked, m.Restored, m.LanesKnown, m.LanePublishes, m.LaneTableRecords)
 	return m
 }

@@ -20,3 +20,14 @@ var NotificationCommand string
 //
 //go:embed scan.avsc
 var Scan string
+
+// LaneObservation is the Avro schema of shipments.lane-observations.v1
+// records.
+//
+//go:embed lane_observation.avsc
+var LaneObservation string
+
+// LaneModel is the Avro schema of shipments.lanes.v1 records.
+//
+//go:embed lane_model.avsc
+var LaneModel string

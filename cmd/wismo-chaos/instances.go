@@ -159,7 +159,7 @@ func contains(list []string, s string) bool {
 
 func (r *runner) startInstances(ctx context.Context) error {
 	o := r.o
-	stages := []string{"normalize", "detect"}
+	stages := []string{"normalize", "detect", "lane"}
 	var ch map[string]any
 	if r.sink {
 		stages = append(stages, "sink")
@@ -188,6 +188,7 @@ func (r *runner) startInstances(ctx context.Context) error {
 			Kafka: map[string]any{"brokers": o.brokers, "client_id": "wismo-" + in.id},
 			Topics: map[string]any{"events": r.topics.events, "notifications": r.topics.notifications,
 				"state": r.topics.state, "deadletter": r.topics.deadletter, "partitions": o.partitions,
+				"lane_observations": r.topics.prefix + names.LaneObservationsTopic, "lanes": r.topics.prefix + names.LanesTopic,
 				"replication_factor": 1, "create": true},
 			Raw:        raw,
 			Detect:     map[string]string{"clock": "event"},

@@ -31,6 +31,7 @@ import (
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/lanes"
 	"github.com/wismo/wismo/links"
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/rules"
@@ -65,6 +66,12 @@ type Config struct {
 	Now     func() time.Time
 	Metrics *pipeline.Metrics
 	Logger  *zap.Logger
+	// Lanes, when set, has the engines decide with the lane model read
+	// from the lanes topic (LaneModel bounds it) and write what they
+	// learn to ObservationsTopic (see lanes.go).
+	Lanes             LaneTable
+	LaneModel         lanes.Config
+	ObservationsTopic string
 }
 
 // Restorer reads one partition of the changelog from its start to its last
@@ -85,6 +92,12 @@ type Processor struct {
 
 	ev   event.Event // decode buffer
 	sink sink
+
+	// the lane model's copy from the lanes topic (nil: flat rules) and the
+	// writer of the observations
+	model    *lanes.Model
+	obsCodec *codec.LaneObservations
+	learner  learner
 
 	// counts of the batch in progress, published when it commits
 	byTrigger map[string]int
@@ -125,6 +138,18 @@ func New(cfg Config) (*Processor, error) {
 	p := &Processor{cfg: cfg, events: evs, parts: map[int32]*partition{},
 		byTrigger: map[string]int{}, byType: map[string]int{}}
 	p.sink.p = p
+	if cfg.Lanes != nil {
+		if cfg.ObservationsTopic == "" {
+			return nil, fmt.Errorf("detect: the lane model needs the lane-observations topic (topics.lane_observations)")
+		}
+		if p.model, err = lanes.New(cfg.LaneModel); err != nil {
+			return nil, err
+		}
+		if p.obsCodec, err = codec.NewLaneObservations(); err != nil {
+			return nil, err
+		}
+		p.learner = learner{p: p, keys: map[lanes.ID][]byte{}}
+	}
 	return p, nil
 }
 
@@ -156,6 +181,10 @@ func (p *Processor) newEngine() *detect.Engine {
 	en.Journal()
 	if !p.cfg.EventClock {
 		en.UseWallClock()
+	}
+	if p.model != nil {
+		en.UseLanes(p.model)
+		en.LearnInto(&p.learner)
 	}
 	return en
 }
@@ -257,6 +286,7 @@ func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
 
 // Due reports whether some partition's next deadline has come.
 func (p *Processor) Due(now time.Time) bool {
+	p.applyLanes()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cfg.EventClock {
@@ -349,6 +379,7 @@ func (p *Processor) EndBatch(committed bool) {
 	}
 	p.mu.Unlock()
 	if committed && p.cfg.Metrics != nil {
+		p.cfg.Metrics.LaneObservations.WithLabelValues("out").Add(float64(p.learner.n))
 		for t, n := range p.byTrigger {
 			p.cfg.Metrics.Commands.WithLabelValues(t).Add(float64(n))
 		}
@@ -358,6 +389,7 @@ func (p *Processor) EndBatch(committed bool) {
 	}
 	clear(p.byTrigger)
 	clear(p.byType)
+	p.learner.n = 0
 	p.publishTracked()
 }
 

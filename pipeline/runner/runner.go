@@ -30,7 +30,6 @@ import (
 	"github.com/wismo/wismo/pipeline"
 	"github.com/wismo/wismo/pipeline/detectstage"
 	"github.com/wismo/wismo/pipeline/normalize"
-	"github.com/wismo/wismo/rules"
 	"github.com/wismo/wismo/serve"
 	"github.com/wismo/wismo/serve/chlookup"
 	"github.com/wismo/wismo/sinks/chsink"
@@ -95,7 +94,18 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Runner, err
 			r.stages = append(r.stages, st)
 			r.all = append(r.all, st)
 		case "detect":
-			st, _, err := r.build.Detect(kopts)
+			st, proc, err := r.build.Detect(kopts)
+			if err != nil {
+				return nil, err
+			}
+			r.stages = append(r.stages, st)
+			if t, ok := proc.LaneTable().(backgroundTable); ok {
+				r.all = append(r.all, withTable{st, t})
+			} else {
+				r.all = append(r.all, st)
+			}
+		case "lane":
+			st, _, err := r.build.Lane(kopts)
 			if err != nil {
 				return nil, err
 			}
@@ -320,21 +330,27 @@ func serveTables(ctx context.Context, o chsink.Options, wait time.Duration, log 
 
 // Detect builds the detect stage; its processor answers what it tracks.
 func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Processor, error) {
-	rl := rules.Default()
-	if dir := r.cfg.Detect.RulesDir; dir != "" {
-		var err error
-		if rl, err = rules.Load(dir); err != nil {
-			return nil, nil, err
-		}
+	rl, err := r.rules()
+	if err != nil {
+		return nil, nil, err
 	}
 	lm, err := r.cfg.Links.Maker()
 	if err != nil {
 		return nil, nil, err
 	}
-	proc, err := detectstage.New(detectstage.Config{
+	table, err := r.laneTable(rl, kopts)
+	if err != nil {
+		return nil, nil, err
+	}
+	dc := detectstage.Config{
 		Links: lm, Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
 		IdleAdvance: r.IdleAdvance, Restorer: detectstage.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
-	})
+		LaneModel: rl.Lanes.Model, ObservationsTopic: r.cfg.Topics.LaneObservations,
+	}
+	if table != nil {
+		dc.Lanes = table
+	}
+	proc, err := detectstage.New(dc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -448,9 +464,12 @@ func (r *Runner) createTopics(ctx context.Context, kopts []kgo.Opt) error {
 	if err := create([]string{t.DeadLetter}, dead); err != nil {
 		return err
 	}
+	if err := create([]string{t.LaneObservations}, configs); err != nil {
+		return err
+	}
 	compact := "compact"
 	configs["cleanup.policy"] = &compact
-	return create([]string{t.State}, configs)
+	return create([]string{t.State, t.Lanes}, configs)
 }
 
 // Stages returns the stages, for tests.
@@ -462,7 +481,7 @@ func (r *Runner) Metrics() *pipeline.Metrics { return r.metrics }
 // Ready reports whether every stage reaches its brokers and has joined its
 // group; why says which has not.
 func (r *Runner) Ready() (ok bool, why string) {
-	var waiting, unreachable []string
+	var waiting, unreachable, loading []string
 	for _, s := range r.all {
 		if h := r.reach[s.Name()]; h != nil {
 			if p := h.problem(); p != "" {
@@ -472,6 +491,8 @@ func (r *Runner) Ready() (ok bool, why string) {
 		}
 		if !s.Ready() {
 			waiting = append(waiting, s.Name())
+		} else if l, ok := s.(interface{ Loading() string }); ok && l.Loading() != "" {
+			loading = append(loading, s.Name()+" ("+l.Loading()+")")
 		}
 	}
 	var whys []string
@@ -480,6 +501,9 @@ func (r *Runner) Ready() (ok bool, why string) {
 	}
 	if len(waiting) > 0 {
 		whys = append(whys, "waiting for partition assignment: "+strings.Join(waiting, ", "))
+	}
+	if len(loading) > 0 {
+		whys = append(whys, "loading: "+strings.Join(loading, ", "))
 	}
 	if len(whys) > 0 {
 		return false, strings.Join(whys, "; ")

@@ -32,7 +32,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 	defer cluster.Close()
 	registry := registrytest.New(t)
 
-	cfg := runConfig(t, []string{"--raw", "raw.ups=ups:json", "--instance-id", "test-1", "--http-addr", "127.0.0.1:0", "--stages", "normalize,detect"}, []string{
+	cfg := runConfig(t, []string{"--raw", "raw.ups=ups:json", "--instance-id", "test-1", "--http-addr", "127.0.0.1:0", "--stages", "normalize,detect,lane"}, []string{
 		"WISMO_KAFKA_BROKERS=" + strings.Join(cluster.ListenAddrs(), ","),
 		"WISMO_SCHEMA_REGISTRY_URL=" + registry.URL,
 		"WISMO_TOPICS_PARTITIONS=2",
@@ -111,8 +111,9 @@ func TestRunnerEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if names := groups.Groups(); !slices.Contains(names, "acme-wismo-normalize") || !slices.Contains(names, "acme-wismo-detect") {
-		t.Errorf("groups %v, want acme-wismo-normalize and acme-wismo-detect", names)
+	if names := groups.Groups(); !slices.Contains(names, "acme-wismo-normalize") || !slices.Contains(names, "acme-wismo-detect") ||
+		!slices.Contains(names, "acme-wismo-lane") {
+		t.Errorf("groups %v, want acme-wismo-normalize, acme-wismo-detect and acme-wismo-lane", names)
 	}
 	// Dead letters are whole payloads, personal data included: their
 	// topic is created with the retention configured (7 days by default,
@@ -150,19 +151,26 @@ func checkTopicConfigs(t *testing.T, ctx context.Context, brokers []string) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	topics := []string{"raw.ups", "shipments.events.v1", "shipments.deadletter.v1", "shipments.notifications.v1", "shipments.state.v1"}
+	topics := []string{"raw.ups", "shipments.events.v1", "shipments.deadletter.v1", "shipments.notifications.v1", "shipments.state.v1",
+		"shipments.lane-observations.v1", "shipments.lanes.v1"}
 	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, topics...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rcs) != len(topics) {
+		t.Errorf("%d topics described, want %d", len(rcs), len(topics))
+	}
 	for _, rc := range rcs {
+		if rc.Err != nil {
+			t.Errorf("topic %s: %v", rc.Name, rc.Err)
+		}
 		got := map[string]string{}
 		for _, c := range rc.Configs {
 			if c.Value != nil {
 				got[c.Key] = *c.Value
 			}
 		}
-		if got["max.message.bytes"] != "4259840" || rc.Name == "shipments.state.v1" && got["cleanup.policy"] != "compact" {
+		if got["max.message.bytes"] != "4259840" || (rc.Name == "shipments.state.v1" || rc.Name == "shipments.lanes.v1") && got["cleanup.policy"] != "compact" {
 			t.Errorf("topic %s: max.message.bytes %q, cleanup.policy %q", rc.Name, got["max.message.bytes"], got["cleanup.policy"])
 		}
 	}
