@@ -37,7 +37,8 @@ type Engine struct {
 	timers timerHeap
 	now    int64 // the clock: latest time seen or advanced to
 	intern map[string]string
-	lanes  *lanes.Model // nil: flat rules only (see lanes.go)
+	lanes  *lanes.Model     // nil: flat rules only (see lanes.go)
+	orders map[string]order // order context (see orders.go)
 
 	// wallClock: Apply does not move the clock; the caller does, with
 	// Advance (the live stage, on the wall clock).
@@ -45,8 +46,9 @@ type Engine struct {
 	// journal, when on, keeps each shipment's state as it was before the
 	// batch in progress first touched it: Rollback puts it back, Changes
 	// lists what to write to the changelog.
-	journaling bool
-	journal    map[string]journalEntry
+	journaling   bool
+	journal      map[string]journalEntry
+	orderJournal map[string]orderJournal
 	// committedNow is the clock at the end of the last committed batch:
 	// an aborted batch's input is read again from there.
 	committedNow int64
@@ -74,6 +76,7 @@ func (e *Engine) UseWallClock() { e.wallClock = true }
 func (e *Engine) Journal() {
 	e.journaling = true
 	e.journal = map[string]journalEntry{}
+	e.orderJournal = map[string]orderJournal{}
 }
 
 // touch records s as it was before the batch in progress changed it; call
@@ -104,6 +107,7 @@ func (e *Engine) Changes(fn func(id string, s *State)) {
 // Commit ends the batch: its changes are now durable.
 func (e *Engine) Commit() {
 	clear(e.journal)
+	clear(e.orderJournal)
 	e.committedNow = e.now
 }
 
@@ -126,6 +130,7 @@ func (e *Engine) Rollback() {
 		e.arm(id, s)
 	}
 	clear(e.journal)
+	e.rollbackOrders()
 	// The clock goes back too: on the event-time clock, the batch read
 	// again must meet its deadlines at the same points as the first time
 	// (and decide with the same decided_at).
@@ -156,7 +161,9 @@ func (e *Engine) Forget() {
 	e.timers = e.timers[:0]
 	if e.journal != nil {
 		clear(e.journal)
+		clear(e.orderJournal)
 	}
+	clear(e.orders)
 }
 
 // Len is the number of tracked shipments.
@@ -342,6 +349,11 @@ func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, prior
 	if s.Notified&bit != 0 {
 		return
 	}
+	o := e.orderOf(id)
+	acc := e.rules.AccommodationFor(trigger, o.segmentName())
+	if acc.Priority != "" {
+		priority = acc.Priority
+	}
 	decided := time.Unix(e.now, 0).UTC()
 	day := int32(calendar.Day(e.now, s.Zone))
 	if day != s.Day {
@@ -362,6 +374,7 @@ func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, prior
 		Message: msg, NextStep: next, OccurredAt: ev.OccurredAt, DecidedAt: decided,
 		NotBefore: e.notBefore(decided, s.Zone), Episode: int(s.Episode),
 		Reason: reason, PredictedDelivery: e.prediction(id, s), EstimatedDelivery: eddString(s.EDD),
+		CustomerSegment: o.segmentName(), Accommodation: acc.Accommodation,
 	})
 }
 
