@@ -29,7 +29,8 @@ type OrderError struct {
 func (e *OrderError) Error() string { return e.Msg }
 
 // DecodeOrderContext decodes one record of orders.context.v1 (contract
-// JSON) keyed key. It refuses what is not the contract's: any other field
+// JSON) keyed key (nil: the record has no key to check, as in a file of
+// order contexts; the stage refuses a record without a key before). It refuses what is not the contract's: any other field
 // (contact data above all: an email, a name, an address must never reach
 // the pipeline), a shipment_id that is not the record's key, a segment,
 // date or currency of the wrong form. Only the contract's fields are ever
@@ -62,7 +63,7 @@ func DecodeOrderContext(key, value []byte) (*detect.OrderContext, error) {
 	switch {
 	case oc.ShipmentID == "":
 		return nil, bad("validate", "no shipment_id")
-	case string(key) != oc.ShipmentID:
+	case key != nil && string(key) != oc.ShipmentID:
 		return nil, bad("validate", "shipment_id %.80q is not the record key %.80q; key each record by its shipment_id", oc.ShipmentID, key)
 	case !strings.Contains(oc.ShipmentID, ":") || len(oc.ShipmentID) > 256:
 		return nil, bad("validate", "shipment_id %.80q is not <carrier>:<tracking_number>", oc.ShipmentID)
