@@ -99,10 +99,14 @@ type SASL struct {
 
 // Topics are the pipeline's own topics and how to create them.
 type Topics struct {
-	Events            string `yaml:"events" mapstructure:"events"`
-	Notifications     string `yaml:"notifications" mapstructure:"notifications"`
-	State             string `yaml:"state" mapstructure:"state"`
-	DeadLetter        string `yaml:"deadletter" mapstructure:"deadletter"`
+	Events        string `yaml:"events" mapstructure:"events"`
+	Notifications string `yaml:"notifications" mapstructure:"notifications"`
+	State         string `yaml:"state" mapstructure:"state"`
+	DeadLetter    string `yaml:"deadletter" mapstructure:"deadletter"`
+	// Orders is the optional order context topic (orders.context.v1,
+	// written by the retailer's order system, compacted, keyed and
+	// partitioned like the events); "" reads none.
+	Orders            string `yaml:"orders" mapstructure:"orders"`
 	Create            bool   `yaml:"create" mapstructure:"create"`
 	Partitions        int32  `yaml:"partitions" mapstructure:"partitions"`
 	ReplicationFactor int16  `yaml:"replication_factor" mapstructure:"replication_factor"`
@@ -287,6 +291,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("topics.notifications", names.NotificationsTopic)
 	v.SetDefault("topics.state", names.StateTopic)
 	v.SetDefault("topics.deadletter", names.DeadLetterTopic)
+	v.SetDefault("topics.orders", "")
 	v.SetDefault("topics.create", true)
 	v.SetDefault("topics.deadletter_retention", "168h")
 	v.SetDefault("topics.partitions", 12)
@@ -438,7 +443,11 @@ func (c *Config) Validate() error {
 	for _, t := range []struct{ key, name string }{
 		{"topics.events", c.Topics.Events}, {"topics.deadletter", c.Topics.DeadLetter},
 		{"topics.notifications", c.Topics.Notifications}, {"topics.state", c.Topics.State},
+		{"topics.orders", c.Topics.Orders},
 	} {
+		if t.name == "" && t.key == "topics.orders" {
+			continue // optional
+		}
 		if err := topicName(t.name); err != nil {
 			bad("%s: %v", t.key, err)
 		}

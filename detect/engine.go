@@ -37,8 +37,8 @@ type Engine struct {
 	timers timerHeap
 	now    int64 // the clock: latest time seen or advanced to
 	intern map[string]string
-	lanes  *lanes.Model     // nil: flat rules only (see lanes.go)
-	orders map[string]order // order context (see orders.go)
+	lanes  *lanes.Model // nil: flat rules only (see lanes.go)
+	orders *OrderTable  // order context (see orders.go); nil none
 
 	// wallClock: Apply does not move the clock; the caller does, with
 	// Advance (the live stage, on the wall clock).
@@ -46,9 +46,8 @@ type Engine struct {
 	// journal, when on, keeps each shipment's state as it was before the
 	// batch in progress first touched it: Rollback puts it back, Changes
 	// lists what to write to the changelog.
-	journaling   bool
-	journal      map[string]journalEntry
-	orderJournal map[string]orderJournal
+	journaling bool
+	journal    map[string]journalEntry
 	// committedNow is the clock at the end of the last committed batch:
 	// an aborted batch's input is read again from there.
 	committedNow int64
@@ -76,7 +75,6 @@ func (e *Engine) UseWallClock() { e.wallClock = true }
 func (e *Engine) Journal() {
 	e.journaling = true
 	e.journal = map[string]journalEntry{}
-	e.orderJournal = map[string]orderJournal{}
 }
 
 // touch records s as it was before the batch in progress changed it; call
@@ -107,7 +105,6 @@ func (e *Engine) Changes(fn func(id string, s *State)) {
 // Commit ends the batch: its changes are now durable.
 func (e *Engine) Commit() {
 	clear(e.journal)
-	clear(e.orderJournal)
 	e.committedNow = e.now
 }
 
@@ -130,7 +127,6 @@ func (e *Engine) Rollback() {
 		e.arm(id, s)
 	}
 	clear(e.journal)
-	e.rollbackOrders()
 	// The clock goes back too: on the event-time clock, the batch read
 	// again must meet its deadlines at the same points as the first time
 	// (and decide with the same decided_at).
@@ -161,9 +157,7 @@ func (e *Engine) Forget() {
 	e.timers = e.timers[:0]
 	if e.journal != nil {
 		clear(e.journal)
-		clear(e.orderJournal)
 	}
-	clear(e.orders)
 }
 
 // Len is the number of tracked shipments.

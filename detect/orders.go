@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wismo/wismo/rules"
@@ -47,72 +48,159 @@ type orderJournal struct {
 	existed bool
 }
 
-// SetOrder installs a shipment's order context, or forgets it when oc is
-// nil (a tombstone). A context that says nothing the engine uses (no
-// segment, no promised date) is forgotten too.
+// OrderTable is the order contexts, keyed by shipment id. One table may
+// serve several engines (the detect stage's partitions, on one goroutine):
+// UseOrders. Its batch journal works as the engine's: Commit keeps the
+// changes since the last Commit, Rollback undoes them.
+//
+// It is safe for concurrent use: the detect stage restores a newly
+// assigned partition of the order topic on the consumer group's goroutine
+// while its other partitions go on deciding.
+type OrderTable struct {
+	mu      sync.Mutex
+	rows    map[string]order
+	journal map[string]orderJournal
+}
+
+// NewOrderTable returns an empty table, without a journal (see Journal).
+func NewOrderTable() *OrderTable { return &OrderTable{rows: map[string]order{}} }
+
+// Journal turns on the batch journal: the detect stage changes the table
+// in transactions and must undo an aborted one.
+func (t *OrderTable) Journal() { t.journal = map[string]orderJournal{} }
+
+// UseOrders makes the engine join t (instead of a table of its own).
+func (e *Engine) UseOrders(t *OrderTable) { e.orders = t }
+
+// SetOrder installs a shipment's order context in the engine's table (see
+// OrderTable.Set).
 func (e *Engine) SetOrder(shipmentID string, oc *OrderContext) error {
+	if e.orders == nil {
+		e.orders = NewOrderTable()
+	}
+	return e.orders.Set(shipmentID, oc)
+}
+
+// Orders is the number of shipments with an order context.
+func (e *Engine) Orders() int {
+	if e.orders == nil {
+		return 0
+	}
+	return e.orders.Len()
+}
+
+// Set installs a shipment's order context, or forgets it when oc is nil (a
+// tombstone). A context that says nothing the engine uses (no segment, no
+// promised date) is forgotten too.
+func (t *OrderTable) Set(shipmentID string, oc *OrderContext) error {
+	o, err := rowOf(shipmentID, oc)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.set(shipmentID, o, true)
+	return nil
+}
+
+// Restore is Set for a record read back from the topic: durable already,
+// so outside the batch journal (an aborted batch does not undo it).
+func (t *OrderTable) Restore(shipmentID string, oc *OrderContext) error {
+	o, err := rowOf(shipmentID, oc)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.set(shipmentID, o, false)
+	delete(t.journal, shipmentID)
+	return nil
+}
+
+func rowOf(shipmentID string, oc *OrderContext) (order, error) {
 	var o order
 	if oc != nil {
 		if oc.PromisedDelivery != "" {
 			d, err := time.Parse("2006-01-02", oc.PromisedDelivery)
 			if err != nil {
-				return fmt.Errorf("detect: order context of %s: promised_delivery %q is not a date (YYYY-MM-DD)", shipmentID, oc.PromisedDelivery)
+				return o, fmt.Errorf("detect: order context of %s: promised_delivery %q is not a date (YYYY-MM-DD)", shipmentID, oc.PromisedDelivery)
 			}
 			o.promised = int32(d.Unix() / 86400)
 		}
 		if oc.CustomerSegment != "" {
 			i := slices.Index(rules.Segments, oc.CustomerSegment)
 			if i < 0 {
-				return fmt.Errorf("detect: order context of %s: customer_segment %q, want one of %s or empty", shipmentID, oc.CustomerSegment, strings.Join(rules.Segments, ", "))
+				return o, fmt.Errorf("detect: order context of %s: customer_segment %q, want one of %s or empty", shipmentID, oc.CustomerSegment, strings.Join(rules.Segments, ", "))
 			}
 			o.segment = uint8(i + 1)
 		}
 	}
-	prev, existed := e.orders[shipmentID]
-	if existed == (o != order{}) && prev == o {
-		return nil
-	}
-	if e.journaling {
-		if _, ok := e.orderJournal[shipmentID]; !ok {
-			e.orderJournal[shipmentID] = orderJournal{prev: prev, existed: existed}
-		}
-	}
-	if o == (order{}) {
-		delete(e.orders, shipmentID)
-		return nil
-	}
-	if e.orders == nil {
-		e.orders = map[string]order{}
-	}
-	if existed {
-		e.orders[shipmentID] = o
-	} else {
-		e.orders[strings.Clone(shipmentID)] = o
-	}
-	return nil
+	return o, nil
 }
 
-// Orders is the number of shipments with an order context.
-func (e *Engine) Orders() int { return len(e.orders) }
+func (t *OrderTable) set(shipmentID string, o order, journal bool) {
+	prev, existed := t.rows[shipmentID]
+	if existed == (o != order{}) && prev == o {
+		return
+	}
+	if _, ok := t.journal[shipmentID]; !ok && journal && t.journal != nil {
+		t.journal[strings.Clone(shipmentID)] = orderJournal{prev: prev, existed: existed}
+	}
+	switch {
+	case o == (order{}):
+		delete(t.rows, shipmentID)
+	case existed:
+		t.rows[shipmentID] = o
+	default:
+		t.rows[strings.Clone(shipmentID)] = o
+	}
+}
 
-// rollbackOrders undoes the batch's order context changes.
-func (e *Engine) rollbackOrders() {
-	for id, j := range e.orderJournal {
+// Len is the number of shipments with an order context.
+func (t *OrderTable) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.rows)
+}
+
+// Commit keeps the changes since the last Commit or Rollback.
+func (t *OrderTable) Commit() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.journal)
+}
+
+// Rollback undoes the changes since the last Commit or Rollback.
+func (t *OrderTable) Rollback() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, j := range t.journal {
 		if j.existed {
-			e.orders[id] = j.prev
+			t.rows[id] = j.prev
 		} else {
-			delete(e.orders, id)
+			delete(t.rows, id)
 		}
 	}
-	clear(e.orderJournal)
+	clear(t.journal)
+}
+
+// Forget drops every row.
+func (t *OrderTable) Forget() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.rows)
+	clear(t.journal)
 }
 
 // orderOf is the shipment's row; the zero row when it has none.
 func (e *Engine) orderOf(id string) order {
-	if len(e.orders) == 0 {
+	t := e.orders
+	if t == nil {
 		return order{}
 	}
-	return e.orders[id]
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rows[id]
 }
 
 func (o order) segmentName() string {

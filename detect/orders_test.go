@@ -135,15 +135,17 @@ func TestPromisedDateDrivesPredictedLate(t *testing.T) {
 	}
 }
 
-// An aborted batch's order context changes are undone with its state.
+// An aborted batch's order context changes are undone.
 func TestOrderContextRollback(t *testing.T) {
 	en := New(rules.Default())
-	en.Journal()
+	tab := NewOrderTable()
+	tab.Journal()
+	en.UseOrders(tab)
 	en.SetOrder("dhl:A", &OrderContext{CustomerSegment: "vip"})
-	en.Commit()
+	tab.Commit()
 	en.SetOrder("dhl:A", &OrderContext{CustomerSegment: "at_risk"})
 	en.SetOrder("dhl:B", &OrderContext{CustomerSegment: "repeat"})
-	en.Rollback()
+	tab.Rollback()
 	if en.Orders() != 1 || en.orderOf("dhl:A").segmentName() != "vip" {
 		t.Errorf("after rollback: %d contexts, dhl:A is %q", en.Orders(), en.orderOf("dhl:A").segmentName())
 	}

@@ -332,7 +332,7 @@ func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Process
 		return nil, nil, err
 	}
 	proc, err := detectstage.New(detectstage.Config{
-		Links: lm, Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
+		Links: lm, Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, OrdersTopic: r.cfg.Topics.Orders, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
 		IdleAdvance: r.IdleAdvance, Restorer: detectstage.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
 	})
 	if err != nil {
