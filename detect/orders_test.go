@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+
+	"github.com/wismo/wismo/lanes"
 	"strings"
 	"testing"
 	"time"
@@ -177,4 +179,37 @@ func TestMemoryPerOrderContext(t *testing.T) {
 		t.Fatalf("%d order contexts kept", en.Orders())
 	}
 	runtime.KeepAlive(en)
+}
+
+// BenchmarkApplyOrders is BenchmarkApplyLanes with an order context (a
+// segment and a promised date) for every shipment, in a shared journaled
+// table as the detect stage has it: the join's cost per event.
+func BenchmarkApplyOrders(b *testing.B) {
+	evs := timeline(20000)
+	r := rules.Default()
+	m, err := lanes.New(r.Lanes.Model)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tab := NewOrderTable()
+	tab.Journal()
+	for i := range evs {
+		tab.Set(evs[i].ShipmentID(), &OrderContext{CustomerSegment: rules.Segments[i%len(rules.Segments)], PromisedDelivery: "2026-11-18"})
+	}
+	tab.Commit()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var en *Engine
+	d := &discard{}
+	for i := 0; i < b.N; i++ {
+		if i%len(evs) == 0 {
+			b.StopTimer()
+			en = New(r)
+			en.UseLanes(m)
+			en.UseOrders(tab)
+			b.StartTimer()
+		}
+		en.Apply(&evs[i%len(evs)], d)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
