@@ -4,12 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-
-	"github.com/wismo/wismo/lanes"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wismo/wismo/lanes"
 	"github.com/wismo/wismo/rules"
 )
 
