@@ -21,6 +21,25 @@ func TestDecodeOrderContext(t *testing.T) {
 	if *oc != want {
 		t.Errorf("got %+v, want %+v", *oc, want)
 	}
+	// The same record in Avro, plain and in the Confluent wire format.
+	ac, err := orderAvro()
+	if err != nil {
+		t.Fatal(err)
+	}
+	datum, err := ac.BinaryFromNative(nil, map[string]any{"shipment_id": want.ShipmentID, "order_id": "1001",
+		"promised_delivery": "2026-11-24", "customer_segment": "vip", "lifetime_value": 1840.50, "order_count": int64(11), "currency": "EUR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string][]byte{"avro": datum, "confluent": append([]byte{0, 0, 0, 0, 9}, datum...)} {
+		got, err := DecodeOrderContext([]byte(want.ShipmentID), v)
+		if err != nil || *got != want {
+			t.Errorf("%s: %+v, %v", name, got, err)
+		}
+	}
+	if _, err := DecodeOrderContext([]byte(want.ShipmentID), append(datum, 0)); err == nil || !strings.Contains(err.Error(), "after the record") {
+		t.Errorf("trailing byte after an Avro record: %v", err)
+	}
 	key := []byte("ups:1")
 	for _, c := range []struct{ value, kind, want string }{
 		{`{"shipment_id":"ups:1","email":"a@example.com"}`, "validate", `unknown field "email"`},
@@ -33,8 +52,8 @@ func TestDecodeOrderContext(t *testing.T) {
 		{`{"shipment_id":"ups:1","lifetime_value":-5}`, "validate", "lifetime_value"},
 		{`{"shipment_id":"ups:1"} {}`, "decode", "data after"},
 		{`{"shipment_id":`, "decode", ""},
-		{"\x02\x04ab", "decode", "not a JSON object"},
-		{``, "decode", "not a JSON object"},
+		{"\x02\x04ab", "decode", "Avro"},
+		{``, "decode", "empty value"},
 		{`{"shipment_id":"ups:1","order_count":"11"}`, "decode", "order_count"},
 		{`{"shipment_id":"ups:1","order_id":"` + strings.Repeat("x", MaxOrderContext) + `"}`, "too_large", "4096"},
 	} {

@@ -20,3 +20,9 @@ var NotificationCommand string
 //
 //go:embed scan.avsc
 var Scan string
+
+// OrderContext is the Avro schema of orders.context.v1 records (the
+// optional order context input).
+//
+//go:embed order_context.avsc
+var OrderContext string
