@@ -89,7 +89,7 @@ func start(t *testing.T, brokers []string, tp topics, txnID string, wrap func(*d
 	}
 	st, err := pipeline.NewStage(pipeline.StageConfig{Name: "detect", Brokers: brokers, Group: tp.events + ".detect",
 		TransactionalID: txnID, Inputs: proc.Topics(), DeadLetterTopic: tp.dlq, MaxPollRecords: 40,
-		TickInterval: 200 * time.Millisecond, ClientOpts: []kgo.Opt{kgo.RecordPartitioner(proc.Partitioner())}}, p)
+		TickInterval: 200 * time.Millisecond, ClientOpts: append([]kgo.Opt{kgo.RecordPartitioner(proc.Partitioner())}, proc.GroupOpts()...)}, p)
 	if err != nil {
 		t.Fatal(err)
 	}

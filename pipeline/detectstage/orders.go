@@ -29,12 +29,25 @@ import (
 // instance that owns the shipment's events partition: the topic must have
 // the events topic's partition count and be keyed by shipment id with
 // Kafka's default (murmur2) partitioner, as a Kafka Streams stream-table
-// join requires (co-partitioning). Every row is joined by all the
-// instance's engines, so a single instance is always right; see the report
-// of issue 15 for what several instances need.
+// join requires (co-partitioning). And partition q of both topics must be
+// assigned to the same instance: GroupOpts makes the group use the range
+// balancer, which gives every member the same partition numbers of both
+// topics (the default cooperative-sticky balancer does not). Every row is
+// joined by all the instance's engines.
 
 // ordersOn reports whether the order context input is configured.
 func (p *Processor) ordersOn() bool { return p.cfg.OrdersTopic != "" }
+
+// GroupOpts are the consumer group options the stage needs: with the order
+// context input, the range balancer (co-located partitions, see above).
+// Changing the balancer of a running group takes a restart of all its
+// members at once: a group's members must share a protocol.
+func (p *Processor) GroupOpts() []kgo.Opt {
+	if !p.ordersOn() {
+		return nil
+	}
+	return []kgo.Opt{kgo.Balancers(kgo.RangeBalancer())}
+}
 
 // restoreOrders reads partitions of the order context topic into the table.
 func (p *Processor) restoreOrders(ctx context.Context, partitions []int32) error {

@@ -12,18 +12,24 @@ import (
 	"github.com/wismo/wismo/internal/kafkatest"
 )
 
+// orderTopics are a test's topics with the order context input, three
+// partitions each, the state and orders topics compacted.
+func orderTopics(t *testing.T, brokers []string) topics {
+	base := kafkatest.Topics(t, brokers, 3, "events", "notifications", "dlq")
+	compact := "compact"
+	cfg := map[string]*string{"cleanup.policy": &compact}
+	state := kafkatest.TopicsWithConfig(t, brokers, 3, cfg, "state", "orders")
+	return topics{events: base[0], notifications: base[1], dlq: base[2], state: state[0], orders: state[1]}
+}
+
 // Order contexts on the order topic shape the commands on the
 // notifications topic (segment, accommodation, priority); bad ones are
 // dead-lettered with the reason; after a restart the replacement has the
 // table back from the order topic itself and goes on shaping commands.
 func TestRealBrokerOrderContextShapesCommands(t *testing.T) {
 	brokers := kafkatest.Brokers(t)
-	base := kafkatest.Topics(t, brokers, 3, "events", "notifications", "dlq")
-	compact := "compact"
-	cfg := map[string]*string{"cleanup.policy": &compact}
-	state := kafkatest.TopicsWithConfig(t, brokers, 3, cfg, "state")[0]
-	orders := kafkatest.TopicsWithConfig(t, brokers, 3, cfg, "orders")[0]
-	tp := topics{events: base[0], notifications: base[1], dlq: base[2], state: state, orders: orders}
+	tp := orderTopics(t, brokers)
+	orders := tp.orders
 
 	const n = 10
 	var ctxRecs []*kgo.Record
@@ -110,5 +116,56 @@ func TestRealBrokerOrderContextShapesCommands(t *testing.T) {
 	}
 	if len(dl) != len(bad) || kinds["validate"] != len(bad) {
 		t.Errorf("%d dead letters, kinds %v; want the %d bad order contexts, validate", len(dl), kinds, len(bad))
+	}
+}
+
+// With two instances, each joins the order contexts of the shipments it
+// owns: partition q of the order topic goes to the owner of partition q of
+// the events (GroupOpts), so every command has its shipment's segment.
+func TestRealBrokerOrderContextTwoInstances(t *testing.T) {
+	brokers := kafkatest.Brokers(t)
+	tp := orderTopics(t, brokers)
+	orders := tp.orders
+	a := start(t, brokers, tp, tp.events+".txn-a", nil)
+	b := start(t, brokers, tp, tp.events+".txn-b", nil)
+	kafkatest.WaitFor(t, "both instances to share the 6 partitions", 60*time.Second, func() bool {
+		return a.stage.Assigned() > 0 && b.stage.Assigned() > 0 && a.stage.Assigned()+b.stage.Assigned() == 6 &&
+			a.stage.Ready() && b.stage.Ready()
+	})
+	const n = 40
+	var ctxRecs []*kgo.Record
+	var evs []event.Event
+	now := time.Now()
+	for i := 0; i < n; i++ {
+		tn := fmt.Sprintf("TWO%03d", i)
+		id := "dhl:" + tn
+		ctxRecs = append(ctxRecs, &kgo.Record{Topic: orders, Key: []byte(id),
+			Value: []byte(fmt.Sprintf(`{"shipment_id":%q,"customer_segment":"repeat"}`, id))})
+		evs = append(evs, scan(tn, "in_transit.picked_up", now.Add(-55*time.Hour)))
+	}
+	kafkatest.Produce(t, brokers, ctxRecs)
+	kafkatest.WaitFor(t, "the order contexts to be read", 60*time.Second, func() bool {
+		_, ta := a.stage.Stats().Snapshot()
+		_, tb := b.stage.Stats().Snapshot()
+		return ta.In+tb.In >= n
+	})
+	kafkatest.Produce(t, brokers, records(tp.events, evs))
+	cmds := kafkatest.ReadCommitted(t, brokers, tp.notifications, 2*n, 90*time.Second)
+	cc, err := codec.NewCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := 0
+	for _, r := range cmds {
+		var c detect.Command
+		if err := cc.Decode(r.Value, &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.CustomerSegment != "repeat" {
+			missing++
+		}
+	}
+	if len(cmds) != 2*n || missing > 0 {
+		t.Errorf("%d commands, %d of them without their order's segment; want %d, all with it", len(cmds), missing, 2*n)
 	}
 }

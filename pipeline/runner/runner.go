@@ -339,7 +339,7 @@ func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Process
 		return nil, nil, err
 	}
 	st, err := pipeline.NewStage(r.stageConfig("detect", proc.Topics(), r.cfg.Detect.MaxPollRecords,
-		append(slices.Clone(kopts), kgo.RecordPartitioner(proc.Partitioner()))), proc)
+		append(append(slices.Clone(kopts), kgo.RecordPartitioner(proc.Partitioner())), proc.GroupOpts()...)), proc)
 	return st, proc, err
 }
 
