@@ -39,9 +39,13 @@ type OrderContext struct {
 
 // order is the table's row: 8 bytes.
 type order struct {
-	promised int32 // days since 1970; 0 none
-	segment  uint8 // 1 + index in rules.Segments; 0 none
+	promised int32  // days since 1970; 0 none
+	segment  uint8  // 1 + index in rules.Segments; 0 none
+	part     uint16 // the input partition it came from (DropPartitions; topics have far fewer than 65,536)
 }
+
+// empty: the row says nothing the engine uses.
+func (o order) empty() bool { return o.promised == 0 && o.segment == 0 }
 
 type orderJournal struct {
 	prev    order
@@ -93,10 +97,16 @@ func (e *Engine) Orders() int {
 // tombstone). A context that says nothing the engine uses (no segment, no
 // promised date) is forgotten too.
 func (t *OrderTable) Set(shipmentID string, oc *OrderContext) error {
+	return t.SetIn(0, shipmentID, oc)
+}
+
+// SetIn is Set for a record of the input's partition part.
+func (t *OrderTable) SetIn(part int32, shipmentID string, oc *OrderContext) error {
 	o, err := rowOf(shipmentID, oc)
 	if err != nil {
 		return err
 	}
+	o.part = uint16(part)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.set(shipmentID, o, true)
@@ -105,11 +115,12 @@ func (t *OrderTable) Set(shipmentID string, oc *OrderContext) error {
 
 // Restore is Set for a record read back from the topic: durable already,
 // so outside the batch journal (an aborted batch does not undo it).
-func (t *OrderTable) Restore(shipmentID string, oc *OrderContext) error {
+func (t *OrderTable) Restore(part int32, shipmentID string, oc *OrderContext) error {
 	o, err := rowOf(shipmentID, oc)
 	if err != nil {
 		return err
 	}
+	o.part = uint16(part)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.set(shipmentID, o, false)
@@ -140,14 +151,14 @@ func rowOf(shipmentID string, oc *OrderContext) (order, error) {
 
 func (t *OrderTable) set(shipmentID string, o order, journal bool) {
 	prev, existed := t.rows[shipmentID]
-	if existed == (o != order{}) && prev == o {
+	if existed == !o.empty() && prev == o {
 		return
 	}
 	if _, ok := t.journal[shipmentID]; !ok && journal && t.journal != nil {
 		t.journal[strings.Clone(shipmentID)] = orderJournal{prev: prev, existed: existed}
 	}
 	switch {
-	case o == (order{}):
+	case o.empty():
 		delete(t.rows, shipmentID)
 	case existed:
 		t.rows[shipmentID] = o
@@ -182,6 +193,20 @@ func (t *OrderTable) Rollback() {
 		}
 	}
 	clear(t.journal)
+}
+
+// DropPartitions forgets the rows that came from the input's partitions
+// ps: they moved to another instance (which restores them), and when they
+// come back they are restored afresh, tombstones compacted away or not.
+func (t *OrderTable) DropPartitions(ps []int32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, o := range t.rows {
+		if slices.Contains(ps, int32(o.part)) {
+			delete(t.rows, id)
+			delete(t.journal, id)
+		}
+	}
 }
 
 // Forget drops every row.

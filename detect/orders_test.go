@@ -212,3 +212,16 @@ func BenchmarkApplyOrders(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// Rows of a revoked input partition go; the others stay.
+func TestOrderTableDropPartitions(t *testing.T) {
+	tab := NewOrderTable()
+	tab.SetIn(1, "dhl:A", &OrderContext{CustomerSegment: "vip"})
+	tab.Restore(2, "dhl:B", &OrderContext{CustomerSegment: "repeat"})
+	tab.DropPartitions([]int32{2})
+	en := New(rules.Default())
+	en.UseOrders(tab)
+	if tab.Len() != 1 || en.orderOf("dhl:A").segmentName() != "vip" {
+		t.Errorf("after dropping partition 2: %d rows, dhl:A %q", tab.Len(), en.orderOf("dhl:A").segmentName())
+	}
+}

@@ -220,6 +220,10 @@ func (p *Processor) Assigned(ctx context.Context, topic string, partitions []int
 // Revoked drops the partitions' state: their new owner restores it from
 // the changelog.
 func (p *Processor) Revoked(topic string, partitions []int32) {
+	if p.ordersOn() && topic == p.cfg.OrdersTopic {
+		p.orders.DropPartitions(partitions)
+		return
+	}
 	if topic != p.cfg.Events.Topic() {
 		return
 	}

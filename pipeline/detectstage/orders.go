@@ -51,9 +51,11 @@ func (p *Processor) GroupOpts() []kgo.Opt {
 
 // restoreOrders reads partitions of the order context topic into the table.
 func (p *Processor) restoreOrders(ctx context.Context, partitions []int32) error {
+	p.orders.DropPartitions(partitions) // what is left of an earlier assignment
 	for _, id := range partitions {
+		restore := func(sid string, oc *detect.OrderContext) error { return p.orders.Restore(id, sid, oc) }
 		n, err := p.cfg.Restorer.Restore(ctx, p.cfg.OrdersTopic, id, func(key, value []byte) error {
-			_, _ = p.applyOrder(key, value, p.orders.Restore) // refused records were or will be dead-lettered
+			_, _ = p.applyOrder(key, value, restore) // refused records were or will be dead-lettered
 			return nil
 		})
 		if err != nil {
@@ -94,7 +96,8 @@ func (p *Processor) applyOrder(key, value []byte, set func(string, *detect.Order
 func (p *Processor) processOrder(rec *kgo.Record, out *pipeline.Output) {
 	carrier, _, _ := strings.Cut(string(rec.Key), ":")
 	out.Carrier = carrier
-	if kind, err := p.applyOrder(rec.Key, rec.Value, p.orders.Set); err != nil {
+	set := func(sid string, oc *detect.OrderContext) error { return p.orders.SetIn(rec.Partition, sid, oc) }
+	if kind, err := p.applyOrder(rec.Key, rec.Value, set); err != nil {
 		out.DeadLetter(rec, kind, fmt.Sprintf("detect: %v", err))
 	}
 }
