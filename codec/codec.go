@@ -78,8 +78,9 @@ func (d *Events) Decode(v []byte, e *event.Event) error {
 
 // addedFields is how many fields the command schema has gained at its end
 // since version 1 (tracking_url, reason, predicted_delivery,
-// estimated_delivery), each with a default written as one zero byte.
-const addedFields = 4
+// estimated_delivery, customer_segment, accommodation), each with a default
+// written as one zero byte.
+const addedFields = 6
 
 // Commands decodes notification commands; CommandEncoder writes them.
 type Commands struct{ avro *goavro.Codec }
@@ -138,6 +139,7 @@ func (cc *Commands) Decode(v []byte, c *detect.Command) error {
 		EventType: str("event_type"), EventID: str("event_id"), Priority: str("priority"),
 		Message: str("message"), NextStep: str("next_step"), Supersedes: str("supersedes"), Episode: v32("episode"),
 		TrackingURL: str("tracking_url"), Reason: str("reason"), EstimatedDelivery: str("estimated_delivery"),
+		CustomerSegment: str("customer_segment"), Accommodation: str("accommodation"),
 	}
 	if u, ok := m["predicted_delivery"].(map[string]any); ok {
 		if p, ok := u["io.wismo.v1.PredictedDelivery"].(map[string]any); ok {

@@ -23,12 +23,15 @@ func TestCommandRoundTrip(t *testing.T) {
 	predicted := in
 	predicted.Trigger, predicted.Reason, predicted.EstimatedDelivery = "delayed", "predicted_late", "2026-11-23"
 	predicted.PredictedDelivery = &detect.Prediction{Earliest: "2026-11-23", Likely: "2026-11-24", Latest: "2026-11-25", Confidence: "high"}
-	for _, in := range []detect.Command{in, predicted} {
+	shaped := predicted
+	shaped.CustomerSegment, shaped.Accommodation, shaped.Priority = "vip", "proactive_credit", "high"
+	for _, in := range []detect.Command{in, predicted, shaped} {
 		roundTrip(t, cc, in)
 	}
 	// A command written with an older schema (the same datum without the
-	// fields added since: tracking_url, then reason, predicted_delivery and
-	// estimated_delivery, each a zero byte when empty) still decodes, so
+	// fields added since: tracking_url, then reason, predicted_delivery,
+	// estimated_delivery, customer_segment and accommodation, each a zero
+	// byte when empty) still decodes, so
 	// the commands on the topic during an upgrade are not dead-lettered.
 	in.TrackingURL = ""
 	b, err := encoder(t, Avro, nil).Append(nil, &in)

@@ -182,6 +182,7 @@ func (x *CommandEncoder) Append(dst []byte, c *detect.Command) ([]byte, error) {
 		"occurred_at": stamp(c.OccurredAt), "decided_at": stamp(c.DecidedAt), "not_before": stamp(c.NotBefore),
 		"supersedes": c.Supersedes, "episode": int32(c.Episode), "tracking_url": c.TrackingURL,
 		"reason": c.Reason, "predicted_delivery": predictionNative(c.PredictedDelivery), "estimated_delivery": c.EstimatedDelivery,
+		"customer_segment": c.CustomerSegment, "accommodation": c.Accommodation,
 	})
 }
 

@@ -104,9 +104,13 @@ type Topics struct {
 	State         string `yaml:"state" mapstructure:"state"`
 	// LaneObservations and Lanes carry the lane model across instances:
 	// what the detect stage learns, and the lane stage's models.
-	LaneObservations  string `yaml:"lane_observations" mapstructure:"lane_observations"`
-	Lanes             string `yaml:"lanes" mapstructure:"lanes"`
-	DeadLetter        string `yaml:"deadletter" mapstructure:"deadletter"`
+	LaneObservations string `yaml:"lane_observations" mapstructure:"lane_observations"`
+	Lanes            string `yaml:"lanes" mapstructure:"lanes"`
+	DeadLetter       string `yaml:"deadletter" mapstructure:"deadletter"`
+	// Orders is the optional order context topic (orders.context.v1,
+	// written by the retailer's order system, compacted, keyed and
+	// partitioned like the events); "" reads none.
+	Orders            string `yaml:"orders" mapstructure:"orders"`
 	Create            bool   `yaml:"create" mapstructure:"create"`
 	Partitions        int32  `yaml:"partitions" mapstructure:"partitions"`
 	ReplicationFactor int16  `yaml:"replication_factor" mapstructure:"replication_factor"`
@@ -297,6 +301,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("topics.deadletter", names.DeadLetterTopic)
 	v.SetDefault("topics.lane_observations", names.LaneObservationsTopic)
 	v.SetDefault("topics.lanes", names.LanesTopic)
+	v.SetDefault("topics.orders", "")
 	v.SetDefault("topics.create", true)
 	v.SetDefault("topics.deadletter_retention", "168h")
 	v.SetDefault("topics.partitions", 12)
@@ -453,7 +458,11 @@ func (c *Config) Validate() error {
 		{"topics.events", c.Topics.Events}, {"topics.deadletter", c.Topics.DeadLetter},
 		{"topics.notifications", c.Topics.Notifications}, {"topics.state", c.Topics.State},
 		{"topics.lane_observations", c.Topics.LaneObservations}, {"topics.lanes", c.Topics.Lanes},
+		{"topics.orders", c.Topics.Orders},
 	} {
+		if t.name == "" && t.key == "topics.orders" {
+			continue // optional
+		}
 		if err := topicName(t.name); err != nil {
 			bad("%s: %v", t.key, err)
 		}

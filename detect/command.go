@@ -33,6 +33,12 @@ type Command struct {
 	// thin. EstimatedDelivery, beside it, is the carrier's (YYYY-MM-DD).
 	PredictedDelivery *Prediction `json:"predicted_delivery"`
 	EstimatedDelivery string      `json:"estimated_delivery,omitempty"`
+	// CustomerSegment is the order context's segment and Accommodation
+	// what the rules offer for it (rules/accommodations.yaml); both empty
+	// without order context, and then left out of the JSON, so commands
+	// are as they were before order context existed.
+	CustomerSegment string `json:"customer_segment,omitempty"`
+	Accommodation   string `json:"accommodation,omitempty"`
 	// Extension: the episode the command belongs to (see State).
 	Episode int `json:"episode"`
 }

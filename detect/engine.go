@@ -39,6 +39,7 @@ type Engine struct {
 	intern map[string]string
 	lanes  *lanes.Model  // nil: flat rules only (see lanes.go)
 	learn  lanes.Learner // what the legs teach: lanes, or LearnInto's
+	orders *OrderTable   // order context (see orders.go); nil none
 
 	// wallClock: Apply does not move the clock; the caller does, with
 	// Advance (the live stage, on the wall clock).
@@ -343,6 +344,11 @@ func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, prior
 	if s.Notified&bit != 0 {
 		return
 	}
+	o := e.orderOf(id)
+	acc := e.rules.AccommodationFor(trigger, o.segmentName())
+	if acc.Priority != "" {
+		priority = acc.Priority
+	}
 	decided := time.Unix(e.now, 0).UTC()
 	day := int32(calendar.Day(e.now, s.Zone))
 	if day != s.Day {
@@ -363,6 +369,7 @@ func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, prior
 		Message: msg, NextStep: next, OccurredAt: ev.OccurredAt, DecidedAt: decided,
 		NotBefore: e.notBefore(decided, s.Zone), Episode: int(s.Episode),
 		Reason: reason, PredictedDelivery: e.prediction(id, s), EstimatedDelivery: eddString(s.EDD),
+		CustomerSegment: o.segmentName(), Accommodation: acc.Accommodation,
 	})
 }
 

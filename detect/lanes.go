@@ -224,26 +224,41 @@ func (e *Engine) Predict(shipmentID string) *Prediction {
 func dayString(d int64) string { return string(calendar.AppendDate(nil, d)) }
 
 // checkLate sends a delayed command (reason predicted_late) when the likely
-// date passes the carrier's estimated date, once until the parcel is back
-// on track, which sends the follow-up.
+// date passes the carrier's estimated date or the order's promised date
+// (order context), once until the parcel is back on track, which sends the
+// follow-up.
 func (e *Engine) checkLate(id string, s *State, ev *event.Event, out Sink) {
 	// Before pickup the lane's clock has not started (the carrier dates
 	// from the pickup); on the van it is no news; with a delay or stall
 	// open the customer has been told.
-	if e.lanes == nil || s.EDD == 0 || s.FirstMove == 0 || s.terminal() || s.OpenException != nil || s.Milestone() == "out_for_delivery" {
+	if e.lanes == nil || s.FirstMove == 0 || s.terminal() || s.OpenException != nil || s.Milestone() == "out_for_delivery" {
+		return
+	}
+	promised := e.orderOf(id).promised
+	if s.EDD == 0 && promised == 0 {
 		return
 	}
 	_, likely, _, _, ok := e.predictDays(id, s)
 	if !ok {
 		return
 	}
-	late := likely > int64(s.EDD)
+	lateEDD := s.EDD != 0 && likely > int64(s.EDD)
+	latePromise := promised != 0 && likely > int64(promised)
 	switch {
-	case late && s.Flags&flagPredictedLate == 0:
+	case (lateEDD || latePromise) && s.Flags&flagPredictedLate == 0:
 		s.Flags |= flagPredictedLate
-		e.notifyWith(id, s, ev, "delayed", "normal", e.rules.Lanes.PredictedLateMessage, "", "predicted_late", out)
-	case !late && s.Flags&flagPredictedLate != 0:
-		s.Flags &^= flagPredictedLate
-		e.notifyWith(id, s, ev, "exception_resolved", "normal", e.rules.Lanes.BackOnTrackMessage, "", "back_on_track", out)
+		msg := e.rules.Lanes.PredictedLateMessage
+		if !lateEDD {
+			s.Flags |= flagLatePromise
+			msg = e.rules.Lanes.PromiseLateMessage
+		}
+		e.notifyWith(id, s, ev, "delayed", "normal", msg, "", "predicted_late", out)
+	case !lateEDD && !latePromise && s.Flags&flagPredictedLate != 0:
+		msg := e.rules.Lanes.BackOnTrackMessage
+		if s.Flags&flagLatePromise != 0 {
+			msg = e.rules.Lanes.PromiseKeptMessage
+		}
+		s.Flags &^= flagPredictedLate | flagLatePromise
+		e.notifyWith(id, s, ev, "exception_resolved", "normal", msg, "", "back_on_track", out)
 	}
 }

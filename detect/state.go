@@ -66,6 +66,7 @@ const (
 	flagStalled       // OpenException is a synthetic stall
 	flagRoute         // lane was found with both ends of the route known
 	flagPredictedLate // a predicted_late delay was told: back on track owes a follow-up
+	flagLatePromise   // ... and it was told against the order's promised date, not the carrier's
 )
 
 // seenBefore reports whether the event is one of the shipment's recent ones.

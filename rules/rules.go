@@ -59,6 +59,9 @@ type Rules struct {
 	overrides []override
 	triggers  []triggerRow
 	byType    map[*taxonomy.Type]*Notify // resolved once per type
+	// accommodation: trigger x segment (or "*" x segment), see
+	// accommodations.yaml
+	accommodation map[[2]string]Accommodation
 }
 
 // Lanes is the lanes block of the rules.
@@ -73,6 +76,10 @@ type Lanes struct {
 	// after the carrier's date, and when it no longer does.
 	PredictedLateMessage string
 	BackOnTrackMessage   string
+	// The same against the order's promised date (order context), when
+	// the carrier's date is not the one passed.
+	PromiseLateMessage string
+	PromiseKeptMessage string
 }
 
 // Notify is what an event type triggers.
@@ -108,6 +115,8 @@ type file struct {
 		ResolvedMessage      string `yaml:"resolved_message"`
 		PredictedLateMessage string `yaml:"predicted_late_message"`
 		BackOnTrackMessage   string `yaml:"back_on_track_message"`
+		PromiseLateMessage   string `yaml:"promise_late_message"`
+		PromiseKeptMessage   string `yaml:"promise_kept_message"`
 	} `yaml:"notifications"`
 	Lanes struct {
 		Enabled         *bool    `yaml:"enabled"`
@@ -143,7 +152,12 @@ func Load(dir string) (*Rules, error) {
 	if err != nil {
 		return nil, err
 	}
+	defAccommodations, err := parseAccommodations("accommodations.yaml", accommodationsYAML)
+	if err != nil {
+		return nil, err
+	}
 	var userTriggers []triggerRow
+	var userAccommodations []accommodationRow
 	if dir != "" {
 		files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		if err != nil {
@@ -165,12 +179,21 @@ func Load(dir string) (*Rules, error) {
 				userTriggers = append(userTriggers, rows...)
 				continue
 			}
+			if strings.HasPrefix(filepath.Base(f), "accommodations") {
+				rows, err := parseAccommodations(f, data)
+				if err != nil {
+					return nil, err
+				}
+				userAccommodations = append(userAccommodations, rows...)
+				continue
+			}
 			if err := r.apply(f, data); err != nil {
 				return nil, err
 			}
 		}
 	}
 	r.triggers = append(userTriggers, defTriggers...)
+	r.accommodation = resolveAccommodations(append(userAccommodations, defAccommodations...))
 	r.byType = map[*taxonomy.Type]*Notify{}
 	for _, t := range taxonomy.All() {
 		r.byType[t] = r.resolve(t)
@@ -233,6 +256,12 @@ func (r *Rules) apply(name string, data []byte) error {
 	}
 	if f.Notifications.BackOnTrackMessage != "" {
 		r.Lanes.BackOnTrackMessage = f.Notifications.BackOnTrackMessage
+	}
+	if f.Notifications.PromiseLateMessage != "" {
+		r.Lanes.PromiseLateMessage = f.Notifications.PromiseLateMessage
+	}
+	if f.Notifications.PromiseKeptMessage != "" {
+		r.Lanes.PromiseKeptMessage = f.Notifications.PromiseKeptMessage
 	}
 	return r.applyLanes(name, &f)
 }

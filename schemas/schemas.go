@@ -31,3 +31,9 @@ var LaneObservation string
 //
 //go:embed lane_model.avsc
 var LaneModel string
+
+// OrderContext is the Avro schema of orders.context.v1 records (the
+// optional order context input).
+//
+//go:embed order_context.avsc
+var OrderContext string

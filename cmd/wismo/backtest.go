@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/lanes"
@@ -17,8 +18,8 @@ import (
 
 func backtestCmd() *cobra.Command {
 	var (
-		rulesDir, until, model string
-		withEvents             bool
+		rulesDir, until, model, orders string
+		withEvents                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "backtest [--rules DIR] [--until RFC3339] [--events] [FILE...]",
@@ -33,8 +34,11 @@ thresholds per lane and predicted delivery dates, the flat rules where a
 lane has too little data; --model flat uses the flat rules alone. Writes
 notification commands as NDJSON on standard output; with
 --events also the synthetic events, each line tagged "kind": "command" or
-"event". Lines that are not canonical events are reported on standard error
-and make the exit status 1.`,
+"event". With --orders FILE, order contexts (NDJSON, as on the topic
+orders.context.v1) are read first and shape the commands as in wismo run:
+customer_segment, accommodation and priority, and predicted_late against
+the promised date. Lines that are not canonical events (or order contexts)
+are reported on standard error and make the exit status 1.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -57,6 +61,11 @@ and make the exit status 1.`,
 			}
 			out := bufio.NewWriter(cmd.OutOrStdout())
 			bt := &backtest{engine: en, out: out, events: withEvents, errw: cmd.ErrOrStderr()}
+			if orders != "" {
+				if err := bt.readOrders(orders); err != nil {
+					return err
+				}
+			}
 			if len(files) == 0 {
 				bt.read("stdin", cmd.InOrStdin())
 			} else {
@@ -87,6 +96,7 @@ and make the exit status 1.`,
 	cmd.Flags().StringVar(&rulesDir, "rules", "", "folder of rule files overriding the embedded defaults")
 	cmd.Flags().StringVar(&until, "until", "", "advance the clock to this time (RFC 3339) at the end of input, firing due timers")
 	cmd.Flags().BoolVar(&withEvents, "events", false, "also write the synthetic events; every line then has a kind field")
+	cmd.Flags().StringVar(&orders, "orders", "", "NDJSON file of order contexts (orders.context.v1 records) to join, read before the events")
 	cmd.Flags().StringVar(&model, "model", "", "lanes (learn the lane model from the input) or flat (the flat rules alone); default: lanes unless the rules' lanes.enabled is false")
 	return cmd
 }
@@ -151,6 +161,29 @@ func (b *backtest) read(name string, r io.Reader) {
 	if err != nil && b.err == nil {
 		b.err = err
 	}
+}
+
+// readOrders installs the order contexts of file, one JSON object a line.
+func (b *backtest) readOrders(file string) error {
+	fh, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("--orders: %w", err)
+	}
+	defer fh.Close()
+	return eachLine(fh, codec.MaxOrderContext, func(n int, line []byte, tooLong bool) error {
+		err := fmt.Errorf("a line longer than %d bytes is not an order context", codec.MaxOrderContext)
+		if !tooLong {
+			var oc *detect.OrderContext
+			if oc, err = codec.DecodeOrderContext(nil, line); err == nil {
+				err = b.engine.SetOrder(oc.ShipmentID, oc)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(b.errw, "%s:%d: %s\n", file, n, clipError(printable(err)))
+			b.bad++
+		}
+		return nil
+	})
 }
 
 // Command implements detect.Sink.

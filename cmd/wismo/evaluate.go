@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -50,6 +51,14 @@ and how far ahead of the carrier's own delay scan a delayed command went.`,
 			model, err := newBacktestEngine(r, "lanes")
 			if err != nil {
 				return err
+			}
+			// The retailer's promised dates reach both engines as order
+			// contexts, the path of wismo run's orders.context.v1.
+			for _, tr := range truths {
+				oc := &detect.OrderContext{ShipmentID: tr.ShipmentID, PromisedDelivery: string(calendar.AppendDate(nil, tr.Promised))}
+				if err := errors.Join(flat.SetOrder(tr.ShipmentID, oc), model.SetOrder(tr.ShipmentID, oc)); err != nil {
+					return err
+				}
 			}
 			end := evs[len(evs)-1].OccurredAt.Add(45 * 24 * time.Hour)
 			a, b := runEval(flat, evs, end), runEval(model, evs, end)

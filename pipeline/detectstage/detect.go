@@ -48,7 +48,10 @@ type Config struct {
 	Events     *codec.EventEncoder
 	Commands   *codec.CommandEncoder
 	StateTopic string
-	Rules      *rules.Rules
+	// OrdersTopic is the optional order context input (orders.go); ""
+	// reads none, and the stage decides as without it.
+	OrdersTopic string
+	Rules       *rules.Rules
 	// EventClock runs every partition on the event-time clock, as
 	// `wismo backtest` does, instead of the wall clock: a run is then
 	// reproducible from its input alone.
@@ -90,8 +93,9 @@ type Processor struct {
 	mu    sync.Mutex
 	parts map[int32]*partition
 
-	ev   event.Event // decode buffer
-	sink sink
+	ev     event.Event // decode buffer
+	sink   sink
+	orders *detect.OrderTable // nil without OrdersTopic
 
 	// the lane model's copy from the lanes topic (nil: flat rules) and the
 	// writer of the observations
@@ -150,11 +154,20 @@ func New(cfg Config) (*Processor, error) {
 		}
 		p.learner = learner{p: p, keys: map[lanes.ID][]byte{}}
 	}
+	if p.ordersOn() {
+		p.orders = detect.NewOrderTable()
+		p.orders.Journal()
+	}
 	return p, nil
 }
 
 // Topics is what the stage consumes.
-func (p *Processor) Topics() []string { return []string{p.cfg.Events.Topic()} }
+func (p *Processor) Topics() []string {
+	if p.ordersOn() {
+		return []string{p.cfg.Events.Topic(), p.cfg.OrdersTopic}
+	}
+	return []string{p.cfg.Events.Topic()}
+}
 
 // Partitioner routes each changelog record to the partition of the input
 // it belongs to, whatever partitioner wrote the events topic, and hashes
@@ -186,6 +199,9 @@ func (p *Processor) newEngine() *detect.Engine {
 		en.UseLanes(p.model)
 		en.LearnInto(&p.learner)
 	}
+	if p.orders != nil {
+		en.UseOrders(p.orders)
+	}
 	return en
 }
 
@@ -193,6 +209,9 @@ func (p *Processor) newEngine() *detect.Engine {
 // changelog. Until it returns, the stage is not ready and no record of
 // these partitions is read.
 func (p *Processor) Assigned(ctx context.Context, topic string, partitions []int32) error {
+	if p.ordersOn() && topic == p.cfg.OrdersTopic {
+		return p.restoreOrders(ctx, partitions)
+	}
 	if topic != p.cfg.Events.Topic() {
 		return nil
 	}
@@ -230,6 +249,10 @@ func (p *Processor) Assigned(ctx context.Context, topic string, partitions []int
 // Revoked drops the partitions' state: their new owner restores it from
 // the changelog.
 func (p *Processor) Revoked(topic string, partitions []int32) {
+	if p.ordersOn() && topic == p.cfg.OrdersTopic {
+		p.orders.DropPartitions(partitions)
+		return
+	}
 	if topic != p.cfg.Events.Topic() {
 		return
 	}
@@ -249,6 +272,10 @@ func (p *Processor) part(id int32) *partition {
 
 // Process applies one canonical event.
 func (p *Processor) Process(rec *kgo.Record, out *pipeline.Output) {
+	if p.ordersOn() && rec.Topic == p.cfg.OrdersTopic {
+		p.processOrder(rec, out)
+		return
+	}
 	part := p.part(rec.Partition)
 	if part == nil {
 		// Not restored: the assignment callback failed or has not run.
@@ -378,6 +405,13 @@ func (p *Processor) EndBatch(committed bool) {
 		}
 	}
 	p.mu.Unlock()
+	if p.orders != nil {
+		if committed {
+			p.orders.Commit()
+		} else {
+			p.orders.Rollback()
+		}
+	}
 	if committed && p.cfg.Metrics != nil {
 		p.cfg.Metrics.LaneObservations.WithLabelValues("out").Add(float64(p.learner.n))
 		for t, n := range p.byTrigger {

@@ -61,9 +61,11 @@ type instance struct {
 	proc     *detectstage.Processor
 	restorer *countingRestorer
 	done     chan error
+	stop     func() // ends the instance (also at the test's end)
 }
 
-type topics struct{ events, notifications, state, dlq string }
+// topics of a test; orders is the optional order context input.
+type topics struct{ events, notifications, state, dlq, orders string }
 
 func start(t *testing.T, brokers []string, tp topics, txnID string, wrap func(*detectstage.Processor) pipeline.Processor) *instance {
 	t.Helper()
@@ -76,7 +78,8 @@ func start(t *testing.T, brokers []string, tp topics, txnID string, wrap func(*d
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc, err := detectstage.New(detectstage.Config{Events: events, Commands: commands, StateTopic: tp.state, Restorer: rs})
+	proc, err := detectstage.New(detectstage.Config{Events: events, Commands: commands, StateTopic: tp.state,
+		OrdersTopic: tp.orders, Restorer: rs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,14 +89,16 @@ func start(t *testing.T, brokers []string, tp topics, txnID string, wrap func(*d
 	}
 	st, err := pipeline.NewStage(pipeline.StageConfig{Name: "detect", Brokers: brokers, Group: tp.events + ".detect",
 		TransactionalID: txnID, Inputs: proc.Topics(), DeadLetterTopic: tp.dlq, MaxPollRecords: 40,
-		TickInterval: 200 * time.Millisecond, ClientOpts: []kgo.Opt{kgo.RecordPartitioner(proc.Partitioner())}}, p)
+		TickInterval: 200 * time.Millisecond, ClientOpts: append([]kgo.Opt{kgo.RecordPartitioner(proc.Partitioner())}, proc.GroupOpts()...)}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{stage: st, proc: proc, restorer: rs, done: make(chan error, 1)}
 	go func() { in.done <- st.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-in.done })
+	var once sync.Once
+	in.stop = func() { once.Do(func() { cancel(); <-in.done }) }
+	t.Cleanup(in.stop)
 	return in
 }
 

@@ -343,7 +343,7 @@ func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Process
 		return nil, nil, err
 	}
 	dc := detectstage.Config{
-		Links: lm, Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
+		Links: lm, Events: r.events, Commands: r.commands, StateTopic: r.cfg.Topics.State, OrdersTopic: r.cfg.Topics.Orders, Rules: rl, EventClock: r.cfg.Detect.Clock == "event",
 		IdleAdvance: r.IdleAdvance, Restorer: detectstage.KafkaRestorer{Opts: append(r.limits().ClientOpts(), kopts...)}, Metrics: r.metrics, Logger: r.log.With(zap.String("stage", "detect")),
 		LaneModel: rl.Lanes.Model, ObservationsTopic: r.cfg.Topics.LaneObservations,
 	}
@@ -355,7 +355,7 @@ func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Process
 		return nil, nil, err
 	}
 	st, err := pipeline.NewStage(r.stageConfig("detect", proc.Topics(), r.cfg.Detect.MaxPollRecords,
-		append(slices.Clone(kopts), kgo.RecordPartitioner(proc.Partitioner()))), proc)
+		append(append(slices.Clone(kopts), kgo.RecordPartitioner(proc.Partitioner())), proc.GroupOpts()...)), proc)
 	return st, proc, err
 }
 

@@ -174,6 +174,8 @@ func AppendNotificationJSON(dst []byte, r *NotificationRow, ingested time.Time) 
 	o.date("predicted_latest", r.PredictedLatest)
 	o.str("predicted_confidence", r.PredictedConfidence)
 	o.date("estimated_delivery", r.EstimatedDelivery)
+	o.str("customer_segment", r.CustomerSegment)
+	o.str("accommodation", r.Accommodation)
 	if !ingested.IsZero() {
 		o.dateTime("ingested_at", ingested)
 	}

@@ -133,6 +133,10 @@ type NotificationRow struct {
 	PredictedLatest     time.Time
 	PredictedConfidence string
 	EstimatedDelivery   time.Time
+	// Migration 0010: the order context's segment and the accommodation
+	// ("" without order context).
+	CustomerSegment string
+	Accommodation   string
 }
 
 // NewNotificationRow maps a notification command to its row.
@@ -155,6 +159,7 @@ func NewNotificationRow(c *detect.Command) NotificationRow {
 		Episode:        int32(c.Episode),
 	}
 	r.Reason, r.EstimatedDelivery = c.Reason, parseDate(c.EstimatedDelivery)
+	r.CustomerSegment, r.Accommodation = c.CustomerSegment, c.Accommodation
 	r.PredictedEarliest, r.PredictedLikely, r.PredictedLatest = epoch, epoch, epoch
 	if p := c.PredictedDelivery; p != nil {
 		r.PredictedEarliest, r.PredictedLikely, r.PredictedLatest = parseDate(p.Earliest), parseDate(p.Likely), parseDate(p.Latest)

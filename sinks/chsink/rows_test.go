@@ -111,15 +111,18 @@ func TestNDJSONColumns(t *testing.T) {
 
 func TestNotificationRowPrediction(t *testing.T) {
 	c := &detect.Command{CommandID: "c", Trigger: "delayed", Reason: "predicted_late", EstimatedDelivery: "2026-11-23",
+		CustomerSegment: "first_order", Accommodation: "reassure",
 		PredictedDelivery: &detect.Prediction{Earliest: "2026-11-23", Likely: "2026-11-24", Latest: "2026-11-26", Confidence: "medium"}}
 	r := NewNotificationRow(c)
 	day := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
 	if r.Reason != "predicted_late" || !r.PredictedLikely.Equal(day("2026-11-24")) || !r.PredictedLatest.Equal(day("2026-11-26")) ||
-		r.PredictedConfidence != "medium" || !r.EstimatedDelivery.Equal(day("2026-11-23")) {
+		r.PredictedConfidence != "medium" || !r.EstimatedDelivery.Equal(day("2026-11-23")) ||
+		r.CustomerSegment != "first_order" || r.Accommodation != "reassure" {
 		t.Errorf("row %+v", r)
 	}
 	j := string(AppendNotificationJSON(nil, &r, time.Time{}))
-	if !strings.Contains(j, `"predicted_likely":"2026-11-24"`) || !strings.Contains(j, `"reason":"predicted_late"`) {
+	if !strings.Contains(j, `"predicted_likely":"2026-11-24"`) || !strings.Contains(j, `"reason":"predicted_late"`) ||
+		!strings.Contains(j, `"customer_segment":"first_order","accommodation":"reassure"`) {
 		t.Errorf("NDJSON %s", j)
 	}
 	none := NewNotificationRow(&detect.Command{CommandID: "d"})

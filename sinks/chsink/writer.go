@@ -28,6 +28,7 @@ var notificationColumns = []string{
 	"command_id", "shipment_id", "carrier", "tracking_number", "trigger", "event_type", "event_id",
 	"priority", "message", "next_step", "occurred_at", "decided_at", "not_before", "supersedes", "episode",
 	"reason", "predicted_earliest", "predicted_likely", "predicted_latest", "predicted_confidence", "estimated_delivery",
+	"customer_segment", "accommodation",
 }
 
 // eventBuffer holds shipment_events rows column by column, the shape a
@@ -127,7 +128,7 @@ type notificationBuffer struct {
 	occurredAt, decidedAt, notBefore                                            []time.Time
 	supersedes                                                                  []string
 	episode                                                                     []int32
-	reason, predictedConfidence                                                 []string
+	reason, predictedConfidence, customerSegment, accommodation                 []string
 	predictedEarliest, predictedLikely, predictedLatest, estimatedDelivery      []time.Time
 }
 
@@ -153,6 +154,8 @@ func (b *notificationBuffer) add(r *NotificationRow) {
 	b.predictedLatest = append(b.predictedLatest, r.PredictedLatest)
 	b.predictedConfidence = append(b.predictedConfidence, r.PredictedConfidence)
 	b.estimatedDelivery = append(b.estimatedDelivery, r.EstimatedDelivery)
+	b.customerSegment = append(b.customerSegment, r.CustomerSegment)
+	b.accommodation = append(b.accommodation, r.Accommodation)
 }
 
 func (b *notificationBuffer) values() []any {
@@ -160,6 +163,7 @@ func (b *notificationBuffer) values() []any {
 		b.commandID, b.shipmentID, b.carrier, b.trackingNumber, b.trigger, b.eventType, b.eventID,
 		b.priority, b.message, b.nextStep, b.occurredAt, b.decidedAt, b.notBefore, b.supersedes, b.episode,
 		b.reason, b.predictedEarliest, b.predictedLikely, b.predictedLatest, b.predictedConfidence, b.estimatedDelivery,
+		b.customerSegment, b.accommodation,
 	}
 }
 
@@ -169,6 +173,7 @@ func (b *notificationBuffer) reset() {
 	for _, s := range []*[]string{
 		&b.commandID, &b.shipmentID, &b.carrier, &b.trackingNumber, &b.trigger, &b.eventType, &b.eventID,
 		&b.priority, &b.message, &b.nextStep, &b.supersedes, &b.reason, &b.predictedConfidence,
+		&b.customerSegment, &b.accommodation,
 	} {
 		clear(*s)
 		*s = (*s)[:0]
