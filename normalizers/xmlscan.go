@@ -2,6 +2,7 @@ package normalizers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"strings"
@@ -425,19 +426,21 @@ const (
 func (s *XMLScanner) readName(p int) (name, local []byte, next int, err error) {
 	start, colon := p, -1
 	end := min(len(s.data), p+maxXMLName+1)
-loop:
-	for ; p < end; p++ {
-		switch c := s.data[p]; nameBytes[c] {
-		case nameEnd:
-			break loop
-		case nameBad:
-			_, err := s.fail("bad character " + strconv.QuoteRune(rune(c)) + " in a name")
-			return nil, nil, p, err
-		case nameColon:
-			if colon < 0 {
-				colon = p
-			}
+	for {
+		for p < end && nameBytes[s.data[p]] == 0 {
+			p++
 		}
+		if p == end || nameBytes[s.data[p]] != nameColon {
+			break
+		}
+		if colon < 0 {
+			colon = p
+		}
+		p++
+	}
+	if p < end && nameBytes[s.data[p]] == nameBad {
+		_, err := s.fail("bad character " + strconv.QuoteRune(rune(s.data[p])) + " in a name")
+		return nil, nil, p, err
 	}
 	switch {
 	case p-start > maxXMLName:
@@ -456,24 +459,37 @@ loop:
 // textBytes marks the bytes that end plain text.
 var textBytes = [256]bool{'<': true, '&': true, '\r': true}
 
+// spaces8 is eight spaces, read as one little-endian word.
+const spaces8 = 0x2020202020202020
+
 // chardata reads text, CDATA sections, comments and processing
 // instructions up to the next tag. It returns XMLText, or XMLEOF with no
 // error when the text was only white space (outside entities and CDATA).
 func (s *XMLScanner) chardata() (XMLKind, error) {
 	start := s.pos
-	// Most texts are plain up to a tag: read them in one loop.
+	// Most texts run plain up to a tag. Indentation is skipped eight
+	// spaces at a time, other text read with a byte table; either is done
+	// here when nothing in it needs expanding or converting and no
+	// comment, processing instruction or CDATA section continues it.
 	p := start
+	for p < len(s.data) && (s.data[p] == ' ' || s.data[p] == '\n' || s.data[p] == '\t') {
+		if p+8 <= len(s.data) && binary.LittleEndian.Uint64(s.data[p:]) == spaces8 {
+			p += 8
+		} else {
+			p++
+		}
+	}
+	blank := p // data[start:blank] is white space, and data[blank] is not
 	for p < len(s.data) && !textBytes[s.data[p]] {
 		p++
 	}
 	if p-start <= MaxXMLText && (p == len(s.data) ||
 		s.data[p] == '<' && (p+1 == len(s.data) || s.data[p+1] != '!' && s.data[p+1] != '?')) {
 		s.pos = p
-		text := s.data[start:p]
-		if len(trimSpace(text)) == 0 {
+		if blank == p {
 			return XMLEOF, nil
 		}
-		return s.textToken(text)
+		return s.textToken(s.data[start:p])
 	}
 	plain := true        // the text is a slice of the input: nothing to expand, skip or convert
 	significant := false // an entity or CDATA: kept even when it is white space
