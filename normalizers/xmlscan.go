@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
-	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -104,8 +103,18 @@ func (p *XMLScanners) Put(s *XMLScanner) { p.pool.Put(s) }
 func (s *XMLScanner) Reset(data []byte) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	*s = XMLScanner{data: data, buf: s.buf[:0]}
-	if enc := declaredEncoding(data); enc != "" {
-		switch strings.ToLower(enc) {
+	if enc := declaredEncoding(data); enc != nil {
+		var low [16]byte // the name in lower case, without allocating
+		n := copy(low[:], enc)
+		for i, c := range low[:n] {
+			if c >= 'A' && c <= 'Z' {
+				low[i] = c + 'a' - 'A'
+			}
+		}
+		if len(enc) > len(low) {
+			n = 0 // no name that long is read
+		}
+		switch string(low[:n]) {
 		case "utf-8", "utf8", "us-ascii", "ascii":
 		case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "windows-1252", "cp1252":
 			out := make([]byte, 0, len(data)+len(data)/8)
@@ -114,7 +123,7 @@ func (s *XMLScanner) Reset(data []byte) {
 			}
 			s.data = out
 		default:
-			s.err = s.errorf("unsupported charset " + strconv.Quote(clip(enc, 40)) + " (UTF-8 and ISO-8859-1 are read)")
+			s.err = s.errorf("unsupported charset " + strconv.Quote(clip(string(enc), 40)) + " (UTF-8 and ISO-8859-1 are read)")
 			return
 		}
 	}
@@ -123,29 +132,29 @@ func (s *XMLScanner) Reset(data []byte) {
 	}
 }
 
-// declaredEncoding is the encoding="..." of an XML declaration, or "".
-func declaredEncoding(data []byte) string {
+// declaredEncoding is the encoding="..." of an XML declaration, or nil.
+func declaredEncoding(data []byte) []byte {
 	if !bytes.HasPrefix(data, []byte("<?xml")) {
-		return ""
+		return nil
 	}
 	end := bytes.Index(data, []byte("?>"))
 	if end < 0 {
-		return ""
+		return nil
 	}
 	decl := data[:end]
 	i := bytes.Index(decl, []byte("encoding"))
 	if i < 0 {
-		return ""
+		return nil
 	}
 	rest := bytes.TrimLeft(decl[i+len("encoding"):], " \t\r\n=")
 	if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
-		return ""
+		return nil
 	}
 	j := bytes.IndexByte(rest[1:], rest[0])
 	if j < 0 {
-		return ""
+		return nil
 	}
-	return string(rest[1 : 1+j])
+	return rest[1 : 1+j]
 }
 
 // Name is the local name of the current start or end element. It is only
@@ -471,25 +480,31 @@ func (s *XMLScanner) chardata() (XMLKind, error) {
 	// spaces at a time, other text read with a byte table; either is done
 	// here when nothing in it needs expanding or converting and no
 	// comment, processing instruction or CDATA section continues it.
-	p := start
-	for p < len(s.data) && (s.data[p] == ' ' || s.data[p] == '\n' || s.data[p] == '\t') {
+	p, cr := start, false
+	for p < len(s.data) && isSpace(s.data[p]) {
 		if p+8 <= len(s.data) && binary.LittleEndian.Uint64(s.data[p:]) == spaces8 {
 			p += 8
 		} else {
+			cr = cr || s.data[p] == '\r'
 			p++
 		}
 	}
 	blank := p // data[start:blank] is white space, and data[blank] is not
-	for p < len(s.data) && !textBytes[s.data[p]] {
-		p++
+	if !cr {
+		for p < len(s.data) && !textBytes[s.data[p]] {
+			p++
+		}
 	}
 	if p-start <= MaxXMLText && (p == len(s.data) ||
 		s.data[p] == '<' && (p+1 == len(s.data) || s.data[p+1] != '!' && s.data[p+1] != '?')) {
-		s.pos = p
-		if blank == p {
+		if blank == p { // white space only, line ends and all
+			s.pos = p
 			return XMLEOF, nil
 		}
-		return s.textToken(s.data[start:p])
+		if !cr {
+			s.pos = p
+			return s.textToken(s.data[start:p])
+		}
 	}
 	plain := true        // the text is a slice of the input: nothing to expand, skip or convert
 	significant := false // an entity or CDATA: kept even when it is white space
