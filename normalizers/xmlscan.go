@@ -480,30 +480,33 @@ func (s *XMLScanner) chardata() (XMLKind, error) {
 	// spaces at a time, other text read with a byte table; either is done
 	// here when nothing in it needs expanding or converting and no
 	// comment, processing instruction or CDATA section continues it.
-	p, cr := start, false
-	for p < len(s.data) && isSpace(s.data[p]) {
+	p := start
+	for p < len(s.data) && (s.data[p] == ' ' || s.data[p] == '\n' || s.data[p] == '\t') {
 		if p+8 <= len(s.data) && binary.LittleEndian.Uint64(s.data[p:]) == spaces8 {
 			p += 8
 		} else {
-			cr = cr || s.data[p] == '\r'
 			p++
 		}
 	}
 	blank := p // data[start:blank] is white space, and data[blank] is not
-	if !cr {
-		for p < len(s.data) && !textBytes[s.data[p]] {
-			p++
-		}
+	for p < len(s.data) && !textBytes[s.data[p]] {
+		p++
 	}
 	if p-start <= MaxXMLText && (p == len(s.data) ||
 		s.data[p] == '<' && (p+1 == len(s.data) || s.data[p+1] != '!' && s.data[p+1] != '?')) {
-		if blank == p { // white space only, line ends and all
-			s.pos = p
+		s.pos = p
+		if blank == p {
 			return XMLEOF, nil
 		}
-		if !cr {
-			s.pos = p
-			return s.textToken(s.data[start:p])
+		return s.textToken(s.data[start:p])
+	}
+	if blank == p && p < len(s.data) && s.data[p] == '\r' {
+		// Indentation with CR LF line ends: dropped here too when only
+		// white space runs up to the tag.
+		if i := bytes.IndexByte(s.data[p:], '<'); i >= 0 && p+i-start <= MaxXMLText &&
+			(p+i+1 == len(s.data) || s.data[p+i+1] != '!' && s.data[p+i+1] != '?') && len(trimSpace(s.data[p:p+i])) == 0 {
+			s.pos = p + i
+			return XMLEOF, nil
 		}
 	}
 	plain := true        // the text is a slice of the input: nothing to expand, skip or convert
