@@ -285,3 +285,47 @@ var postNLVariants = func() *variants {
 	v.add(kReturned, "returned.returned_to_sender", "", "", "", "Zending is retour afgeleverd bij de afzender", "")
 	return v
 }()
+
+// Canada Post tracking-detail: event-identifier codes of its table
+// (normalizers/canadapost/codes.tsv), with the English descriptions Canada
+// Post writes. The table has no code for a delay, an address problem or a
+// return, so its stories have none.
+var canadaPostVariants = func() *variants {
+	v := &variants{}
+	v.add(kManifest, "info_received.manifest_received", "3000", "", "", "Electronic information submitted by shipper", "")
+	v.add(kPickup, "in_transit.picked_up", "2300", "", "", "Item picked up by Canada Post", "")
+	v.add(kPickup, "in_transit.dropped_off", "1302", "", "", "Item accepted at the Post Office", "")
+	v.add(kDepart, "in_transit.departed_facility", "0410", "", "", "Item departed", "")
+	v.add(kArrive, "in_transit.arrived_at_facility", "0405", "", "", "Item arrived", "")
+	v.add(kProcess, "in_transit.processing_at_facility", "0170", "", "", "Item processed", "")
+	v.add(kDestFacility, "in_transit.processing_at_facility", "0100", "", "", "Item processed", "")
+	v.add(kOFD, "out_for_delivery.out_for_delivery", "0174", "", "", "Item out for delivery", "")
+	v.add(kDelivered, "delivered.delivered", "1496", "", "", "Item successfully delivered", "")
+	v.add(kAttempt, "attempt_failed.notice_left", "1479", "", "", "Attempted delivery; notice card left", "")
+	v.add(kHeld, "available_for_pickup.at_pickup_point", "1701", "", "", "Item available for pickup at Post Office", "")
+	v.add(kCollected, "delivered.delivered", "1498", "", "", "Item picked up at Post Office", "")
+	v.add(kNoise, "in_transit.in_transit", "0175", "", "", "Item in transit", "")
+	return v
+}()
+
+// DPD ParcelLifeCycle: status codes of its table (normalizers/dpd/codes.tsv)
+// with a German label (sub) and description, as DPD answers with
+// messageLanguage de_DE. DPD's statuses have no delay, customs, address or
+// return step, so its stories have none.
+var dpdVariants = func() *variants {
+	v := &variants{}
+	v.add(kManifest, "info_received.manifest_received", "SHIPMENT", "Paketdaten", "", "Die Paketdaten wurden an DPD übermittelt.", "")
+	v.add(kPickup, "in_transit.picked_up", "PickedUp", "Übernommen", "", "DPD hat Ihr Paket übernommen.", "")
+	v.add(kOrigin, "in_transit.arrived_at_facility", "AtSendingDepot", "Im Depot", "", "Ihr Paket ist im Versanddepot eingetroffen.", "")
+	v.add(kDepart, "in_transit.in_transit", "OnTheRoad", "Unterwegs", "", "Ihr Paket ist auf dem Weg zum Paketzentrum.", "")
+	v.add(kArrive, "in_transit.in_transit", "BetweenDepots", "Unterwegs", "", "Ihr Paket ist im Paketzentrum.", "")
+	v.add(kProcess, "in_transit.in_transit", "BetweenDepots", "Unterwegs", "", "Ihr Paket wurde im Paketzentrum bearbeitet.", "")
+	v.add(kDestFacility, "in_transit.arrived_at_delivery_facility", "AtDeliveryDepot", "Im Zustelldepot", "", "Ihr Paket ist im Zustelldepot eingetroffen.", "")
+	v.add(kOFD, "out_for_delivery.out_for_delivery", "Courier", "In Zustellung", "", "Ihr Paket ist in Zustellung.", "")
+	v.add(kDelivered, "delivered.delivered", "Delivered", "Zugestellt", "", "Ihr Paket wurde zugestellt.", "")
+	v.add(kAttempt, "attempt_failed.recipient_unavailable", "DeliveryFailure", "Nicht zugestellt", "", "Wir konnten Ihr Paket leider nicht zustellen.", "")
+	v.add(kHeld, "available_for_pickup.at_pickup_point", "ParcelShop", "Im Pickup Paketshop", "", "Ihr Paket liegt im DPD Pickup Paketshop zur Abholung bereit.", "")
+	v.add(kCollected, "delivered.collected_by_recipient", "PickupByConsignee", "Abgeholt", "", "Ihr Paket wurde im Pickup Paketshop abgeholt.", "")
+	v.add(kNoise, "in_transit.in_transit", "BetweenDepots", "Unterwegs", "", "Ihr Paket wurde umgeleitet.", "")
+	return v
+}()

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wismo/wismo/normalizers"
 )
 
 // service is one service of a carrier, with the scans it uses and, when
@@ -33,8 +35,11 @@ type carrierSpec struct {
 	weight float64
 	// intlShare, when set, is the share of the carrier's shipments on
 	// international lanes, instead of Options.International.
-	intlShare      *float64
-	minutes        bool // the carrier's times have no seconds
+	intlShare *float64
+	minutes   bool // the carrier's times have no seconds
+	// format is the payload format the writer writes (the zero value is
+	// JSON); the carrier's raw topic is bound to its normalizer for it.
+	format         normalizers.Format
 	hubs, ends     []*place
 	domestic, intl []*service
 	encode         func(dst []byte, p *plan, list []*scan, numericTimes bool, seed uint64) []byte
@@ -139,6 +144,27 @@ var carrierSpecs = []*carrierSpec{
 		},
 		encode: encodePostNL, wrong: wrongPostNL,
 		track: func(seed, i uint64, s *service) string { return s.tn + digits(seed, i, 9) },
+	},
+	{
+		// Canada Post within Canada, across its time zones.
+		name: "canadapost", topic: Topic("canadapost"), weight: 0.1, format: normalizers.XML, hubs: caHubs, ends: caEnds,
+		domestic: []*service{
+			{raw: "Expedited Parcels", key: "expedited_parcels", speed: 2, weight: 0.5, vs: canadaPostVariants, wallOnly: true},
+			{raw: "Xpresspost", key: "xpresspost", speed: 1, weight: 0.3, vs: canadaPostVariants, wallOnly: true},
+			{raw: "Priority", key: "priority", speed: 0, weight: 0.2, vs: canadaPostVariants, wallOnly: true},
+		},
+		encode: encodeCanadaPost, wrong: wrongCanadaPost,
+		track: func(seed, i uint64, _ *service) string { return digits(seed, i, 16) },
+	},
+	{
+		// DPD within Germany, its answers in German.
+		name: "dpd", topic: Topic("dpd"), weight: 0.1, format: normalizers.XML, hubs: dpdHubs, ends: deCities,
+		domestic: []*service{
+			{raw: "DPD Classic", key: "classic", speed: 2, weight: 0.7, vs: dpdVariants, wallOnly: true},
+			{raw: "DPD Express", key: "express", speed: 1, weight: 0.3, vs: dpdVariants, wallOnly: true},
+		},
+		encode: encodeDPD, wrong: wrongDPD,
+		track: func(seed, i uint64, _ *service) string { return "0" + digits(seed, i, 13) },
 	},
 }
 
@@ -679,4 +705,144 @@ func postNLAddress(dst []byte, typ string, pl *place) []byte {
 func wrongPostNL(dst []byte, p *plan) []byte {
 	dst = append(dst, `{"CompleteStatus":{"Shipment":`...)
 	return append(appendStr(dst, p.tracking), `}}`...)
+}
+
+// appendXMLText writes v as XML text: the three characters that markup
+// could take for its own escaped.
+func appendXMLText(dst []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '&':
+			dst = append(dst, "&amp;"...)
+		case '<':
+			dst = append(dst, "&lt;"...)
+		case '>':
+			dst = append(dst, "&gt;"...)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// appendElem writes <name>v</name>, or <name/> for an empty v.
+func appendElem(dst []byte, name, v string) []byte {
+	dst = append(append(append(dst, '<'), name...), '>')
+	if v == "" {
+		dst = dst[:len(dst)-1]
+		return append(dst, "/>"...)
+	}
+	dst = appendXMLText(dst, v)
+	return append(append(append(dst, "</"...), name...), '>')
+}
+
+// ---- Canada Post tracking web service (tracking-detail XML) ----
+
+// canadaPostZones is the zone name Canada Post writes in event-time-zone
+// for a province: the standard-time name all year, as it does.
+var canadaPostZones = map[string]string{"NL": "NST", "NS": "AST", "NB": "AST", "PE": "AST", "QC": "EST", "ON": "EST",
+	"MB": "CST", "SK": "CSTNO", "AB": "MST", "BC": "PST"}
+
+func encodeCanadaPost(dst []byte, p *plan, list []*scan, numeric bool, _ uint64) []byte {
+	dst = append(dst, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<tracking-detail xmlns="http://www.canadapost.ca/ws/track">`...)
+	dst = appendElem(dst, "pin", p.tracking)
+	dst = append(dst, "<active-exists>1</active-exists><archive-exists/><changed-expected-date/>"...)
+	dst = appendElem(dst, "destination-postal-id", strings.ReplaceAll(p.dest.postal, " ", ""))
+	edd := p.edd
+	if delivered(newest(list)) {
+		edd = ""
+	}
+	dst = appendElem(dst, "expected-delivery-date", edd)
+	dst = append(dst, "<changed-expected-delivery-reason/><mailed-by-customer-number>0002001698</mailed-by-customer-number><original-pin/>"...)
+	dst = appendElem(dst, "service-name", p.svc.raw)
+	dst = append(dst, "<customer-ref-1/><return-pin/><signature-image-exists>false</signature-image-exists><delivery-options/><significant-events>"...)
+	for _, s := range list {
+		dst = append(dst, "<occurrence>"...)
+		dst = appendElem(dst, "event-identifier", s.v.code)
+		if numeric {
+			dst = append(strconv.AppendInt(append(dst, "<event-date>"...), s.at, 10), "</event-date><event-time/><event-time-zone/>"...)
+		} else {
+			lt, _ := local(s.at, s.pl.zone)
+			dst = append(lt.AppendFormat(append(dst, "<event-date>"...), "2006-01-02"), "</event-date><event-time>"...)
+			dst = append(lt.AppendFormat(dst, "15:04:05"), "</event-time>"...)
+			dst = appendElem(dst, "event-time-zone", canadaPostZones[s.pl.region])
+		}
+		dst = appendElem(dst, "event-description", s.v.desc)
+		dst = append(dst, "<signatory-name/>"...)
+		dst = appendElem(dst, "event-site", s.pl.city)
+		dst = appendElem(dst, "event-province", s.pl.region)
+		dst = append(dst, "<event-retail-location-id/>"...)
+		retail := ""
+		if s.v.k == kHeld || s.v.k == kCollected {
+			retail = s.pl.facility
+		}
+		dst = appendElem(dst, "event-retail-name", retail)
+		dst = append(dst, "</occurrence>"...)
+	}
+	return append(dst, "</significant-events></tracking-detail>"...)
+}
+
+func wrongCanadaPost(dst []byte, p *plan) []byte {
+	dst = append(dst, `<?xml version="1.0" encoding="UTF-8"?><tracking-summary xmlns="http://www.canadapost.ca/ws/track"><pin-summary>`...)
+	dst = appendElem(dst, "pin", p.tracking)
+	return append(dst, "</pin-summary></tracking-summary>"...)
+}
+
+// ---- DPD ParcelLifeCycleService 2.0 (getTrackingDataResponse SOAP XML) ----
+
+// dpdContent writes <name><content>v</content>...</name>, DPD's way of
+// giving a text with its layout; nested wraps it once more, as DPD does
+// for descriptions.
+func dpdContent(dst []byte, name, v string, nested bool) []byte {
+	dst = append(append(append(dst, '<'), name...), '>')
+	if nested {
+		dst = append(dst, "<content>"...)
+	}
+	dst = appendElem(dst, "content", v)
+	dst = append(dst, "<bold>false</bold><paragraph>false</paragraph>"...)
+	if nested {
+		dst = append(dst, "</content>"...)
+	}
+	return append(append(append(dst, "</"...), name...), '>')
+}
+
+func encodeDPD(dst []byte, p *plan, list []*scan, numeric bool, _ uint64) []byte {
+	dst = append(dst, `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>`+
+		`<getTrackingDataResponse xmlns="http://dpd.com/common/service/types/ParcelLifeCycleService/2.0"><trackingresult><shipmentInfo>`+
+		`<serviceDescription>`...)
+	dst = dpdContent(dst, "label", "Ihr DPD Service:", false)
+	dst = dpdContent(dst, "content", p.svc.raw, false)
+	dst = append(dst, "</serviceDescription><status>SHIPMENT</status><statusHasBeenReached>false</statusHasBeenReached></shipmentInfo>"...)
+	// DPD lists the statuses oldest first.
+	for i := len(list) - 1; i >= 0; i-- {
+		s := list[i]
+		dst = append(dst, "<statusInfo>"...)
+		dst = appendElem(dst, "status", s.v.code)
+		dst = dpdContent(dst, "label", s.v.sub, false)
+		dst = dpdContent(dst, "description", s.v.desc, true)
+		dst = append(dst, "<statusHasBeenReached>true</statusHasBeenReached>"...)
+		dst = appendElem(dst, "isCurrentStatus", strconv.FormatBool(i == 0))
+		dst = dpdContent(dst, "location", s.pl.city+" ("+s.pl.country+")", false)
+		if numeric {
+			dst = dpdContent(dst, "date", strconv.FormatInt(s.at, 10), false)
+		} else {
+			lt, _ := local(s.at, s.pl.zone)
+			dst = dpdContent(dst, "date", lt.Format("02.01.2006 15:04:05"), false)
+		}
+		dst = append(dst, "</statusInfo>"...)
+	}
+	if !delivered(newest(list)) {
+		// The step still to come, which DPD lists as not reached.
+		dst = append(dst, "<statusInfo><status>Delivered</status>"...)
+		dst = dpdContent(dst, "label", "Zugestellt", false)
+		dst = append(dst, "<statusHasBeenReached>false</statusHasBeenReached><isCurrentStatus>false</isCurrentStatus></statusInfo>"...)
+	}
+	return append(dst, "</trackingresult></getTrackingDataResponse></soap:Body></soap:Envelope>"...)
+}
+
+func wrongDPD(dst []byte, p *plan) []byte {
+	dst = append(dst, `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>`+
+		`<getParcelLabelNumberForWebNumberResponse xmlns="http://dpd.com/common/service/types/ParcelLifeCycleService/2.0">`...)
+	dst = appendElem(dst, "parcelLabelNumber", p.tracking)
+	return append(dst, "</getParcelLabelNumberForWebNumberResponse></soap:Body></soap:Envelope>"...)
 }

@@ -2,7 +2,8 @@
 // from a seed: each shipment is told as the raw payloads a tracking poller
 // would write to the carrier's raw topic (UPS Track API v1 JSON, FedEx Track
 // API v1 JSON, USPS Tracking API v3 JSON, DHL unified API JSON, Royal Mail
-// mailpieces v2 JSON, PostNL shipping status v2 JSON), one record per poll
+// mailpieces v2 JSON, PostNL shipping status v2 JSON, Canada Post
+// tracking-detail XML, DPD ParcelLifeCycle SOAP XML), one record per poll
 // that found something new, with the history so far, in the order the polls
 // happened across all shipments.
 //
@@ -178,6 +179,15 @@ func CarrierNames() []string {
 
 // Topic is the raw topic of a carrier.
 func Topic(carrier string) string { return "raw." + carrier }
+
+// Format is the format of the payloads gen writes for a carrier, which its
+// raw topic is bound to (normalizers.JSON for a carrier gen does not know).
+func Format(carrier string) normalizers.Format {
+	if c := carrierByName[carrier]; c != nil && c.format != "" {
+		return c.format
+	}
+	return normalizers.JSON
+}
 
 // Validate checks the options as Generate will.
 func (o Options) Validate() error { return o.setDefaults() }

@@ -143,6 +143,31 @@ var (
 	}
 )
 
+// Canada, for Canada Post: its scans name a site and a province, and a
+// Post Office where a parcel waits.
+var (
+	caEnds = []*place{
+		mk("TORONTO", "ON", "CA", "M5H2N2", "TORONTO PO 12"), mk("OTTAWA", "ON", "CA", "K1P1J1", "OTTAWA PO 3"),
+		mk("MONTREAL", "QC", "CA", "H3B1A7", "MONTREAL PO 9"), mk("QUEBEC", "QC", "CA", "G1R4P5", "QUEBEC PO 2"),
+		mk("HALIFAX", "NS", "CA", "B3J1S9", "HALIFAX PO 1"), mk("WINNIPEG", "MB", "CA", "R3C0N9", "WINNIPEG PO 4"),
+		mk("REGINA", "SK", "CA", "S4P3Y2", "REGINA PO 1"), mk("CALGARY", "AB", "CA", "T3Z3J7", "CALGARY PO 7"),
+		mk("EDMONTON", "AB", "CA", "T5J0N3", "EDMONTON PO 5"), mk("VANCOUVER", "BC", "CA", "V6B1A1", "VANCOUVER PO 8"),
+		mk("VICTORIA", "BC", "CA", "V8W1P6", "VICTORIA PO 2"), mk("ST. JOHN'S", "NL", "CA", "A1C5M2", "ST JOHNS PO 1"),
+	}
+	caHubs = []*place{
+		mk("MISSISSAUGA", "ON", "CA", "L5T2T1", ""), mk("MONTREAL", "QC", "CA", "H4S1A1", ""),
+		mk("RICHMOND", "BC", "CA", "V6X3T8", ""), mk("CALGARY", "AB", "CA", "T2E7H7", ""),
+		mk("WINNIPEG", "MB", "CA", "R3H0B8", ""), mk("DARTMOUTH", "NS", "CA", "B3B1X1", ""),
+	}
+)
+
+// Germany, for DPD: its depots.
+var dpdHubs = []*place{
+	mk("Aschaffenburg", "", "DE", "63741", ""), mk("Hagen", "", "DE", "58099", ""),
+	mk("Unna", "", "DE", "59423", ""), mk("Raunheim", "", "DE", "65479", ""),
+	mk("Ottendorf-Okrilla", "", "DE", "01458", ""), mk("Augsburg", "", "DE", "86169", ""),
+}
+
 // International ends and gateways.
 var (
 	caCities = []*place{

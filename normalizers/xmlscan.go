@@ -2,9 +2,9 @@ package normalizers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strconv"
-	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -103,8 +103,18 @@ func (p *XMLScanners) Put(s *XMLScanner) { p.pool.Put(s) }
 func (s *XMLScanner) Reset(data []byte) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	*s = XMLScanner{data: data, buf: s.buf[:0]}
-	if enc := declaredEncoding(data); enc != "" {
-		switch strings.ToLower(enc) {
+	if enc := declaredEncoding(data); enc != nil {
+		var low [16]byte // the name in lower case, without allocating
+		n := copy(low[:], enc)
+		for i, c := range low[:n] {
+			if c >= 'A' && c <= 'Z' {
+				low[i] = c + 'a' - 'A'
+			}
+		}
+		if len(enc) > len(low) {
+			n = 0 // no name that long is read
+		}
+		switch string(low[:n]) {
 		case "utf-8", "utf8", "us-ascii", "ascii":
 		case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "windows-1252", "cp1252":
 			out := make([]byte, 0, len(data)+len(data)/8)
@@ -113,7 +123,7 @@ func (s *XMLScanner) Reset(data []byte) {
 			}
 			s.data = out
 		default:
-			s.err = s.errorf("unsupported charset " + strconv.Quote(clip(enc, 40)) + " (UTF-8 and ISO-8859-1 are read)")
+			s.err = s.errorf("unsupported charset " + strconv.Quote(clip(string(enc), 40)) + " (UTF-8 and ISO-8859-1 are read)")
 			return
 		}
 	}
@@ -122,29 +132,29 @@ func (s *XMLScanner) Reset(data []byte) {
 	}
 }
 
-// declaredEncoding is the encoding="..." of an XML declaration, or "".
-func declaredEncoding(data []byte) string {
+// declaredEncoding is the encoding="..." of an XML declaration, or nil.
+func declaredEncoding(data []byte) []byte {
 	if !bytes.HasPrefix(data, []byte("<?xml")) {
-		return ""
+		return nil
 	}
 	end := bytes.Index(data, []byte("?>"))
 	if end < 0 {
-		return ""
+		return nil
 	}
 	decl := data[:end]
 	i := bytes.Index(decl, []byte("encoding"))
 	if i < 0 {
-		return ""
+		return nil
 	}
 	rest := bytes.TrimLeft(decl[i+len("encoding"):], " \t\r\n=")
 	if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
-		return ""
+		return nil
 	}
 	j := bytes.IndexByte(rest[1:], rest[0])
 	if j < 0 {
-		return ""
+		return nil
 	}
-	return string(rest[1 : 1+j])
+	return rest[1 : 1+j]
 }
 
 // Name is the local name of the current start or end element. It is only
@@ -425,19 +435,21 @@ const (
 func (s *XMLScanner) readName(p int) (name, local []byte, next int, err error) {
 	start, colon := p, -1
 	end := min(len(s.data), p+maxXMLName+1)
-loop:
-	for ; p < end; p++ {
-		switch c := s.data[p]; nameBytes[c] {
-		case nameEnd:
-			break loop
-		case nameBad:
-			_, err := s.fail("bad character " + strconv.QuoteRune(rune(c)) + " in a name")
-			return nil, nil, p, err
-		case nameColon:
-			if colon < 0 {
-				colon = p
-			}
+	for {
+		for p < end && nameBytes[s.data[p]] == 0 {
+			p++
 		}
+		if p == end || nameBytes[s.data[p]] != nameColon {
+			break
+		}
+		if colon < 0 {
+			colon = p
+		}
+		p++
+	}
+	if p < end && nameBytes[s.data[p]] == nameBad {
+		_, err := s.fail("bad character " + strconv.QuoteRune(rune(s.data[p])) + " in a name")
+		return nil, nil, p, err
 	}
 	switch {
 	case p-start > maxXMLName:
@@ -456,24 +468,46 @@ loop:
 // textBytes marks the bytes that end plain text.
 var textBytes = [256]bool{'<': true, '&': true, '\r': true}
 
+// spaces8 is eight spaces, read as one little-endian word.
+const spaces8 = 0x2020202020202020
+
 // chardata reads text, CDATA sections, comments and processing
 // instructions up to the next tag. It returns XMLText, or XMLEOF with no
 // error when the text was only white space (outside entities and CDATA).
 func (s *XMLScanner) chardata() (XMLKind, error) {
 	start := s.pos
-	// Most texts are plain up to a tag: read them in one loop.
+	// Most texts run plain up to a tag. Indentation is skipped eight
+	// spaces at a time, other text read with a byte table; either is done
+	// here when nothing in it needs expanding or converting and no
+	// comment, processing instruction or CDATA section continues it.
 	p := start
+	for p < len(s.data) && (s.data[p] == ' ' || s.data[p] == '\n' || s.data[p] == '\t') {
+		if p+8 <= len(s.data) && binary.LittleEndian.Uint64(s.data[p:]) == spaces8 {
+			p += 8
+		} else {
+			p++
+		}
+	}
+	blank := p // data[start:blank] is white space, and data[blank] is not
 	for p < len(s.data) && !textBytes[s.data[p]] {
 		p++
 	}
 	if p-start <= MaxXMLText && (p == len(s.data) ||
 		s.data[p] == '<' && (p+1 == len(s.data) || s.data[p+1] != '!' && s.data[p+1] != '?')) {
 		s.pos = p
-		text := s.data[start:p]
-		if len(trimSpace(text)) == 0 {
+		if blank == p {
 			return XMLEOF, nil
 		}
-		return s.textToken(text)
+		return s.textToken(s.data[start:p])
+	}
+	if blank == p && p < len(s.data) && s.data[p] == '\r' {
+		// Indentation with CR LF line ends: dropped here too when only
+		// white space runs up to the tag.
+		if i := bytes.IndexByte(s.data[p:], '<'); i >= 0 && p+i-start <= MaxXMLText &&
+			(p+i+1 == len(s.data) || s.data[p+i+1] != '!' && s.data[p+i+1] != '?') && len(trimSpace(s.data[p:p+i])) == 0 {
+			s.pos = p + i
+			return XMLEOF, nil
+		}
 	}
 	plain := true        // the text is a slice of the input: nothing to expand, skip or convert
 	significant := false // an entity or CDATA: kept even when it is white space

@@ -40,6 +40,11 @@ func TestXMLScannerReads(t *testing.T) {
 		"<a>\n  <![CDATA[x]]>y</a>":               "<a \n  xy >a",
 		"<s:a>\n   <b>t</b \t></s:a>":             "<a <b t >b >a",
 		"<a>" + strings.Repeat("n", 256) + "</a>": "<a " + strings.Repeat("n", 256) + " >a",
+		// Indentation skipped eight spaces at a time keeps the text after it.
+		"<a>\n" + strings.Repeat(" ", 19) + "<b>x</b>\n\t </a>": "<a <b x >b >a",
+		"<a>" + strings.Repeat(" ", 9) + "y z</a>":              "<a          y z >a",
+		"<a>\r\n" + strings.Repeat(" ", 16) + "<b/>\n</a>":      "<a <b >b >a",
+		"<a>\r\n  x\r\n</a>":                                    "<a \n  x\n >a",
 		// One text however it is cut, line ends read as LF.
 		"<a>x<!-- c -->y<?pi?>z<![CDATA[\r\n]]>1\r2\r\n3</a>": "<a xyz\n1\n2\n3 >a",
 		"<a> \r\n <!-- c --> <b/>\r</a>":                      "<a <b >b >a",

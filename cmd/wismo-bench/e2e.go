@@ -236,7 +236,7 @@ func (e *e2e) start(ctx context.Context, prefix, logName string, ready bool) (*i
 	in := &instance{httpAddr: addr, pprofAddr: pprofAddr, notify: prefix + "notifications", events: prefix + "events", database: db, exited: make(chan error, 1)}
 	var raw []string
 	for _, c := range gen.CarrierNames() { // the raw topics wismo gen writes
-		raw = append(raw, prefix+"raw."+c+"="+c+":json")
+		raw = append(raw, prefix+"raw."+c+"="+c+":"+string(gen.Format(c)))
 		in.topics = append(in.topics, prefix+"raw."+c)
 	}
 	in.topics = append(in.topics, prefix+"events", prefix+"notifications", prefix+"state", prefix+"deadletter")

@@ -14,6 +14,7 @@ import (
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
+	"github.com/wismo/wismo/gen"
 	"github.com/wismo/wismo/normalizers"
 	_ "github.com/wismo/wismo/normalizers/all"
 	"github.com/wismo/wismo/rules"
@@ -328,11 +329,13 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	err := readTopics(ctx, brokers, adm, r.topics.rawSorted, func(rec *kgo.Record) error {
 		l := lineage{rec.Topic, rec.Partition, rec.Offset}
 		rawKeys[l] = string(rec.Key)
-		n, err := normalizers.Lookup(r.topics.raw[rec.Topic], normalizers.JSON)
+		carrier := r.topics.raw[rec.Topic]
+		format := gen.Format(carrier)
+		n, err := normalizers.Lookup(carrier, format)
 		if err != nil {
 			return err
 		}
-		in := normalizers.Input{Payload: rec.Value, Format: normalizers.JSON, TrackingHint: string(rec.Key), Now: time.Now()}
+		in := normalizers.Input{Payload: rec.Value, Format: format, TrackingHint: string(rec.Key), Now: time.Now()}
 		if normalizers.Normalize(n, &in, batch, normalizers.DefaultMaxPayload) == nil {
 			for i := range batch.Events {
 				if _, ok := scans[batch.Events[i].ID]; !ok {

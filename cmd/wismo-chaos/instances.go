@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wismo/wismo/gen"
 	"github.com/wismo/wismo/internal/wismoproc"
 	"github.com/wismo/wismo/names"
 	"go.yaml.in/yaml/v3"
@@ -172,7 +173,8 @@ func (r *runner) startInstances(ctx context.Context) error {
 		insts []*instance
 	)
 	for _, t := range r.topics.rawSorted {
-		raw = append(raw, map[string]any{"topic": t, "carrier": r.topics.raw[t], "format": "json"})
+		c := r.topics.raw[t]
+		raw = append(raw, map[string]any{"topic": t, "carrier": c, "format": string(gen.Format(c))})
 	}
 	for i := 0; i < o.instances; i++ {
 		addr, err := wismoproc.FreeAddr()

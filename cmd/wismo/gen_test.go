@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/gen"
+	"github.com/wismo/wismo/normalizers"
 )
 
 func runGen(t *testing.T, args ...string) (stderr string, err error) {
@@ -93,7 +94,9 @@ func TestGenFilesAndDeterminism(t *testing.T) {
 			if _, err := line.Payload(); err != nil {
 				t.Fatalf("%s:%d: %v", name, n, err)
 			}
-			if line.ValueBase64 != "" {
+			// A JSON carrier's payload is written as base64 only when it
+			// is broken; an XML carrier's always is.
+			if line.ValueBase64 != "" && gen.Format(strings.TrimSuffix(strings.TrimPrefix(name, "raw."), ".ndjson")) == normalizers.JSON {
 				bad++
 			}
 			records[line.Key]++

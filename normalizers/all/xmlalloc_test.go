@@ -10,7 +10,7 @@ import (
 // xmlNoAlloc are the XML sources read with normalizers.XMLScanner whose
 // payloads, once the decoder's buffers are warm, cost no allocation (with
 // encoding/xml into structs they cost about 160 per scan; issue 14 item 6).
-var xmlNoAlloc = []string{"usps_xml", "ups_xml"}
+var xmlNoAlloc = []string{"usps_xml", "ups_xml", "fedex_xml"}
 
 // TestXMLDecodersDoNotAllocate normalizes each of those sources' samples as
 // the normalize stage does (a batch reusing its strings) and counts the

@@ -787,6 +787,9 @@ func TestXMLMalformed(t *testing.T) {
 		{"truncated", `<TrackReply xmlns="http://fedex.com/ws/track/v5"><HighestSeverity>SUCCESS</HighestSeverity><TrackDetails><Events><Timestamp>2014`,
 			normalizers.XML, normalizers.KindDecode, "malformed XML"},
 		{"mismatched tags", `<TrackReply><TrackDetails></Events></TrackReply>`, normalizers.XML, normalizers.KindDecode, "malformed XML"},
+		// The whole payload is read: an Envelope cut after its reply is broken too.
+		{"envelope cut after the reply", `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><TrackReply><HighestSeverity>SUCCESS</HighestSeverity></TrackReply></soap:Bo`,
+			normalizers.XML, normalizers.KindDecode, "malformed XML"},
 		{"not XML", `Service Unavailable`, normalizers.XML, normalizers.KindDecode, "no reply element"},
 		{"declaration only", `<?xml version="1.0" encoding="UTF-8"?>`, normalizers.XML, normalizers.KindDecode, "no reply element"},
 		{"empty", ``, normalizers.XML, normalizers.KindDecode, "no reply element"},
