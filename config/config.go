@@ -255,6 +255,11 @@ type Serve struct {
 	// TrustProxy takes the client address from X-Forwarded-For's last hop
 	// (behind one reverse proxy) instead of the connection.
 	TrustProxy bool `yaml:"trust_proxy" mapstructure:"trust_proxy"`
+	// LookupWorkers is how many ClickHouse queries the lookups run at
+	// once; LookupBatch the most shipments one query reads (concurrent
+	// lookups share a query, see package serve/coalesce).
+	LookupWorkers int `yaml:"lookup_workers" mapstructure:"lookup_workers"`
+	LookupBatch   int `yaml:"lookup_batch" mapstructure:"lookup_batch"`
 }
 
 // Log configures zap.
@@ -319,6 +324,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("serve.rate_per_token", 60)
 	v.SetDefault("serve.burst", 20)
 	v.SetDefault("serve.request_timeout", "10s")
+	v.SetDefault("serve.lookup_workers", 4)
+	v.SetDefault("serve.lookup_batch", 64)
 	v.SetDefault("log.level", "info")
 	v.SetDefault("log.format", "json")
 	v.SetDefault("ingest.addr", DefaultIngestAddr)
@@ -592,6 +599,8 @@ func (s Serve) Validate() error {
 		intRange("serve.rate_per_ip", int64(s.RatePerIP), 1, 1_000_000),
 		intRange("serve.rate_per_token", int64(s.RatePerToken), 1, 1_000_000),
 		intRange("serve.burst", int64(s.Burst), 1, 100_000),
+		intRange("serve.lookup_workers", int64(s.LookupWorkers), 1, 64),
+		intRange("serve.lookup_batch", int64(s.LookupBatch), 1, 1_000),
 		durationRange("serve.request_timeout", s.RequestTimeout, 100*time.Millisecond, 5*time.Minute))
 	for i, k := range s.APIKeys {
 		name, hash, ok := strings.Cut(k, ":")

@@ -285,14 +285,15 @@ func (r *Builder) Serve(ctx context.Context) (*serve.Stage, error) {
 		return nil, err
 	}
 	sc := r.cfg.Serve
-	srv, err := serve.New(serve.Config{Lookup: chlookup.New(conn), Ring: ring, Policy: r.cfg.Links.Policy(), APIKeys: keys,
+	lk := chlookup.New(conn, chlookup.Options{Workers: sc.LookupWorkers, MaxBatch: sc.LookupBatch})
+	srv, err := serve.New(serve.Config{Lookup: lk, Ring: ring, Policy: r.cfg.Links.Policy(), APIKeys: keys,
 		TemplatesDir: sc.TemplatesDir, RatePerIP: sc.RatePerIP, RatePerToken: sc.RatePerToken, Burst: sc.Burst,
 		RequestTimeout: sc.RequestTimeout, TrustProxy: sc.TrustProxy, Logger: log})
 	if err != nil {
-		conn.Close()
+		lk.Close()
 		return nil, err
 	}
-	return serve.NewStage(srv, sc.Addr, conn), nil
+	return serve.NewStage(srv, sc.Addr, lk), nil
 }
 
 // serveTables waits for ClickHouse and checks that the sink's tables are

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,17 +17,24 @@ import (
 	"github.com/wismo/wismo/taxonomy"
 )
 
+// migrated is a new database of the real ClickHouse with the sink's schema.
+func migrated(t *testing.T) (*chtest.Server, chsink.Options) {
+	t.Helper()
+	srv := chtest.New(t)
+	o := chsink.Options{Addrs: []string{srv.Addr}, Database: srv.Database}
+	if _, err := chsink.Migrate(context.Background(), srv.Conn, o); err != nil {
+		t.Fatal(err)
+	}
+	return srv, o
+}
+
 // Against the real ClickHouse: a replayed insert (the sink's at-least-once)
 // gives each event and command once, before any merge; the record matches
 // the in-memory lookup's; what ClickHouse holds finer than the city does
 // not come back.
 func TestLookup(t *testing.T) {
-	srv := chtest.New(t)
+	srv, o := migrated(t)
 	ctx := context.Background()
-	o := chsink.Options{Addrs: []string{srv.Addr}, Database: srv.Database}
-	if _, err := chsink.Migrate(ctx, srv.Conn, o); err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	var evs []event.Event
 	for i, typ := range []string{"info_received.label_created", "in_transit.picked_up", "in_transit.departed_facility", "exception.address_incorrect"} {
@@ -53,7 +61,8 @@ func TestLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	lk := New(conn)
+	lk := New(conn, Options{})
+	defer lk.Close()
 	rec, err := lk.Shipment(ctx, "fedex:7777")
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +87,54 @@ func TestLookup(t *testing.T) {
 	for _, id := range []string{"fedex:8888", "nocolon", "FEDEX:7777", "fedex:" + string(make([]byte, 70))} {
 		if _, err := lk.Shipment(ctx, id); !errors.Is(err, serve.ErrNotFound) {
 			t.Errorf("%q: %v, want ErrNotFound", id, err)
+		}
+	}
+}
+
+// One query reads a batch: each shipment gets its own record, an unknown
+// one ErrNotFound alone.
+func TestFetchBatch(t *testing.T) {
+	srv, o := migrated(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	w := chsink.NewWriter(srv.Conn, o)
+	ids := []string{"fedex:1111", "ups:1Z2222", "fedex:3333"}
+	for n, id := range ids {
+		carrier, tn, _ := strings.Cut(id, ":")
+		for i := 0; i <= n; i++ { // n+1 events for the nth
+			e := event.Event{Carrier: carrier, TrackingNumber: tn, Type: taxonomy.MustLookup("in_transit.departed_facility"), OccurredAt: at.Add(time.Duration(i) * time.Hour)}
+			e.ID[0], e.ID[1] = byte(n+1), byte(i)
+			w.AddEvent(&e)
+		}
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := chsink.OpenDatabase(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk := New(conn, Options{})
+	defer lk.Close()
+	res, err := lk.fetch(ctx, []string{"fedex:3333", "dhl:404", "ups:1Z2222", "fedex:1111"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{3, -1, 2, 1} {
+		r := res[i]
+		switch {
+		case want < 0:
+			if !errors.Is(r.Err, serve.ErrNotFound) {
+				t.Errorf("unknown shipment: %v, want ErrNotFound", r.Err)
+			}
+		case r.Err != nil || len(r.V.Events) != want:
+			t.Errorf("result %d: %v, want %d events", i, r.Err, want)
+		default:
+			for _, e := range r.V.Events {
+				if e.ShipmentID() != r.V.ShipmentID {
+					t.Errorf("%s holds an event of %s", r.V.ShipmentID, e.ShipmentID())
+				}
+			}
 		}
 	}
 }
