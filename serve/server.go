@@ -306,7 +306,7 @@ func (m *Messages) Local(t time.Time) string { return localTime(t) }
 
 // Between words a predicted window.
 func (m *Messages) Between(w *Window) string {
-	return strings.NewReplacer("{earliest}", w.Earliest, "{latest}", w.Latest, "{likely}", w.Likely).Replace(m.T("predicted_between"))
+	return strings.NewReplacer("{earliest}", dayText(w.Earliest), "{latest}", dayText(w.Latest), "{likely}", dayText(w.Likely)).Replace(m.T("predicted_between"))
 }
 
 // assetsFrom is the assets' path relative to a page at /t/{token}, so the

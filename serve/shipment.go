@@ -54,8 +54,9 @@ type Shipment struct {
 	// CarrierEDD is the carrier's latest estimated delivery date
 	// (YYYY-MM-DD), "" when it gave none.
 	CarrierEDD string `json:"carrier_edd"`
-	// PredictedDelivery is wismo's own window, nil until the lane model
-	// gives one.
+	// PredictedDelivery is wismo's own window, from the latest
+	// notification command that carries the lane model's prediction; nil
+	// when none does (a thin lane) and once the shipment has ended.
 	PredictedDelivery *Window `json:"predicted_delivery"`
 	LastLocation      *Place  `json:"last_location"`
 	// Progress is the milestone bar: each step and whether it is reached.

@@ -109,7 +109,7 @@ func runServe(f serveFlags) error {
 	start := time.Now().UTC().Add(-21 * 24 * time.Hour).Truncate(time.Hour)
 	if int(have) != f.shipments {
 		fmt.Printf("serve: loading %d shipments into %s (it held %d)\n", f.shipments, f.database, have)
-		for _, t := range []string{"shipment_events", "notifications", "shipments_agg", "daily_stats_agg", "unmapped_codes_agg", "shipment_lookup"} {
+		for _, t := range []string{"shipment_events", "notifications", "shipments_agg", "daily_stats_agg", "unmapped_codes_agg", "shipment_lookup_v2"} {
 			_ = conn.Exec(ctx, "TRUNCATE TABLE IF EXISTS "+f.database+"."+t)
 		}
 		t0 := time.Now()
@@ -121,7 +121,7 @@ func runServe(f serveFlags) error {
 			return fmt.Errorf("load commands: %w", err)
 		}
 		fmt.Printf("serve: loaded %d events and %d commands in %s\n", f.shipments*6, f.shipments*2, time.Since(t0).Round(time.Second))
-		_ = conn.Exec(ctx, "OPTIMIZE TABLE "+f.database+".shipment_lookup FINAL")
+		_ = conn.Exec(ctx, "OPTIMIZE TABLE "+f.database+".shipment_lookup_v2 FINAL")
 	}
 	qconn, err := chsink.OpenDatabase(o)
 	if err != nil {

@@ -1,5 +1,6 @@
 // Package chlookup is the tracking page's and the lookup API's Lookup over
-// the ClickHouse sink's tables: shipment_lookup (migration 0007), which two
+// the ClickHouse sink's tables: shipment_lookup_v2 (migrations 0007 and
+// 0011), which two
 // materialized views fill from shipment_events and
 // notifications, sorted by shipment in 256-row granules for point lookups.
 // It holds no postal code, facility or raw text, so nothing finer than city
@@ -35,8 +36,9 @@ const (
 // and LIMIT BY bounds every shipment on its own, so one with a runaway
 // history cannot crowd the others of its batch out.
 const lookupQuery = `SELECT shipment_id, toString(kind), id, occurred_at, event_type, tracking_number, local_offset, toString(source),
-	location_city, location_region, location_country, estimated_delivery, trigger, message, decided_at
-FROM shipment_lookup
+	location_city, location_region, location_country, estimated_delivery, trigger, message, decided_at,
+	predicted_earliest, predicted_likely, predicted_latest, predicted_confidence
+FROM shipment_lookup_v2
 WHERE carrier IN ? AND shipment_id IN ?
 LIMIT %d BY shipment_id
 LIMIT %d`
@@ -107,7 +109,7 @@ func (l *Lookup) fetch(ctx context.Context, ids []string) ([]coalesce.Result[*se
 	q := fmt.Sprintf(lookupQuery, perShipment, perShipment*len(ids))
 	rows, err := l.conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(Settings)), q, clickhouse.GroupSet{Value: carriers}, clickhouse.GroupSet{Value: idList})
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: shipment_lookup of %d shipments (%s...): %w", len(ids), ids[0], err)
+		return nil, fmt.Errorf("clickhouse: shipment_lookup_v2 of %d shipments (%s...): %w", len(ids), ids[0], err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -116,10 +118,13 @@ func (l *Lookup) fetch(ctx context.Context, ids []string) ([]coalesce.Result[*se
 			e                        event.Event
 			edd                      time.Time
 			c                        detect.Command
+			pe, pl, pt               time.Time
+			conf                     string
 		)
 		if err := rows.Scan(&sid, &kind, &rid, &e.OccurredAt, &typ, &e.TrackingNumber, &e.LocalOffset, &src,
-			&e.Location.City, &e.Location.Region, &e.Location.Country, &edd, &c.Trigger, &c.Message, &c.DecidedAt); err != nil {
-			return nil, fmt.Errorf("clickhouse: shipment_lookup of %d shipments (%s...): %w", len(ids), ids[0], err)
+			&e.Location.City, &e.Location.Region, &e.Location.Country, &edd, &c.Trigger, &c.Message, &c.DecidedAt,
+			&pe, &pl, &pt, &conf); err != nil {
+			return nil, fmt.Errorf("clickhouse: shipment_lookup_v2 of %d shipments (%s...): %w", len(ids), ids[0], err)
 		}
 		rec := recs[sid]
 		if rec == nil || seen[sid+"\x00"+kind+rid] {
@@ -131,6 +136,10 @@ func (l *Lookup) fetch(ctx context.Context, ids []string) ([]coalesce.Result[*se
 			if len(rec.Commands) < MaxCommands {
 				c.ShipmentID, c.Carrier, c.TrackingNumber, c.CommandID, c.EventType = sid, carrier, e.TrackingNumber, rid, typ
 				c.OccurredAt, c.DecidedAt = e.OccurredAt.UTC(), c.DecidedAt.UTC()
+				if conf != "" {
+					c.PredictedDelivery = &detect.Prediction{Earliest: pe.Format(time.DateOnly), Likely: pl.Format(time.DateOnly),
+						Latest: pt.Format(time.DateOnly), Confidence: conf}
+				}
 				rec.Commands = append(rec.Commands, c)
 			}
 			continue
@@ -153,7 +162,7 @@ func (l *Lookup) fetch(ctx context.Context, ids []string) ([]coalesce.Result[*se
 		rec.Events = append(rec.Events, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: shipment_lookup of %d shipments (%s...): %w", len(ids), ids[0], err)
+		return nil, fmt.Errorf("clickhouse: shipment_lookup_v2 of %d shipments (%s...): %w", len(ids), ids[0], err)
 	}
 	out := make([]coalesce.Result[*serve.Record], len(ids))
 	for i, id := range ids {

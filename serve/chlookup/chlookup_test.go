@@ -12,6 +12,7 @@ import (
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/internal/chtest"
 	_ "github.com/wismo/wismo/normalizers/all"
+	"github.com/wismo/wismo/schemas/chschema"
 	"github.com/wismo/wismo/serve"
 	"github.com/wismo/wismo/sinks/chsink"
 	"github.com/wismo/wismo/taxonomy"
@@ -45,7 +46,8 @@ func TestLookup(t *testing.T) {
 		evs = append(evs, e)
 	}
 	cmds := []detect.Command{{CommandID: "c1", ShipmentID: "fedex:7777", Carrier: "fedex", TrackingNumber: "7777", Trigger: "action_required",
-		EventType: "exception.address_incorrect", Message: "m", OccurredAt: at.Add(3 * time.Hour), DecidedAt: at.Add(3 * time.Hour), NotBefore: at.Add(3 * time.Hour)}}
+		EventType: "exception.address_incorrect", Message: "m", OccurredAt: at.Add(3 * time.Hour), DecidedAt: at.Add(3 * time.Hour), NotBefore: at.Add(3 * time.Hour),
+		PredictedDelivery: &detect.Prediction{Earliest: "2026-11-23", Likely: "2026-11-24", Latest: "2026-11-26", Confidence: "medium"}}}
 	for range 2 { // a replay
 		w := chsink.NewWriter(srv.Conn, o)
 		for i := range evs {
@@ -69,6 +71,9 @@ func TestLookup(t *testing.T) {
 	}
 	if len(rec.Events) != 4 || len(rec.Commands) != 1 {
 		t.Fatalf("%d events, %d commands; want 4 and 1 (a replay counted twice?)", len(rec.Events), len(rec.Commands))
+	}
+	if p := rec.Commands[0].PredictedDelivery; p == nil || *p != *cmds[0].PredictedDelivery {
+		t.Errorf("prediction read back %+v, want %+v", p, cmds[0].PredictedDelivery)
 	}
 	for _, e := range rec.Events {
 		if e.Location.PostalCode != "" || e.Location.Facility != "" {
@@ -136,5 +141,58 @@ func TestFetchBatch(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Migration 0011 runs again from its first statement after failing half
+// way (here: after all of it): nothing fails, each row reads once, and the
+// backfill brings the commands' predictions with them.
+func TestLookupMigrationRunsAgain(t *testing.T) {
+	srv, o := migrated(t)
+	ctx := context.Background()
+	w := chsink.NewWriter(srv.Conn, o)
+	e := event.Event{Carrier: "ups", TrackingNumber: "1Z11", Type: taxonomy.MustLookup("in_transit.picked_up"), OccurredAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)}
+	e.ID[0] = 9
+	w.AddEvent(&e)
+	w.AddCommand(&detect.Command{CommandID: "c9", ShipmentID: "ups:1Z11", Carrier: "ups", TrackingNumber: "1Z11", Trigger: "shipped",
+		EventType: "in_transit.picked_up", OccurredAt: e.OccurredAt, DecidedAt: e.OccurredAt, NotBefore: e.OccurredAt,
+		PredictedDelivery: &detect.Prediction{Earliest: "2026-11-22", Likely: "2026-11-23", Latest: "2026-11-25", Confidence: "high"}})
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := chschema.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for _, m := range ms {
+		if m.Version != 11 {
+			continue
+		}
+		for _, st := range m.Statements {
+			if st.Optional() {
+				continue
+			}
+			if err := srv.Conn.Exec(ctx, chschema.Render(st.SQL, srv.Database)); err != nil {
+				t.Fatalf("0011 statement %d again: %v", st.Index+1, err)
+			}
+			ran++
+		}
+	}
+	if ran == 0 {
+		t.Fatal("no migration 0011")
+	}
+	conn, err := chsink.OpenDatabase(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk := New(conn, Options{})
+	defer lk.Close()
+	rec, err := lk.Shipment(ctx, "ups:1Z11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Events) != 1 || len(rec.Commands) != 1 || rec.Commands[0].PredictedDelivery == nil || rec.Commands[0].PredictedDelivery.Likely != "2026-11-23" {
+		t.Fatalf("after 0011 again: %d events, %d commands %+v", len(rec.Events), len(rec.Commands), rec.Commands)
 	}
 }
