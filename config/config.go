@@ -99,10 +99,14 @@ type SASL struct {
 
 // Topics are the pipeline's own topics and how to create them.
 type Topics struct {
-	Events            string `yaml:"events" mapstructure:"events"`
-	Notifications     string `yaml:"notifications" mapstructure:"notifications"`
-	State             string `yaml:"state" mapstructure:"state"`
-	DeadLetter        string `yaml:"deadletter" mapstructure:"deadletter"`
+	Events        string `yaml:"events" mapstructure:"events"`
+	Notifications string `yaml:"notifications" mapstructure:"notifications"`
+	State         string `yaml:"state" mapstructure:"state"`
+	DeadLetter    string `yaml:"deadletter" mapstructure:"deadletter"`
+	// OrdersContext is the order context input (orders.context.v1); the
+	// sink writes it to order_shipments for GET /v1/orders/{id}. "" (the
+	// default) reads none.
+	OrdersContext     string `yaml:"orders_context" mapstructure:"orders_context"`
 	Create            bool   `yaml:"create" mapstructure:"create"`
 	Partitions        int32  `yaml:"partitions" mapstructure:"partitions"`
 	ReplicationFactor int16  `yaml:"replication_factor" mapstructure:"replication_factor"`
@@ -292,6 +296,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("topics.notifications", names.NotificationsTopic)
 	v.SetDefault("topics.state", names.StateTopic)
 	v.SetDefault("topics.deadletter", names.DeadLetterTopic)
+	v.SetDefault("topics.orders_context", "")
 	v.SetDefault("topics.create", true)
 	v.SetDefault("topics.deadletter_retention", "168h")
 	v.SetDefault("topics.partitions", 12)
@@ -448,6 +453,11 @@ func (c *Config) Validate() error {
 	} {
 		if err := topicName(t.name); err != nil {
 			bad("%s: %v", t.key, err)
+		}
+	}
+	if t := c.Topics.OrdersContext; t != "" {
+		if err := topicName(t); err != nil {
+			bad("topics.orders_context: %v", err)
 		}
 	}
 	errs = append(errs,

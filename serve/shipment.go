@@ -26,6 +26,16 @@ type Lookup interface {
 	Shipment(ctx context.Context, shipmentID string) (*Record, error)
 }
 
+// Orders is what a Lookup may also do: list an order's shipment ids
+// (order context, migration 0013), ErrNotFound for an order it does not
+// know. At most MaxOrderShipments of them.
+type Orders interface {
+	Order(ctx context.Context, orderID string) ([]string, error)
+}
+
+// MaxOrderShipments bounds the shipments of one order answered at once.
+const MaxOrderShipments = 50
+
 // Record is what wismo knows of one shipment: its events (any order,
 // repeats allowed) and the notification commands sent for it.
 type Record struct {

@@ -218,7 +218,7 @@ func (r *Builder) Sink(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage, err
 	return chsink.NewStage(chsink.StageConfig{
 		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: r.group("sink"),
 		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, DeadLetterTopic: r.cfg.Topics.DeadLetter,
-		ClientOpts: kopts, Logger: log, Registerer: r.metrics.Registry,
+		OrdersTopic: r.cfg.Topics.OrdersContext, ClientOpts: kopts, Logger: log, Registerer: r.metrics.Registry,
 		Limits: r.limits(),
 	})
 }

@@ -174,3 +174,30 @@ func (l *Lookup) fetch(ctx context.Context, ids []string) ([]coalesce.Result[*se
 	}
 	return out, nil
 }
+
+// orderQuery lists an order's shipments (migration 0013), each once.
+const orderQuery = `SELECT DISTINCT shipment_id FROM order_shipments WHERE order_id = ? ORDER BY shipment_id LIMIT %d`
+
+// Order implements serve.Orders.
+func (l *Lookup) Order(ctx context.Context, orderID string) ([]string, error) {
+	rows, err := l.conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(Settings)), fmt.Sprintf(orderQuery, serve.MaxOrderShipments), orderID)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: order_shipments of order %q: %w", orderID, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("clickhouse: order_shipments of order %q: %w", orderID, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("clickhouse: order_shipments of order %q: %w", orderID, err)
+	}
+	if len(ids) == 0 {
+		return nil, serve.ErrNotFound
+	}
+	return ids, nil
+}

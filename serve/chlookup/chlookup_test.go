@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,9 @@ import (
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/internal/chtest"
+	"github.com/wismo/wismo/links"
 	_ "github.com/wismo/wismo/normalizers/all"
+	"github.com/wismo/wismo/orders"
 	"github.com/wismo/wismo/schemas/chschema"
 	"github.com/wismo/wismo/serve"
 	"github.com/wismo/wismo/sinks/chsink"
@@ -27,6 +30,22 @@ func migrated(t *testing.T) (*chtest.Server, chsink.Options) {
 		t.Fatal(err)
 	}
 	return srv, o
+}
+
+// flushAndOpen inserts w's rows and opens a Lookup over o's database,
+// closed when the test ends.
+func flushAndOpen(t *testing.T, w *chsink.Writer, o chsink.Options) *Lookup {
+	t.Helper()
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := chsink.OpenDatabase(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk := New(conn, Options{})
+	t.Cleanup(func() { _ = lk.Close() })
+	return lk
 }
 
 // Against the real ClickHouse: a replayed insert (the sink's at-least-once)
@@ -112,15 +131,7 @@ func TestFetchBatch(t *testing.T) {
 			w.AddEvent(&e)
 		}
 	}
-	if err := w.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := chsink.OpenDatabase(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lk := New(conn, Options{})
-	defer lk.Close()
+	lk := flushAndOpen(t, w, o)
 	res, err := lk.fetch(ctx, []string{"fedex:3333", "dhl:404", "ups:1Z2222", "fedex:1111"})
 	if err != nil {
 		t.Fatal(err)
@@ -194,5 +205,63 @@ func TestLookupMigrationRunsAgain(t *testing.T) {
 	}
 	if len(rec.Events) != 1 || len(rec.Commands) != 1 || rec.Commands[0].PredictedDelivery == nil || rec.Commands[0].PredictedDelivery.Likely != "2026-11-23" {
 		t.Fatalf("after 0011 again: %d events, %d commands %+v", len(rec.Events), len(rec.Commands), rec.Commands)
+	}
+}
+
+// GET /v1/orders/{order_id} over the real ClickHouse: the order's
+// shipments as /v1/shipments gives them, a replayed order context once,
+// 404 for an unknown order, the API key required.
+func TestOrderAPI(t *testing.T) {
+	srv, o := migrated(t)
+	w := chsink.NewWriter(srv.Conn, o)
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	for i, id := range []string{"ups:1ZA", "fedex:4242"} {
+		carrier, tn, _ := strings.Cut(id, ":")
+		e := event.Event{Carrier: carrier, TrackingNumber: tn, Type: taxonomy.MustLookup("in_transit.picked_up"), OccurredAt: at}
+		e.ID[0] = byte(i + 1)
+		w.AddEvent(&e)
+	}
+	for range 2 { // a replay
+		for _, id := range []string{"ups:1ZA", "fedex:4242", "dhl:NOEVENTS"} {
+			w.AddOrder(&orders.Context{ShipmentID: id, OrderID: "1001", PromisedDelivery: "2026-11-24", Segment: "vip"})
+		}
+		w.AddOrder(&orders.Context{ShipmentID: "ups:1ZOTHER", OrderID: "1002"})
+	}
+	lk := flushAndOpen(t, w, o)
+	ring, _ := links.NewKeyring([]links.Key{{ID: "k", Secret: make([]byte, 32)}}, "k", nil)
+	keys, _ := serve.ParseAPIKeys([]string{"bot:" + serve.HashKey("bot-secret")}, nil)
+	s, err := serve.New(serve.Config{Lookup: lk, Ring: ring, APIKeys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path, key string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		rw := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rw, req)
+		return rw
+	}
+	rw := get("/v1/orders/1001", "bot-secret")
+	var got struct {
+		OrderID   string `json:"order_id"`
+		Shipments []struct {
+			ShipmentID string `json:"shipment_id"`
+			Milestone  string `json:"milestone"`
+		} `json:"shipments"`
+	}
+	if err := json.Unmarshal(rw.Body.Bytes(), &got); err != nil || rw.Code != 200 {
+		t.Fatalf("%d %s %v", rw.Code, rw.Body, err)
+	}
+	if got.OrderID != "1001" || len(got.Shipments) != 2 || got.Shipments[0].ShipmentID != "fedex:4242" || got.Shipments[1].ShipmentID != "ups:1ZA" ||
+		got.Shipments[0].Milestone != "in_transit" {
+		t.Errorf("order 1001: %s", rw.Body)
+	}
+	if rw := get("/v1/orders/9999", "bot-secret"); rw.Code != 404 {
+		t.Errorf("unknown order: %d %s", rw.Code, rw.Body)
+	}
+	if rw := get("/v1/orders/1001", ""); rw.Code != 401 {
+		t.Errorf("no key: %d", rw.Code)
 	}
 }

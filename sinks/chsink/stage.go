@@ -17,6 +17,7 @@ import (
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/names"
+	"github.com/wismo/wismo/orders"
 	"github.com/wismo/wismo/pipeline"
 	"go.uber.org/zap"
 )
@@ -33,6 +34,9 @@ type StageConfig struct {
 	EventsTopic        string // shipments.events.v1
 	NotificationsTopic string // shipments.notifications.v1
 	DeadLetterTopic    string // shipments.deadletter.v1
+	// OrdersTopic is the order context (orders.context.v1) for
+	// order_shipments; "" does not read it.
+	OrdersTopic string
 	// ClientOpts are extra franz-go options: TLS, SASL, client id.
 	ClientOpts []kgo.Opt
 	Logger     *zap.Logger
@@ -146,7 +150,7 @@ func NewStage(cfg StageConfig) (*Stage, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumerGroup(cfg.Group),
-		kgo.ConsumeTopics(cfg.EventsTopic, cfg.NotificationsTopic),
+		kgo.ConsumeTopics(slices.DeleteFunc([]string{cfg.EventsTopic, cfg.NotificationsTopic, cfg.OrdersTopic}, func(t string) bool { return t == "" })...),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		// Only what upstream stages committed: they write transactionally.
@@ -277,6 +281,16 @@ func (s *Stage) add(rec *kgo.Record) {
 			return
 		}
 		s.w.AddCommand(&c)
+	case s.cfg.OrdersTopic:
+		if rec.Value == nil {
+			break // a tombstone: the mapping already stored stays (see migration 0013)
+		}
+		c, err := orders.Decode(rec.Value)
+		if err != nil {
+			s.deadLetter(rec, "decode", err)
+			return
+		}
+		s.w.AddOrder(&c)
 	default:
 		s.deadLetter(rec, "unsupported_topic", fmt.Errorf("the sink does not read topic %s", rec.Topic))
 		return
