@@ -154,6 +154,9 @@ func runServe(f serveFlags) error {
 
 	var rows []string
 	for _, kind := range []string{"api", "page"} {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", f.chPID)); f.chPID != 0 && err != nil {
+			return fmt.Errorf("-clickhouse-pid %d: %w (was the server restarted?)", f.chPID, err)
+		}
 		q0, k0 := lk.Stats()
 		ch0 := procCPU(f.chPID) // 0 for pid 0
 		res, err := loadRun(base, kind, apiKey, ring, f)
