@@ -109,7 +109,8 @@ type Topics struct {
 	DeadLetter       string `yaml:"deadletter" mapstructure:"deadletter"`
 	// Orders is the optional order context topic (orders.context.v1,
 	// written by the retailer's order system, compacted, keyed and
-	// partitioned like the events); "" reads none.
+	// partitioned like the events); "" reads none. The detect stage joins
+	// it; the sink writes it to order_shipments for GET /v1/orders/{id}.
 	Orders            string `yaml:"orders" mapstructure:"orders"`
 	Create            bool   `yaml:"create" mapstructure:"create"`
 	Partitions        int32  `yaml:"partitions" mapstructure:"partitions"`
@@ -267,6 +268,11 @@ type Serve struct {
 	// TrustProxy takes the client address from X-Forwarded-For's last hop
 	// (behind one reverse proxy) instead of the connection.
 	TrustProxy bool `yaml:"trust_proxy" mapstructure:"trust_proxy"`
+	// LookupWorkers is how many ClickHouse queries the lookups run at
+	// once; LookupBatch the most shipments one query reads (concurrent
+	// lookups share a query, see package serve/coalesce).
+	LookupWorkers int `yaml:"lookup_workers" mapstructure:"lookup_workers"`
+	LookupBatch   int `yaml:"lookup_batch" mapstructure:"lookup_batch"`
 }
 
 // Log configures zap.
@@ -335,6 +341,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("serve.rate_per_token", 60)
 	v.SetDefault("serve.burst", 20)
 	v.SetDefault("serve.request_timeout", "10s")
+	v.SetDefault("serve.lookup_workers", 4)
+	v.SetDefault("serve.lookup_batch", 64)
 	v.SetDefault("log.level", "info")
 	v.SetDefault("log.format", "json")
 	v.SetDefault("ingest.addr", DefaultIngestAddr)
@@ -616,6 +624,8 @@ func (s Serve) Validate() error {
 		intRange("serve.rate_per_ip", int64(s.RatePerIP), 1, 1_000_000),
 		intRange("serve.rate_per_token", int64(s.RatePerToken), 1, 1_000_000),
 		intRange("serve.burst", int64(s.Burst), 1, 100_000),
+		intRange("serve.lookup_workers", int64(s.LookupWorkers), 1, 64),
+		intRange("serve.lookup_batch", int64(s.LookupBatch), 1, 1_000),
 		durationRange("serve.request_timeout", s.RequestTimeout, 100*time.Millisecond, 5*time.Minute))
 	for i, k := range s.APIKeys {
 		name, hash, ok := strings.Cut(k, ":")

@@ -54,11 +54,12 @@ func TestBrowser(t *testing.T) {
 
 	out := t.ArtifactDir()
 	for _, c := range []struct {
-		name, ship, headline, next string
+		name, ship, headline, next, window string
 	}{
-		{"delivered", "ups:1ZDELIVERED", "Your parcel was delivered", ""},
-		{"exception", "fedex:7777", "There is a problem with your parcel", "Correct the address with FedEx"},
-		{"stalled", "usps:9400", "Your parcel has not moved for a while", "keeping an eye on it"},
+		{"delivered", "ups:1ZDELIVERED", "Your parcel was delivered", "", ""},
+		{"exception", "fedex:7777", "There is a problem with your parcel", "Correct the address with FedEx", ""},
+		{"stalled", "usps:9400", "Your parcel has not moved for a while", "keeping an eye on it", ""},
+		{"predicted", "dhl:JD100", "Your parcel is on its way, most likely arriving Wed 25 Nov", "", "between Tue 24 Nov and Fri 27 Nov, most likely Wed 25 Nov"},
 	} {
 		url := ts.URL + "/t/" + h.token(t, c.ship)
 		for _, vp := range []struct {
@@ -80,6 +81,7 @@ func TestBrowser(t *testing.T) {
 				TimeTop  float64  `json:"timeTop"`
 				Times    []string `json:"times"`
 				Overflow bool     `json:"overflow"`
+				Window   string   `json:"window"`
 			}](`(() => {
 				const n = document.querySelector('[data-testid="next-step"]');
 				const tl = document.querySelector('[data-testid="timeline"]');
@@ -89,6 +91,7 @@ func TestBrowser(t *testing.T) {
 					timeTop: tl ? tl.getBoundingClientRect().top : -1,
 					times: Array.from(document.querySelectorAll('[data-testid="timeline"] li')).map(li => li.dataset.occurredAt),
 					overflow: document.documentElement.scrollWidth > window.innerWidth,
+					window: (document.querySelector('[data-testid="predicted"] p') || {}).innerText || "",
 				};
 			})()`))
 			if err != nil {
@@ -102,6 +105,9 @@ func TestBrowser(t *testing.T) {
 			}
 			if len(got.Times) < 2 || !slices.IsSortedFunc(got.Times, func(a, b string) int { return strings.Compare(b, a) }) {
 				t.Errorf("%s %s: timeline not newest first: %v", c.name, vp.name, got.Times)
+			}
+			if got.Window != c.window {
+				t.Errorf("%s %s: predicted window %q, want %q", c.name, vp.name, got.Window, c.window)
 			}
 			if got.Overflow {
 				t.Errorf("%s %s: the page is wider than the screen", c.name, vp.name)

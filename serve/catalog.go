@@ -234,7 +234,36 @@ func (m *Messages) Summarize(r *Record) *Shipment {
 	for _, c := range cmds {
 		s.Notifications = append(s.Notifications, Notification{Trigger: c.Trigger, EventType: c.EventType, Message: c.Message, DecidedAt: c.DecidedAt.UTC()})
 	}
+	s.PredictedDelivery = predicted(cmds, st)
+	if w := s.PredictedDelivery; w != nil && st.open == nil && s.Milestone == "in_transit" {
+		s.Headline = strings.ReplaceAll(m.T("headline_in_transit_likely"), "{likely}", dayText(w.Likely))
+	}
 	return s
+}
+
+// predicted is the window of the latest command (cmds by decision time)
+// that carries the lane model's prediction, nil once the shipment has
+// ended or when none does.
+func predicted(cmds []detect.Command, st state) *Window {
+	if !st.endedAt.IsZero() {
+		return nil
+	}
+	for i := len(cmds) - 1; i >= 0; i-- {
+		if p := cmds[i].PredictedDelivery; p != nil {
+			return &Window{Earliest: p.Earliest, Likely: p.Likely, Latest: p.Latest, Confidence: p.Confidence}
+		}
+	}
+	return nil
+}
+
+// dayText is a YYYY-MM-DD date as the page words it ("Tue 24 Nov"), or
+// as it is when it is not one.
+func dayText(d string) string {
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return d
+	}
+	return t.Format("Mon 2 Jan")
 }
 
 // milestoneRank is the taxonomy rank of milestone's types.

@@ -53,7 +53,14 @@ func fixture() *Memory {
 		ev(21, "usps", "9400", "info_received.label_created", 0, "", ""),
 		ev(22, "usps", "9400", "in_transit.picked_up", time.Hour, "Denver", "CO"),
 		ev(23, "usps", "9400", "exception.stalled_in_transit", 80*time.Hour, "", ""),
-	}, []detect.Command{{ShipmentID: "ups:1ZDELIVERED", Trigger: "delivered", EventType: "delivered.delivered", Message: "Delivered", DecidedAt: t0.Add(30 * time.Hour)}})
+		ev(31, "dhl", "JD100", "in_transit.picked_up", 90*time.Hour, "Reno", "NV"),
+		ev(32, "dhl", "JD100", "in_transit.arrived_at_delivery_facility", 95*time.Hour, "Reno", "NV"),
+	}, []detect.Command{{ShipmentID: "ups:1ZDELIVERED", Trigger: "delivered", EventType: "delivered.delivered", Message: "Delivered", DecidedAt: t0.Add(30 * time.Hour),
+		PredictedDelivery: &detect.Prediction{Earliest: "2026-11-21", Likely: "2026-11-21", Latest: "2026-11-22", Confidence: "high"}},
+		{ShipmentID: "dhl:JD100", CommandID: "o1", Trigger: "shipped", EventType: "in_transit.picked_up", Message: "Shipped", DecidedAt: t0.Add(90 * time.Hour),
+			PredictedDelivery: &detect.Prediction{Earliest: "2026-11-25", Likely: "2026-11-26", Latest: "2026-11-28", Confidence: "low"}},
+		{ShipmentID: "dhl:JD100", CommandID: "o2", Trigger: "in_transit", EventType: "in_transit.departed_facility", Message: "Moving", DecidedAt: t0.Add(95 * time.Hour),
+			PredictedDelivery: &detect.Prediction{Earliest: "2026-11-24", Likely: "2026-11-25", Latest: "2026-11-27", Confidence: "medium"}}})
 	return m
 }
 
@@ -297,6 +304,20 @@ func TestAPI(t *testing.T) {
 	}
 	if strings.Contains(w.Body.String(), "40201") || strings.Contains(w.Body.String(), "HUB") {
 		t.Errorf("the API shows an address finer than the city: %s", w.Body)
+	}
+	// the latest command's prediction, in the API and the headline; none
+	// once delivered, though its commands had one
+	for id, want := range map[string]string{
+		"dhl:JD100":       `"predicted_delivery":{"earliest":"2026-11-24","likely":"2026-11-25","latest":"2026-11-27","confidence":"medium"}`,
+		"ups:1ZDELIVERED": `"predicted_delivery":null`,
+	} {
+		w := h.get("/v1/shipments/"+id, "Authorization", "Bearer bot-secret")
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%s: want %s in %s", id, want, w.Body)
+		}
+	}
+	if w := h.get("/v1/shipments/dhl:JD100", "Authorization", "Bearer bot-secret"); !strings.Contains(w.Body.String(), `"headline":"Your parcel is on its way, most likely arriving Wed 25 Nov"`) {
+		t.Errorf("headline without the likely date: %s", w.Body)
 	}
 	if w := h.get("/v1/shipments/ups:nothing", "Authorization", "Bearer bot-secret"); w.Code != 404 {
 		t.Errorf("unknown: %d", w.Code)

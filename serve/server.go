@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wismo/wismo/links"
@@ -306,7 +307,7 @@ func (m *Messages) Local(t time.Time) string { return localTime(t) }
 
 // Between words a predicted window.
 func (m *Messages) Between(w *Window) string {
-	return strings.NewReplacer("{earliest}", w.Earliest, "{latest}", w.Latest, "{likely}", w.Likely).Replace(m.T("predicted_between"))
+	return strings.NewReplacer("{earliest}", dayText(w.Earliest), "{latest}", dayText(w.Latest), "{likely}", dayText(w.Likely)).Replace(m.T("predicted_between"))
 }
 
 // assetsFrom is the assets' path relative to a page at /t/{token}, so the
@@ -410,29 +411,88 @@ func (s *Server) apiShipment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := s.cfg.Lookup.Shipment(r.Context(), id)
+	if !s.found(w, err, "no events for shipment "+id+" (a shipment id is <carrier>:<tracking number>, e.g. ups:1Z999AA10123456784)") {
+		return
+	}
+	m := s.catalog.For(r.Header.Get("Accept-Language"))
+	s.writeJSON(w, m, m.Summarize(rec))
+}
+
+// found answers a failed lookup of the API: 404 with notFound, or 503 to
+// come back later; true when err is nil.
+func (s *Server) found(w http.ResponseWriter, err error, notFound string) bool {
 	switch {
 	case errors.Is(err, ErrNotFound):
-		s.jsonError(w, http.StatusNotFound, "no events for shipment "+id+" (a shipment id is <carrier>:<tracking number>, e.g. ups:1Z999AA10123456784)")
-		return
+		s.jsonError(w, http.StatusNotFound, notFound)
+		return false
 	case err != nil:
 		s.log.Error("lookup failed", zap.Error(err))
 		w.Header().Set("Retry-After", "30")
 		s.jsonError(w, http.StatusServiceUnavailable, "the lookup failed (ClickHouse unavailable or busy); try again in 30 seconds")
-		return
+		return false
 	}
-	m := s.catalog.For(r.Header.Get("Accept-Language"))
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Language", m.Tag.String())
-	_ = json.NewEncoder(w).Encode(m.Summarize(rec))
+	return true
 }
 
-// apiOrder answers 404 until order context exists: wismo has no input
-// that maps orders to shipments yet.
+func (s *Server) writeJSON(w http.ResponseWriter, m *Messages, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Language", m.Tag.String())
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// apiOrder lists an order's shipments, each as /v1/shipments/{id} gives
+// it, when the lookup knows orders (Orders); 404 for an order it does not
+// know. A shipment of the order with no events yet is not listed.
 func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(w, r) {
 		return
 	}
-	s.jsonError(w, http.StatusNotFound, "orders are not known to wismo yet: order context (order id -> shipments) is not an input of this version; look shipments up by /v1/shipments/{shipment_id}")
+	id := r.PathValue("order_id")
+	ol, ok := s.cfg.Lookup.(Orders)
+	if !ok {
+		s.jsonError(w, http.StatusNotFound, "orders are not known here: this lookup has no order context; look shipments up by /v1/shipments/{shipment_id}")
+		return
+	}
+	if len(id) > links.MaxShipmentID {
+		s.jsonError(w, http.StatusBadRequest, "order_id: too long")
+		return
+	}
+	ids, err := ol.Order(r.Context(), id)
+	if err == nil && len(ids) > MaxOrderShipments {
+		ids = ids[:MaxOrderShipments]
+	}
+	// the shipments at once: the lookup reads them together (chlookup
+	// batches concurrent lookups)
+	recs := make([]*Record, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, sid := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs[i], errs[i] = s.cfg.Lookup.Shipment(r.Context(), sid)
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, ErrNotFound) && err == nil {
+			err = e
+		}
+	}
+	if !s.found(w, err, "no shipments known for order "+id+" (orders come from the order context topic, orders.context.v1)") {
+		return
+	}
+	m := s.catalog.For(r.Header.Get("Accept-Language"))
+	out := struct {
+		OrderID   string      `json:"order_id"`
+		Shipments []*Shipment `json:"shipments"`
+	}{OrderID: id, Shipments: []*Shipment{}}
+	for _, rec := range recs {
+		if rec != nil {
+			out.Shipments = append(out.Shipments, m.Summarize(rec))
+		}
+	}
+	s.writeJSON(w, m, &out)
 }
 
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {

@@ -26,6 +26,16 @@ type Lookup interface {
 	Shipment(ctx context.Context, shipmentID string) (*Record, error)
 }
 
+// Orders is what a Lookup may also do: list an order's shipment ids
+// (order context, migration 0012), ErrNotFound for an order it does not
+// know. At most MaxOrderShipments of them.
+type Orders interface {
+	Order(ctx context.Context, orderID string) ([]string, error)
+}
+
+// MaxOrderShipments bounds the shipments of one order answered at once.
+const MaxOrderShipments = 50
+
 // Record is what wismo knows of one shipment: its events (any order,
 // repeats allowed) and the notification commands sent for it.
 type Record struct {
@@ -54,8 +64,9 @@ type Shipment struct {
 	// CarrierEDD is the carrier's latest estimated delivery date
 	// (YYYY-MM-DD), "" when it gave none.
 	CarrierEDD string `json:"carrier_edd"`
-	// PredictedDelivery is wismo's own window, nil until the lane model
-	// gives one.
+	// PredictedDelivery is wismo's own window, from the latest
+	// notification command that carries the lane model's prediction; nil
+	// when none does (a thin lane) and once the shipment has ended.
 	PredictedDelivery *Window `json:"predicted_delivery"`
 	LastLocation      *Place  `json:"last_location"`
 	// Progress is the milestone bar: each step and whether it is reached.

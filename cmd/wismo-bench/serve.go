@@ -42,7 +42,8 @@ import (
 type serveFlags struct {
 	clickhouse, database, write string
 	shipments, lookups          int
-	concurrency                 int
+	concurrency, workers, batch int
+	chPID                       int
 	duration                    time.Duration
 }
 
@@ -108,7 +109,7 @@ func runServe(f serveFlags) error {
 	start := time.Now().UTC().Add(-21 * 24 * time.Hour).Truncate(time.Hour)
 	if int(have) != f.shipments {
 		fmt.Printf("serve: loading %d shipments into %s (it held %d)\n", f.shipments, f.database, have)
-		for _, t := range []string{"shipment_events", "notifications", "shipments_agg", "daily_stats_agg", "unmapped_codes_agg", "shipment_lookup"} {
+		for _, t := range []string{"shipment_events", "notifications", "shipments_agg", "daily_stats_agg", "unmapped_codes_agg", "shipment_lookup_v2"} {
 			_ = conn.Exec(ctx, "TRUNCATE TABLE IF EXISTS "+f.database+"."+t)
 		}
 		t0 := time.Now()
@@ -120,7 +121,7 @@ func runServe(f serveFlags) error {
 			return fmt.Errorf("load commands: %w", err)
 		}
 		fmt.Printf("serve: loaded %d events and %d commands in %s\n", f.shipments*6, f.shipments*2, time.Since(t0).Round(time.Second))
-		_ = conn.Exec(ctx, "OPTIMIZE TABLE "+f.database+".shipment_lookup FINAL")
+		_ = conn.Exec(ctx, "OPTIMIZE TABLE "+f.database+".shipment_lookup_v2 FINAL")
 	}
 	qconn, err := chsink.OpenDatabase(o)
 	if err != nil {
@@ -135,7 +136,9 @@ func runServe(f serveFlags) error {
 	}
 	apiKey := base64.RawURLEncoding.EncodeToString(secret[:16])
 	keys, _ := serve.ParseAPIKeys([]string{"bench:" + serve.HashKey(apiKey)}, nil)
-	srv, err := serve.New(serve.Config{Lookup: chlookup.New(loggedConn{qconn}), Ring: ring, APIKeys: keys,
+	lk := chlookup.New(loggedConn{qconn}, chlookup.Options{Workers: f.workers, MaxBatch: f.batch})
+	defer lk.Close()
+	srv, err := serve.New(serve.Config{Lookup: lk, Ring: ring, APIKeys: keys,
 		RatePerIP: 100_000_000, RatePerToken: 100_000_000, Burst: 100_000, Logger: benchLog()})
 	if err != nil {
 		return err
@@ -151,16 +154,26 @@ func runServe(f serveFlags) error {
 
 	var rows []string
 	for _, kind := range []string{"api", "page"} {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", f.chPID)); f.chPID != 0 && err != nil {
+			return fmt.Errorf("-clickhouse-pid %d: %w (was the server restarted?)", f.chPID, err)
+		}
+		q0, k0 := lk.Stats()
+		ch0 := procCPU(f.chPID) // 0 for pid 0
 		res, err := loadRun(base, kind, apiKey, ring, f)
 		if err != nil {
 			return err
 		}
-		chCPU, err := queryCPU(conn, res.from, res.n)
+		chCPU := (procCPU(f.chPID) - ch0) * 1e6 / float64(res.n)
+		q1, k1 := lk.Stats()
+		queryCPU, err := queryCPU(conn, res.from, int(q1-q0))
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "serve: ClickHouse CPU per lookup: %v\n", err)
+			fmt.Fprintf(os.Stderr, "serve: ClickHouse CPU per query: %v\n", err)
 		}
-		line := fmt.Sprintf("| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %d | %.0f | %.0f | %.0f |", res.what, f.shipments, res.n, res.rate,
-			ms(res.p50), ms(res.p99), ms(res.max), res.errors, chCPU, res.selfCPU, 2e6/(chCPU+res.selfCPU))
+		if f.chPID == 0 { // from system.query_log instead: the queries alone
+			chCPU = queryCPU * float64(q1-q0) / float64(res.n)
+		}
+		line := fmt.Sprintf("| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %d | %.1f | %.0f | %.0f | %.0f | %.0f |", res.what, f.shipments, res.n, res.rate,
+			ms(res.p50), ms(res.p99), ms(res.max), res.errors, float64(k1-k0)/float64(max(1, q1-q0)), queryCPU, chCPU, res.selfCPU, 2e6/(chCPU+res.selfCPU))
 		fmt.Println(line)
 		rows = append(rows, line)
 	}
@@ -169,7 +182,7 @@ func runServe(f serveFlags) error {
 		fmt.Fprintf(&b, "\n### wismo serve lookups, %s (wismo-bench -mode serve)\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 		fmt.Fprintf(&b, "ClickHouse %s on loopback, database %s holding %d shipments (%d events, %d commands); %d keep-alive clients on loopback, at most %d requests or %s per run; GOMAXPROCS %d. The machine (2 cores) was shared with other work while this ran, so the figures are a floor.\n\n",
 			serverVersion(conn), f.database, f.shipments, f.shipments*6, f.shipments*2, f.concurrency, f.lookups, f.duration, runtime.GOMAXPROCS(0))
-		b.WriteString("| request | shipments | requests | per second | p50 ms | p99 ms | max ms | errors | ClickHouse CPU µs/lookup | wismo serve + load generator CPU µs/request | 2 cores / CPU per request |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| request | shipments | requests | per second | p50 ms | p99 ms | max ms | errors | shipments per query | ClickHouse CPU µs/query | ClickHouse CPU µs/request | wismo serve + load generator CPU µs/request | 2 cores / CPU per request |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range rows {
 			b.WriteString(r + "\n")
 		}
@@ -218,7 +231,7 @@ func (c loggedConn) Query(ctx context.Context, q string, args ...any) (driver.Ro
 }
 
 // queryCPU is the mean user+system CPU, in microseconds, of the lookup
-// queries that finished since from.
+// queries that finished since from (n of them were sent).
 func queryCPU(conn driver.Conn, from time.Time, n int) (float64, error) {
 	ctx := context.Background()
 	if err := conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
@@ -230,7 +243,7 @@ func queryCPU(conn driver.Conn, from time.Time, n int) (float64, error) {
 		avg(arraySum(arrayMap((n, v) -> if(n IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds'), v, 0), ProfileEvents.Names, ProfileEvents.Values))),
 		count()
 	FROM system.query_log
-	WHERE type = 2 AND event_time >= toDateTime(?) AND query LIKE 'SELECT toString(kind)%'`, from.Unix()).Scan(&cpu, &q)
+	WHERE type = 2 AND event_time >= toDateTime(?) AND query LIKE 'SELECT shipment_id, toString(kind)%'`, from.Unix()).Scan(&cpu, &q)
 	if err != nil {
 		return 0, err
 	}

@@ -89,7 +89,8 @@ func TestClickHouseLookupDemoData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	lk := chlookup.New(conn)
+	lk := chlookup.New(conn, chlookup.Options{})
+	defer lk.Close()
 	cat, err := serve.LoadCatalog()
 	if err != nil {
 		t.Fatal(err)

@@ -228,7 +228,7 @@ func (r *Builder) Sink(ctx context.Context, kopts []kgo.Opt) (*chsink.Stage, err
 	return chsink.NewStage(chsink.StageConfig{
 		ClickHouse: o, Brokers: r.cfg.Kafka.Brokers, Group: r.group("sink"),
 		EventsTopic: r.cfg.Topics.Events, NotificationsTopic: r.cfg.Topics.Notifications, DeadLetterTopic: r.cfg.Topics.DeadLetter,
-		ClientOpts: kopts, Logger: log, Registerer: r.metrics.Registry,
+		OrdersTopic: r.cfg.Topics.Orders, ClientOpts: kopts, Logger: log, Registerer: r.metrics.Registry,
 		Limits: r.limits(),
 	})
 }
@@ -295,14 +295,15 @@ func (r *Builder) Serve(ctx context.Context) (*serve.Stage, error) {
 		return nil, err
 	}
 	sc := r.cfg.Serve
-	srv, err := serve.New(serve.Config{Lookup: chlookup.New(conn), Ring: ring, Policy: r.cfg.Links.Policy(), APIKeys: keys,
+	lk := chlookup.New(conn, chlookup.Options{Workers: sc.LookupWorkers, MaxBatch: sc.LookupBatch})
+	srv, err := serve.New(serve.Config{Lookup: lk, Ring: ring, Policy: r.cfg.Links.Policy(), APIKeys: keys,
 		TemplatesDir: sc.TemplatesDir, RatePerIP: sc.RatePerIP, RatePerToken: sc.RatePerToken, Burst: sc.Burst,
 		RequestTimeout: sc.RequestTimeout, TrustProxy: sc.TrustProxy, Logger: log})
 	if err != nil {
-		conn.Close()
+		lk.Close()
 		return nil, err
 	}
-	return serve.NewStage(srv, sc.Addr, conn), nil
+	return serve.NewStage(srv, sc.Addr, lk), nil
 }
 
 // serveTables waits for ClickHouse and checks that the sink's tables are
@@ -319,11 +320,11 @@ func serveTables(ctx context.Context, o chsink.Options, wait time.Duration, log 
 		return err
 	}
 	var n uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'shipment_lookup'", o.Database).Scan(&n); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'shipment_lookup_v2'", o.Database).Scan(&n); err != nil {
 		return fmt.Errorf("clickhouse: %w", err)
 	}
 	if n != 1 {
-		return fmt.Errorf("clickhouse.database: %s has no shipment_lookup table (migration 0007); run wismo migrate (or the sink with clickhouse.migrate: true) first", o.Database)
+		return fmt.Errorf("clickhouse.database: %s has no shipment_lookup_v2 table (migration 0011); run wismo migrate (or the sink with clickhouse.migrate: true) first", o.Database)
 	}
 	return nil
 }

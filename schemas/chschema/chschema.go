@@ -42,7 +42,7 @@
 // With a cluster name, [ForCluster] rewrites each statement textually:
 //
 //   - "CREATE DATABASE|TABLE|VIEW|MATERIALIZED VIEW [IF NOT EXISTS] name" and
-//     "ALTER TABLE name" / "DROP ... name" get "ON CLUSTER `cluster`" after the
+//     "ALTER TABLE name" / "DROP ... name" / "TRUNCATE TABLE name" get "ON CLUSTER `cluster`" after the
 //     name;
 //   - "ENGINE = XMergeTree(args)" becomes "ENGINE = ReplicatedXMergeTree(
 //     '/clickhouse/tables/{shard}/<db>/<table>', '{replica}'[, args])", with
@@ -302,7 +302,7 @@ func Render(sql, database string) string { return strings.ReplaceAll(sql, "{db}"
 
 var (
 	// DDL heads that take ON CLUSTER after the object's name.
-	ddlHead = regexp.MustCompile(`(?is)^(\s*(?:CREATE\s+(?:DATABASE|TABLE|VIEW|MATERIALIZED\s+VIEW)(?:\s+IF\s+NOT\s+EXISTS)?|ALTER\s+TABLE|DROP\s+(?:DATABASE|TABLE|VIEW)(?:\s+IF\s+EXISTS)?)\s+)([A-Za-z0-9_.` + "`" + `]+)`)
+	ddlHead = regexp.MustCompile(`(?is)^(\s*(?:CREATE\s+(?:DATABASE|TABLE|VIEW|MATERIALIZED\s+VIEW)(?:\s+IF\s+NOT\s+EXISTS)?|ALTER\s+TABLE|DROP\s+(?:DATABASE|TABLE|VIEW)(?:\s+IF\s+EXISTS)?|TRUNCATE\s+TABLE(?:\s+IF\s+EXISTS)?)\s+)([A-Za-z0-9_.` + "`" + `]+)`)
 	// A MergeTree-family engine and its arguments (no nested parentheses).
 	engine = regexp.MustCompile(`(?i)ENGINE\s*=\s*(Replacing|Aggregating|Summing|Collapsing|VersionedCollapsing|Graphite)?MergeTree\s*\(([^)]*)\)`)
 )

@@ -2,17 +2,14 @@ package chsink
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/event"
-	"github.com/wismo/wismo/internal/chtest"
 	"github.com/wismo/wismo/internal/kafkatest"
 	"github.com/wismo/wismo/pipeline"
 	"go.uber.org/zap/zaptest"
@@ -26,12 +23,7 @@ import (
 // failed to produce (franz-go's 1 MB batch limit) and the sink retried the
 // same batch for ever.
 func TestStageOversizedDeadLetters(t *testing.T) {
-	brokers := kafkatest.Brokers(t)
-	srv := chtest.New(t)
-	ctx := testCtx(t)
-	if _, err := Migrate(ctx, srv.Conn, optionsFor(srv)); err != nil {
-		t.Fatal(err)
-	}
+	brokers, srv, ctx := stageSetup(t)
 	lim := pipeline.Limits{}
 	topics := kafkatest.TopicsWithConfig(t, brokers, 1, lim.TopicConfig(), "events", "notifications", "deadletter")
 	noise := func(n int) []byte {
@@ -57,30 +49,13 @@ func TestStageOversizedDeadLetters(t *testing.T) {
 	kafkatest.ProduceCompressed(t, brokers, recs)
 
 	group := fmt.Sprintf("wismo-sink-limits-%d", time.Now().UnixNano())
-	st, err := NewStage(StageConfig{
+	runUntilCommitted(t, ctx, StageConfig{
 		ClickHouse: Options{Addrs: []string{srv.Addr}, Database: srv.Database, BatchAge: 100 * time.Millisecond},
 		Brokers:    brokers, Group: group,
 		EventsTopic: topics[0], NotificationsTopic: topics[1], DeadLetterTopic: topics[2],
 		Logger: zaptest.NewLogger(t), Registerer: prometheus.NewRegistry(),
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- st.Run(runCtx) }()
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admCl.Close()
-	adm := kadm.NewClient(admCl)
-	kafkatest.WaitFor(t, "every offset committed", 90*time.Second, func() bool { return committedAll(t, adm, group, topics[0]) })
-	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	}, topics[0])
 	if n := srv.Count(t, "SELECT uniqExact(event_id) FROM "+srv.Database+".shipment_events"); n != good {
 		t.Errorf("%d events stored, want %d", n, good)
 	}

@@ -33,6 +33,9 @@ type StageConfig struct {
 	EventsTopic        string // shipments.events.v1
 	NotificationsTopic string // shipments.notifications.v1
 	DeadLetterTopic    string // shipments.deadletter.v1
+	// OrdersTopic is the order context (orders.context.v1) for
+	// order_shipments; "" does not read it.
+	OrdersTopic string
 	// ClientOpts are extra franz-go options: TLS, SASL, client id.
 	ClientOpts []kgo.Opt
 	Logger     *zap.Logger
@@ -146,7 +149,7 @@ func NewStage(cfg StageConfig) (*Stage, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumerGroup(cfg.Group),
-		kgo.ConsumeTopics(cfg.EventsTopic, cfg.NotificationsTopic),
+		kgo.ConsumeTopics(slices.DeleteFunc([]string{cfg.EventsTopic, cfg.NotificationsTopic, cfg.OrdersTopic}, func(t string) bool { return t == "" })...),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		// Only what upstream stages committed: they write transactionally.
@@ -277,6 +280,25 @@ func (s *Stage) add(rec *kgo.Record) {
 			return
 		}
 		s.w.AddCommand(&c)
+	case s.cfg.OrdersTopic:
+		if rec.Value == nil {
+			break // a tombstone: the mapping already stored stays (see migration 0012)
+		}
+		// The same decoder and checks as the detect stage's join, so a
+		// record one stage refuses the other refuses too.
+		c, err := codec.DecodeOrderContext(rec.Key, rec.Value)
+		if err != nil {
+			kind := "decode"
+			if oe := (*codec.OrderError)(nil); errors.As(err, &oe) {
+				kind = oe.Kind
+			}
+			s.deadLetter(rec, kind, err)
+			return
+		}
+		if c.OrderID == "" {
+			break // a shipment without an order: detect uses its segment; no order lists it
+		}
+		s.w.AddOrder(c)
 	default:
 		s.deadLetter(rec, "unsupported_topic", fmt.Errorf("the sink does not read topic %s", rec.Topic))
 		return

@@ -195,12 +195,7 @@ func committedAny(t *testing.T, adm *kadm.Client, group string) bool {
 // reads only what came after (a replay of some events), which changes no
 // number.
 func TestStageEndToEnd(t *testing.T) {
-	brokers := kafkatest.Brokers(t)
-	srv := chtest.New(t)
-	ctx := testCtx(t)
-	if _, err := Migrate(ctx, srv.Conn, optionsFor(srv)); err != nil {
-		t.Fatal(err)
-	}
+	brokers, srv, ctx := stageSetup(t)
 	topics := kafkatest.Topics(t, brokers, 3, "events", "notifications", "deadletter")
 	f := newFixture(time.Now())
 	produceFixture(t, brokers, topics[0], topics[1], f, 0, len(f.events), true, true)

@@ -198,6 +198,7 @@ type Writer struct {
 	age     time.Duration
 	events  eventBuffer
 	notes   notificationBuffer
+	orders  orderBuffer
 	oldest  time.Time // when the first row of the pending batch was added
 	metrics *Metrics
 	now     func() time.Time
@@ -240,7 +241,7 @@ func (w *Writer) touch() {
 }
 
 // Len is the number of buffered rows, all tables together.
-func (w *Writer) Len() int { return w.events.len() + w.notes.len() }
+func (w *Writer) Len() int { return w.events.len() + w.notes.len() + w.orders.len() }
 
 // Oldest is when the oldest buffered row was added (zero when empty).
 func (w *Writer) Oldest() time.Time {
@@ -256,7 +257,7 @@ func (w *Writer) Due(now time.Time) bool {
 	if w.Len() == 0 {
 		return false
 	}
-	return w.events.len() >= w.rows || w.notes.len() >= w.rows || now.Sub(w.oldest) >= w.age
+	return w.events.len() >= w.rows || w.notes.len() >= w.rows || w.orders.len() >= w.rows || now.Sub(w.oldest) >= w.age
 }
 
 // Flush inserts every buffered row. On error the rows of the table that
@@ -273,6 +274,12 @@ func (w *Writer) Flush(ctx context.Context) error {
 			return err
 		}
 		w.notes.reset()
+	}
+	if n := w.orders.len(); n > 0 {
+		if err := w.insert(ctx, OrdersTable, orderColumns, w.orders.values(), n); err != nil {
+			return err
+		}
+		w.orders.reset()
 	}
 	w.oldest = time.Time{}
 	return nil
