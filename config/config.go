@@ -166,6 +166,10 @@ type Detect struct {
 	// lanes topic: until then /readyz says the stage is loading; past it
 	// the stage is ready with the lanes read so far.
 	LaneTableTimeout time.Duration `yaml:"lane_table_timeout" mapstructure:"lane_table_timeout"`
+	// LaneDecisions: the lane model decides (stall thresholds, predicted
+	// delivery, predicted_late). false keeps it learning and published
+	// while the flat rules decide: a shadow run before trusting it.
+	LaneDecisions bool `yaml:"lane_decisions" mapstructure:"lane_decisions"`
 }
 
 // Pipeline bounds the transactional stages' batches and their shutdown.
@@ -319,6 +323,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("normalize.unmapped_code_labels", pipeline.DefaultCodeLabels)
 	v.SetDefault("detect.clock", "wall")
 	v.SetDefault("detect.lane_table_timeout", "30s")
+	v.SetDefault("detect.lane_decisions", true)
 	v.SetDefault("clickhouse.addr", DefaultClickHouseAddr)
 	v.SetDefault("clickhouse.database", DefaultClickHouseDatabase)
 	v.SetDefault("clickhouse.batch_rows", DefaultClickHouseBatchRows)

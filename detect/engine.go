@@ -40,6 +40,7 @@ type Engine struct {
 	lanes  *lanes.Model  // nil: flat rules only (see lanes.go)
 	learn  lanes.Learner // what the legs teach: lanes, or LearnInto's
 	orders *OrderTable   // order context (see orders.go); nil none
+	shadow bool          // lanes learned, flat rules decide (ShadowLanes)
 
 	// wallClock: Apply does not move the clock; the caller does, with
 	// Advance (the live stage, on the wall clock).

@@ -27,6 +27,13 @@ func (e *Engine) UseLanes(m *lanes.Model) { e.lanes, e.learn = m, m }
 // lane stage's, read from the lanes topic.
 func (e *Engine) LearnInto(l lanes.Learner) { e.learn = l }
 
+// ShadowLanes keeps the lane model learning (lanes looked up, legs
+// observed) while the flat rules decide alone: no learned thresholds, no
+// prediction, no predicted_late. An operator watches the model fill before
+// letting it decide, and a run checked against the flat reference (make
+// chaos) still exercises the lane topics and stage.
+func (e *Engine) ShadowLanes() { e.shadow = true }
+
 // Lanes is the engine's lane model, or nil.
 func (e *Engine) Lanes() *lanes.Model { return e.lanes }
 
@@ -117,7 +124,7 @@ func gapOf(s *State) lanes.Gap {
 // clamped between the rules' floor and the flat threshold, or the flat one
 // where the lane (and every coarser one) is thin.
 func (e *Engine) stallAfter(s *State, g lanes.Gap, flat time.Duration) time.Duration {
-	if e.lanes == nil || s.lane == 0 {
+	if e.lanes == nil || e.shadow || s.lane == 0 {
 		return flat
 	}
 	sec, ok := e.lanes.StallAfter(lanes.ID(s.lane), g)
@@ -165,7 +172,7 @@ type Prediction struct {
 // predictDays is the shipment's predicted delivery as local Day numbers,
 // as of now; false when the lane is thin or the shipment is finished.
 func (e *Engine) predictDays(id string, s *State) (earliest, likely, latest int64, conf lanes.Confidence, ok bool) {
-	if e.lanes == nil || s.lane == 0 || s.terminal() {
+	if e.lanes == nil || e.shadow || s.lane == 0 || s.terminal() {
 		return 0, 0, 0, 0, false
 	}
 	lane := lanes.ID(s.lane)
@@ -231,7 +238,7 @@ func (e *Engine) checkLate(id string, s *State, ev *event.Event, out Sink) {
 	// Before pickup the lane's clock has not started (the carrier dates
 	// from the pickup); on the van it is no news; with a delay or stall
 	// open the customer has been told.
-	if e.lanes == nil || s.FirstMove == 0 || s.terminal() || s.OpenException != nil || s.Milestone() == "out_for_delivery" {
+	if e.lanes == nil || e.shadow || s.FirstMove == 0 || s.terminal() || s.OpenException != nil || s.Milestone() == "out_for_delivery" {
 		return
 	}
 	promised := e.orderOf(id).promised

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -248,5 +249,26 @@ func TestNoPredictedLateBeforePickup(t *testing.T) {
 		if x.Reason == "predicted_late" {
 			t.Errorf("predicted_late on a label: %+v", x)
 		}
+	}
+}
+
+// In shadow the lanes learn but decide nothing: the learned lane of
+// TestLaneStallThreshold, which stalls a parcel after 4 hours, leaves it to
+// the flat 48, and the commands are the flat engine's, with no prediction.
+func TestShadowLanesDecideNothing(t *testing.T) {
+	shadow := laneEngine(t, nil)
+	shadow.ShadowLanes()
+	flat := New(rules.Default())
+	sc, fc := &collect{}, &collect{}
+	end := trainLane(shadow, sc, 60, 2*time.Hour)
+	trainLane(flat, fc, 60, 2*time.Hour)
+	if n := shadow.Lanes().Len(); n == 0 {
+		t.Fatal("the shadow model learned no lane")
+	}
+	if !reflect.DeepEqual(sc.cmds, fc.cmds) {
+		t.Errorf("shadow commands differ from the flat rules': %d against %d", len(sc.cmds), len(fc.cmds))
+	}
+	if got := stalledAfter(shadow, end.Add(time.Hour)); got != 48*time.Hour {
+		t.Errorf("shadow: stalled after %v, want the flat 48h", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/wismo/wismo/detect"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/gen"
+	"github.com/wismo/wismo/names"
 	"github.com/wismo/wismo/normalizers"
 	_ "github.com/wismo/wismo/normalizers/all"
 	"github.com/wismo/wismo/rules"
@@ -57,19 +58,21 @@ type results struct {
 	chChecked           bool
 	chSkip              string
 	chMismatch          int
+	laneObservations    int // records on the lane observations topic
+	laneModels          int // records on the lanes topic
 	chNotes             []string
 }
 
 func (res *results) ok() bool {
 	return len(res.lost) == 0 && len(res.dupEvents) == 0 && res.dupCommands == 0 &&
 		len(res.missingCmds)+len(res.extraCmds) == 0 && len(res.synMismatch) == 0 && len(res.engineLoops) == 0 && res.chMismatch == 0 &&
-		len(res.poisonBad) == 0
+		len(res.poisonBad) == 0 && res.laneObservations > 0 && res.laneModels > 0
 }
 
 func (res *results) summary() string {
-	return fmt.Sprintf("chaos: records=%d lost=%d duplicate_events=%d duplicate_commands=%d command_mismatch=%d synthetic_mismatch=%d engine_loops=%d clickhouse_mismatch=%d poison=%d poison_mismatch=%d",
+	return fmt.Sprintf("chaos: records=%d lost=%d duplicate_events=%d duplicate_commands=%d command_mismatch=%d synthetic_mismatch=%d engine_loops=%d clickhouse_mismatch=%d poison=%d poison_mismatch=%d lane_observations=%d lane_models=%d",
 		res.records, len(res.lost), len(res.dupEvents), res.dupCommands, len(res.missingCmds)+len(res.extraCmds), len(res.synMismatch), len(res.engineLoops), res.chMismatch,
-		res.poisons, len(res.poisonBad))
+		res.poisons, len(res.poisonBad), res.laneObservations, res.laneModels)
 }
 
 // print writes the details on stderr.
@@ -538,6 +541,21 @@ func (r *runner) check(ctx context.Context, adm *kadm.Client) (*results, error) 
 	if err != nil {
 		return nil, err
 	}
+	// The lane stage ran under the same faults: its topics must have
+	// been written (the model decides nothing here; see instances.go).
+	lanesTopic, obsTopic := r.topics.prefix+names.LanesTopic, r.topics.prefix+names.LaneObservationsTopic
+	err = readTopics(ctx, brokers, adm, []string{obsTopic, lanesTopic}, func(rec *kgo.Record) error {
+		if rec.Topic == lanesTopic {
+			res.laneModels++
+		} else {
+			res.laneObservations++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	logf("lane topics: %d observations, %d lane models published", res.laneObservations, res.laneModels)
 	live := map[string]detect.Command{}
 	livePart := map[string]int32{} // notifications are keyed by shipment like events: same partition
 	liveN := map[string]int{}

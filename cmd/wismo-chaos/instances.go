@@ -192,8 +192,12 @@ func (r *runner) startInstances(ctx context.Context) error {
 				"state": r.topics.state, "deadletter": r.topics.deadletter, "partitions": o.partitions,
 				"lane_observations": r.topics.prefix + names.LaneObservationsTopic, "lanes": r.topics.prefix + names.LanesTopic,
 				"replication_factor": 1, "create": true},
-			Raw:        raw,
-			Detect:     map[string]string{"clock": "event"},
+			Raw: raw,
+			// The lanes learn and publish under the same faults, but
+			// decide nothing: the check's reference is the flat rules',
+			// and the model's decisions hang on when each instance read
+			// the lanes topic, which no reference can replay.
+			Detect:     map[string]string{"clock": "event", "lane_decisions": "false"},
 			ClickHouse: ch,
 			HTTP:       map[string]string{"addr": addr},
 			Log:        map[string]string{"level": "info", "format": "json"},

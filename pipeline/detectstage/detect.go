@@ -72,7 +72,9 @@ type Config struct {
 	// Lanes, when set, has the engines decide with the lane model read
 	// from the lanes topic (LaneModel bounds it) and write what they
 	// learn to ObservationsTopic (see lanes.go).
-	Lanes             LaneTable
+	Lanes LaneTable
+	// LaneShadow: the lanes learn, the flat rules decide (detect.lane_decisions: false).
+	LaneShadow        bool
 	LaneModel         lanes.Config
 	ObservationsTopic string
 }
@@ -197,6 +199,9 @@ func (p *Processor) newEngine() *detect.Engine {
 	}
 	if p.model != nil {
 		en.UseLanes(p.model)
+		if p.cfg.LaneShadow {
+			en.ShadowLanes()
+		}
 		en.LearnInto(&p.learner)
 	}
 	if p.orders != nil {

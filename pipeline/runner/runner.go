@@ -349,7 +349,7 @@ func (r *Builder) Detect(kopts []kgo.Opt) (*pipeline.Stage, *detectstage.Process
 		LaneModel: rl.Lanes.Model, ObservationsTopic: r.cfg.Topics.LaneObservations,
 	}
 	if table != nil {
-		dc.Lanes = table
+		dc.Lanes, dc.LaneShadow = table, !r.cfg.Detect.LaneDecisions
 	}
 	proc, err := detectstage.New(dc)
 	if err != nil {
