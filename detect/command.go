@@ -34,11 +34,11 @@ type Command struct {
 	PredictedDelivery *Prediction `json:"predicted_delivery"`
 	EstimatedDelivery string      `json:"estimated_delivery,omitempty"`
 	// CustomerSegment is the order context's segment and Accommodation
-	// what the rules offer for it (rules/accommodations.yaml); both empty
-	// without order context, and then left out of the JSON, so commands
-	// are as they were before order context existed.
-	CustomerSegment string `json:"customer_segment,omitempty"`
-	Accommodation   string `json:"accommodation,omitempty"`
+	// what the rules offer for it (rules/accommodations.yaml); both ""
+	// without order context, as the contract has them (the keys are always
+	// there, like tracking_url's).
+	CustomerSegment string `json:"customer_segment"`
+	Accommodation   string `json:"accommodation"`
 	// Extension: the episode the command belongs to (see State).
 	Episode int `json:"episode"`
 }

@@ -30,7 +30,7 @@ func TestBacktestOrders(t *testing.T) {
 		t.Errorf("no vip stall with its accommodation:\n%s", out)
 	}
 	plain, _, err := runBacktest(t, in, "--until", "2026-11-20T00:00:00Z")
-	if err != nil || strings.Contains(plain, "customer_segment") {
+	if err != nil || strings.Contains(plain, `"customer_segment":"v`) || !strings.Contains(plain, `"customer_segment":"","accommodation":""`) {
 		t.Errorf("without --orders: %v\n%s", err, plain)
 	}
 }
