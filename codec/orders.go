@@ -69,6 +69,30 @@ func DecodeOrderContext(key, value []byte) (*detect.OrderContext, error) {
 	return oc, nil
 }
 
+// DecodeOrderRecord decodes one record of orders.context.v1 as the
+// stages read it (detect's join and the sink's order_shipments): a record
+// without a key is refused, a tombstone (no value) is nil with no error,
+// and any other value is checked by DecodeOrderContext against its key.
+func DecodeOrderRecord(key, value []byte) (*detect.OrderContext, error) {
+	if len(key) == 0 {
+		return nil, orderErr("validate", "the record has no key; key each record by its shipment_id")
+	}
+	if value == nil {
+		return nil, nil
+	}
+	return DecodeOrderContext(key, value)
+}
+
+// OrderErrorKind is the dead letter's error_kind for an error of the
+// order context decoders: the OrderError's kind, else decode.
+func OrderErrorKind(err error) string {
+	var oe *OrderError
+	if errors.As(err, &oe) {
+		return oe.Kind
+	}
+	return "decode"
+}
+
 func orderErr(kind, f string, a ...any) error {
 	return &OrderError{Kind: kind, Msg: "order context: " + fmt.Sprintf(f, a...)}
 }

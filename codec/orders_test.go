@@ -88,3 +88,20 @@ func FuzzDecodeOrderContext(f *testing.F) {
 		}
 	})
 }
+
+// Both stages that read the order context topic read a record the same
+// way: no key is refused (validate), a tombstone is nothing.
+func TestDecodeOrderRecord(t *testing.T) {
+	if oc, err := DecodeOrderRecord(nil, []byte(`{"shipment_id":"ups:1Z"}`)); oc != nil || OrderErrorKind(err) != "validate" {
+		t.Errorf("no key: %+v, %v", oc, err)
+	}
+	if oc, err := DecodeOrderRecord([]byte("ups:1Z"), nil); oc != nil || err != nil {
+		t.Errorf("tombstone: %+v, %v", oc, err)
+	}
+	if oc, err := DecodeOrderRecord([]byte("ups:1Z"), []byte(`{"shipment_id":"ups:1Z","order_id":"1"}`)); err != nil || oc.OrderID != "1" {
+		t.Errorf("record: %+v, %v", oc, err)
+	}
+	if _, err := DecodeOrderRecord([]byte("ups:1Z"), []byte(`{`)); OrderErrorKind(err) != "decode" {
+		t.Errorf("bad JSON: kind %q (%v)", OrderErrorKind(err), err)
+	}
+}

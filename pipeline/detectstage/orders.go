@@ -2,7 +2,6 @@ package detectstage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -71,19 +70,12 @@ func (p *Processor) restoreOrders(ctx context.Context, partitions []int32) error
 // context. It returns the dead letter's kind and reason when the record is
 // refused.
 func (p *Processor) applyOrder(key, value []byte, set func(string, *detect.OrderContext) error) (kind string, err error) {
-	if len(key) == 0 {
-		return "validate", errors.New("order context: the record has no key; key each record by its shipment_id")
-	}
-	if value == nil {
-		return "", set(string(key), nil)
-	}
-	oc, err := codec.DecodeOrderContext(key, value)
+	oc, err := codec.DecodeOrderRecord(key, value)
 	if err != nil {
-		var oe *codec.OrderError
-		if errors.As(err, &oe) {
-			return oe.Kind, err
-		}
-		return "decode", err
+		return codec.OrderErrorKind(err), err
+	}
+	if oc == nil {
+		return "", set(string(key), nil)
 	}
 	if err := set(oc.ShipmentID, oc); err != nil {
 		return "validate", err

@@ -281,19 +281,15 @@ func (s *Stage) add(rec *kgo.Record) {
 		}
 		s.w.AddCommand(&c)
 	case s.cfg.OrdersTopic:
-		if rec.Value == nil {
-			break // a tombstone: the mapping already stored stays (see migration 0012)
-		}
 		// The same decoder and checks as the detect stage's join, so a
 		// record one stage refuses the other refuses too.
-		c, err := codec.DecodeOrderContext(rec.Key, rec.Value)
+		c, err := codec.DecodeOrderRecord(rec.Key, rec.Value)
 		if err != nil {
-			kind := "decode"
-			if oe := (*codec.OrderError)(nil); errors.As(err, &oe) {
-				kind = oe.Kind
-			}
-			s.deadLetter(rec, kind, err)
+			s.deadLetter(rec, codec.OrderErrorKind(err), err)
 			return
+		}
+		if c == nil {
+			break // a tombstone: the mapping already stored stays (see migration 0012)
 		}
 		if c.OrderID == "" {
 			break // a shipment without an order: detect uses its segment; no order lists it
