@@ -32,6 +32,7 @@ type Metrics struct {
 	LaneObservations *prometheus.CounterVec // observations, by direction (written by detect, learned by the lane stage)
 	LanePublishes    prometheus.Counter     // lane models written to the lanes topic, committed
 	LaneTableRecords prometheus.Counter     // lanes topic records the detect stage's table has read
+	LaneUnreadable   *prometheus.CounterVec // lanes topic records left out because they do not decode, by role
 }
 
 // NewMetrics registers the series in a new registry (plus the Go and
@@ -75,6 +76,8 @@ func NewMetrics() *Metrics {
 		Help: "Lane models the lane stage wrote to the lanes topic in committed transactions."})
 	m.LaneTableRecords = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "wismo", Name: "lane_table_records_total",
 		Help: "Lanes topic records the detect stage's table has read."})
-	r.MustRegister(m.TxnSeconds, m.Lag, m.Assigned, m.Tracked, m.Restored, m.LanesKnown, m.LanePublishes, m.LaneTableRecords)
+	m.LaneUnreadable = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "wismo", Name: "lane_records_unreadable_total",
+		Help: "Lanes topic records left out because they do not decode: by the lane stage's restore (role stage) and the detect stage's table (role table). The lane learns again from its next observations."}, []string{"role"})
+	r.MustRegister(m.TxnSeconds, m.Lag, m.Assigned, m.Tracked, m.Restored, m.LanesKnown, m.LanePublishes, m.LaneTableRecords, m.LaneUnreadable)
 	return m
 }

@@ -124,9 +124,19 @@ func (p *Processor) Assigned(ctx context.Context, topic string, partitions []int
 				return nil
 			}
 			if err := p.models.Decode(value, &lm); err != nil {
-				// A record this stage wrote and cannot read: deciding
-				// without it would publish a lane that forgot its past.
-				return fmt.Errorf("lane %q: %w", key, err)
+				// A record this stage wrote and cannot read (a corrupted
+				// or foreign record, or a schema this build does not
+				// know). Refusing it would stop the stage on every
+				// restart, so the lane starts again from nothing: its
+				// next observations rebuild it, its coarser lanes and
+				// the flat rules decide meanwhile, and its next publish
+				// replaces the record on the compacted topic.
+				p.cfg.Logger.Warn("lane: a lanes topic record is unreadable; the lane is learned again", zap.String("topic", p.cfg.LanesTopic),
+					zap.Int32("partition", id), zap.ByteString("lane", key), zap.Error(err))
+				if m := p.cfg.Metrics; m != nil {
+					m.LaneUnreadable.WithLabelValues("stage").Inc()
+				}
+				return nil
 			}
 			if lane := pt.m.Own(lm.Key); lane != 0 {
 				pt.m.SetState(lane, &lm.State)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/wismo/wismo/codec"
 	"github.com/wismo/wismo/lanes"
@@ -102,5 +103,47 @@ func TestTableLoadingIsBounded(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	if why := tb.Loading(); why != "" {
 		t.Errorf("past its bound Loading() = %q, want ready", why)
+	}
+}
+
+// recordsRestorer is a lanes topic holding the given records.
+type recordsRestorer []*kgo.Record
+
+func (r recordsRestorer) Restore(_ context.Context, _ string, _ int32, fn func(k, v []byte) error) (int, error) {
+	for _, rec := range r {
+		if err := fn(rec.Key, rec.Value); err != nil {
+			return 0, err
+		}
+	}
+	return len(r), nil
+}
+
+// A lanes topic record the stage cannot read does not stop its restore (it
+// stopped the stage on every restart): the readable lanes come back, the
+// unreadable one is counted and learned again.
+func TestRestoreSkipsUnreadableLane(t *testing.T) {
+	learner, _ := lanestage.New(lanestage.Config{ObservationsTopic: "obs", LanesTopic: "lanes", Model: lanes.DefaultConfig, Restorer: emptyRestorer{}})
+	_ = learner.Assigned(context.Background(), "obs", []int32{0})
+	kept := lanes.Key{Carrier: "dhl", Level: lanes.Any}
+	var out pipeline.Output
+	learner.Process(observation(t, kept, 3600), &out)
+	learner.Flush(&out)
+	learner.EndBatch(true)
+	if len(out.Records) != 1 {
+		t.Fatalf("the learner published %d lanes, want 1", len(out.Records))
+	}
+	topic := recordsRestorer{out.Records[0], {Key: []byte("ups|any"), Value: []byte("not a lane model")}}
+
+	m := pipeline.NewMetrics()
+	p, _ := lanestage.New(lanestage.Config{ObservationsTopic: "obs", LanesTopic: "lanes", Model: lanes.DefaultConfig, Restorer: topic, Metrics: m})
+	if err := p.Assigned(context.Background(), "obs", []int32{0}); err != nil {
+		t.Fatalf("restore stopped on an unreadable record: %v", err)
+	}
+	got := snapshot(p)
+	if n := got[kept.String()].Gaps[lanes.GapInTransit].N; n != 1 || len(got) != 1 {
+		t.Errorf("restored lanes %v, want only %s with its 1 gap", got, kept)
+	}
+	if n := testutil.ToFloat64(m.LaneUnreadable.WithLabelValues("stage")); n != 1 {
+		t.Errorf("unreadable records counted %v, want 1", n)
 	}
 }

@@ -147,6 +147,9 @@ func (t *Table) Run(ctx context.Context) error {
 			if err := t.models.Decode(r.Value, &lm); err != nil {
 				t.cfg.Logger.Warn("lane table: a record is unreadable; it is left out", zap.String("topic", r.Topic),
 					zap.Int32("partition", r.Partition), zap.Int64("offset", r.Offset), zap.Error(err))
+				if m := t.cfg.Metrics; m != nil {
+					m.LaneUnreadable.WithLabelValues("table").Inc()
+				}
 				return
 			}
 			got = append(got, lm)
