@@ -22,14 +22,14 @@ var keyPaths = map[string][][]string{
 // numbers have 34 characters; normalize refuses more than 64).
 const maxKey = 64
 
-// trackingKey is the tracking number in v at the first of paths that has
-// a string there, or nil.
-func trackingKey(v *fastjson.Value, paths [][]string) []byte {
+// trackingKey appends to dst the tracking number in v at the first of
+// paths that has a string there (nothing when none has).
+func trackingKey(dst []byte, v *fastjson.Value, paths [][]string) []byte {
 	for _, p := range paths {
 		s := v.GetStringBytes(p...)
 		if len(s) > 0 && len(s) <= maxKey {
-			return append([]byte(nil), s...)
+			return append(dst, s...)
 		}
 	}
-	return nil
+	return dst
 }
