@@ -331,15 +331,7 @@ var pathPrefix, slash = []byte(PathPrefix), []byte("/")
 // route's source when its path names one.
 func (g *Gateway) requestError(ctx *fasthttp.RequestCtx, err error) {
 	start := time.Now()
-	status, msg := fasthttp.StatusBadRequest, "request could not be read"
-	var small *fasthttp.ErrSmallBuffer
-	var ne net.Error
-	switch {
-	case errors.As(err, &small):
-		status, msg = fasthttp.StatusRequestHeaderFieldsTooLarge, "request headers over "+strconv.Itoa(maxHeaderBytes)+" bytes"
-	case errors.As(err, &ne) && ne.Timeout():
-		status, msg = fasthttp.StatusRequestTimeout, "request not read in time"
-	}
+	status, msg := unread(err)
 	r, _ := g.route(ctx.Path())
 	source := unknownSource
 	if r != nil {
@@ -347,6 +339,19 @@ func (g *Gateway) requestError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	ctx.Error(msg+"\n", status)
 	g.count(r, source, status, ReasonRead, start)
+}
+
+// unread is the answer to a request that could not be read for err.
+func unread(err error) (status int, msg string) {
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.As(err, &small):
+		return fasthttp.StatusRequestHeaderFieldsTooLarge, "request headers over " + strconv.Itoa(maxHeaderBytes) + " bytes"
+	case errors.As(err, &ne) && ne.Timeout():
+		return fasthttp.StatusRequestTimeout, "request not read in time"
+	}
+	return fasthttp.StatusBadRequest, "request could not be read"
 }
 
 // serve handles one webhook; it returns its route (nil for none), the
@@ -394,7 +399,8 @@ func (g *Gateway) serve(ctx *fasthttp.RequestCtx, path []byte) (r *route, source
 	case errors.Is(err, errTooLarge):
 		return tooLarge()
 	case err != nil:
-		return answer(fasthttp.StatusBadRequest, ReasonRead, "body could not be read")
+		code, msg := unread(err)
+		return answer(code, ReasonRead, msg)
 	}
 	proof := token
 	if !r.Verifier.InPath() {
