@@ -537,7 +537,8 @@ func readBody(ctx *fasthttp.RequestCtx, dst []byte, limit int) ([]byte, error) {
 	}
 	for {
 		if len(dst) == cap(dst) {
-			dst = slices.Grow(dst, min(cap(dst), limit+1-len(dst)))
+			// Doubling, and never by nothing (the read is bounded below).
+			dst = slices.Grow(dst, max(cap(dst), 4096))
 		}
 		n, err := rd.Read(dst[len(dst):min(cap(dst), limit+1)])
 		dst = dst[:len(dst)+n]

@@ -485,3 +485,27 @@ func TestUnreadableRequestsCounted(t *testing.T) {
 		t.Errorf("%d records written", n)
 	}
 }
+
+// TestChunkedBodyUpToTheLimit: a body of unknown length is read whole up
+// to the limit, and refused one byte past it.
+func TestChunkedBodyUpToTheLimit(t *testing.T) {
+	p := &fakeProducer{ack: acked}
+	g := newTestGateway(t, p)
+	for _, tc := range []struct {
+		size, status int
+	}{{g.cfg.MaxBody, http.StatusOK}, {g.cfg.MaxBody + 1, http.StatusRequestEntityTooLarge}, {2, http.StatusOK}} {
+		body := []byte(`{}`)
+		if tc.size > len(body) {
+			body = []byte(`{"p":"` + strings.Repeat("x", tc.size-len(`{"p":""}`)) + `"}`)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/shippo/"+testToken, io.MultiReader(bytes.NewReader(body)))
+		req.ContentLength = -1
+		if w := do(g, req); w.Code != tc.status {
+			t.Errorf("%d bytes, chunked: status %d, want %d", len(body), w.Code, tc.status)
+		}
+	}
+	recs := p.records()
+	if len(recs) != 2 || len(recs[0].Value) != g.cfg.MaxBody || string(recs[1].Value) != "{}" {
+		t.Errorf("%d records; want the body at the limit and the small one, whole", len(recs))
+	}
+}
