@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -79,22 +78,22 @@ func (e encoding) encode(sum []byte) string {
 
 // decode reads a proof into dst (which it may reuse), or fails: a proof
 // that does not decode matches no key.
-func (e encoding) decode(dst []byte, proof string) ([]byte, bool) {
+func (e encoding) decode(dst, proof []byte) ([]byte, bool) {
 	switch e {
 	case hexEnc:
 		if len(proof)%2 != 0 || len(proof)/2 > cap(dst) {
 			return nil, false
 		}
-		n, err := hex.Decode(dst[:len(proof)/2], []byte(proof))
+		n, err := hex.Decode(dst[:len(proof)/2], proof)
 		return dst[:n], err == nil
 	case base64Enc:
 		if base64.StdEncoding.DecodedLen(len(proof)) > cap(dst) {
 			return nil, false
 		}
-		n, err := base64.StdEncoding.Decode(dst[:cap(dst)], []byte(proof))
+		n, err := base64.StdEncoding.Decode(dst[:cap(dst)], proof)
 		return dst[:n], err == nil
 	}
-	return []byte(proof), true
+	return proof, true
 }
 
 // suffixed is SHA-256 over what is written and then suffix (17TRACK's
@@ -220,31 +219,31 @@ func (v *Verifier) Scheme() Scheme { return v.name }
 // InPath reports whether the proof is the path's last segment.
 func (v *Verifier) InPath() bool { return v.s.header == "" }
 
-// Verify checks the proof of body: the header's, or token (the path's
-// last segment) for Token. Every key is tried, so the time taken does not
-// say which matched; the comparisons are in constant time.
-func (v *Verifier) Verify(h http.Header, token string, body []byte) error {
-	got := token
-	if v.s.header != "" {
-		got = h.Get(v.s.header)
-		if v.s.prefix != "" {
-			var ok bool
-			if got, ok = cutPrefixFold(got, v.s.prefix); !ok {
-				return ErrUnauthorized
-			}
+// Header is the request header that holds the proof ("" when it is the
+// path's last segment).
+func (v *Verifier) Header() string { return v.s.header }
+
+// Verify checks proof, as the request carries it (the value of Header, or
+// the path's last segment), for body. Every key is tried, so the time
+// taken does not say which matched; the comparisons are in constant time.
+func (v *Verifier) Verify(proof, body []byte) error {
+	if v.s.prefix != "" {
+		var ok bool
+		if proof, ok = cutPrefixFold(proof, v.s.prefix); !ok {
+			return ErrUnauthorized
 		}
 	}
-	if got == "" {
+	if len(proof) == 0 {
 		return ErrUnauthorized
 	}
 	var gotBuf, wantBuf [2 * sha256.Size]byte
-	proof, ok := v.s.enc.decode(gotBuf[:0], got)
+	got, ok := v.s.enc.decode(gotBuf[:0], proof)
 	if !ok {
 		return ErrUnauthorized
 	}
 	match := 0
 	for _, k := range v.keys {
-		match |= subtle.ConstantTimeCompare(proof, k.sum(wantBuf[:0], body))
+		match |= subtle.ConstantTimeCompare(got, k.sum(wantBuf[:0], body))
 	}
 	if match != 1 {
 		return ErrUnauthorized
@@ -252,9 +251,9 @@ func (v *Verifier) Verify(h http.Header, token string, body []byte) error {
 	return nil
 }
 
-func cutPrefixFold(s, prefix string) (string, bool) {
-	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
-		return "", false
+func cutPrefixFold(s []byte, prefix string) ([]byte, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(string(s[:len(prefix)]), prefix) {
+		return nil, false
 	}
 	return s[len(prefix):], true
 }

@@ -1,12 +1,15 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -97,8 +100,28 @@ func post(g *Gateway, source, key string, body []byte) *httptest.ResponseRecorde
 	if name != "" {
 		req.Header.Set(name, value)
 	}
+	return do(g, req)
+}
+
+// do sends req to g's HTTP server, as it serves on its listener, over a
+// connection of its own, and returns the answer.
+func do(g *Gateway, req *http.Request) *httptest.ResponseRecorder {
+	client, conn := net.Pipe()
+	defer client.Close()
+	go func() { _ = g.server().ServeConn(conn) }()
+	// Written aside: the gateway may answer before it has read the body.
+	go func() { _ = req.Write(client) }()
 	w := httptest.NewRecorder()
-	g.ServeHTTP(w, req)
+	resp, err := http.ReadResponse(bufio.NewReader(client), req)
+	if err != nil {
+		w.Code = 0
+		fmt.Fprintf(w.Body, "no answer: %v", err)
+		return w
+	}
+	defer resp.Body.Close()
+	maps.Copy(w.Header(), resp.Header)
+	w.Code = resp.StatusCode
+	_, _ = io.Copy(w.Body, resp.Body)
 	return w
 }
 
@@ -152,36 +175,26 @@ func TestRejectedNeverWritten(t *testing.T) {
 		{"forged signature", func() *httptest.ResponseRecorder { return post(g, "easypost", "not-the-secret", ok) }, 401, "easypost", ReasonUnauthorized},
 		{"wrong token", func() *httptest.ResponseRecorder { return post(g, "shippo", "tok-0123456789abcdeX", ok) }, 401, "shippo", ReasonUnauthorized},
 		{"unsigned", func() *httptest.ResponseRecorder {
-			w := httptest.NewRecorder()
-			g.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/webhooks/aftership", bytes.NewReader(ok)))
-			return w
+			return do(g, httptest.NewRequest(http.MethodPost, "/webhooks/aftership", bytes.NewReader(ok)))
 		}, 401, "aftership", ReasonUnauthorized},
 		{"oversized", func() *httptest.ResponseRecorder { return post(g, "aftership", "as-secret", big) }, 413, "aftership", ReasonTooLarge},
 		{"oversized without length", func() *httptest.ResponseRecorder {
 			req := httptest.NewRequest(http.MethodPost, "/webhooks/shippo/"+testToken, io.MultiReader(bytes.NewReader(big)))
 			req.ContentLength = -1
-			w := httptest.NewRecorder()
-			g.ServeHTTP(w, req)
-			return w
+			return do(g, req)
 		}, 413, "shippo", ReasonTooLarge},
 		{"not JSON", func() *httptest.ResponseRecorder { return post(g, "17track", "17-key", []byte("tracking=1Z")) }, 400, "17track", ReasonNotJSON},
 		{"empty", func() *httptest.ResponseRecorder { return post(g, "karrio", "karrio-secret", nil) }, 400, "karrio", ReasonNotJSON},
 		{"truncated JSON", func() *httptest.ResponseRecorder { return post(g, "karrio", "karrio-secret", ok[:20]) }, 400, "karrio", ReasonNotJSON},
 		{"GET", func() *httptest.ResponseRecorder {
-			w := httptest.NewRecorder()
-			g.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/webhooks/shippo/"+testToken, nil))
-			return w
+			return do(g, httptest.NewRequest(http.MethodGet, "/webhooks/shippo/"+testToken, nil))
 		}, 405, "shippo", ReasonMethod},
 		{"unknown source", func() *httptest.ResponseRecorder { return post(g, "nobody", "k", ok) }, 404, unknownSource, ReasonNotFound},
 		{"token route without token", func() *httptest.ResponseRecorder {
-			w := httptest.NewRecorder()
-			g.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/webhooks/shippo", bytes.NewReader(ok)))
-			return w
+			return do(g, httptest.NewRequest(http.MethodPost, "/webhooks/shippo", bytes.NewReader(ok)))
 		}, 404, unknownSource, ReasonNotFound},
 		{"signed route with a path", func() *httptest.ResponseRecorder {
-			w := httptest.NewRecorder()
-			g.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/webhooks/easypost/x", bytes.NewReader(ok)))
-			return w
+			return do(g, httptest.NewRequest(http.MethodPost, "/webhooks/easypost/x", bytes.NewReader(ok)))
 		}, 404, unknownSource, ReasonNotFound},
 	}
 	for _, tc := range cases {
@@ -247,8 +260,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	problem := "127.0.0.1:9 (connection refused)"
 	g.cfg.Reachable = func() string { return problem }
 	get := func(path string) (int, string) {
-		w := httptest.NewRecorder()
-		g.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		w := do(g, httptest.NewRequest(http.MethodGet, path, nil))
 		return w.Code, w.Body.String()
 	}
 	if code, _ := get("/healthz"); code != http.StatusOK {
@@ -434,5 +446,66 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 				t.Errorf("log line %q holds a secret", line)
 			}
 		}
+	}
+}
+
+// TestUnreadableRequestsCounted: a request whose headers are over the
+// limit (its path unread, so of no source), or whose chunked body is
+// broken (of its route's source), is answered, counted as a read error,
+// and never written.
+func TestUnreadableRequestsCounted(t *testing.T) {
+	p := &fakeProducer{ack: acked}
+	g := newTestGateway(t, p)
+	big := httptest.NewRequest(http.MethodPost, "/webhooks/shippo/"+testToken, strings.NewReader(`{"a":1}`))
+	big.Header.Set("X-Pad", strings.Repeat("x", maxHeaderBytes))
+	if w := do(g, big); w.Code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("headers over the limit: status %d, want 431", w.Code)
+	}
+	if got := testutil.ToFloat64(g.rejected.WithLabelValues(unknownSource, ReasonRead)); got != 1 {
+		t.Errorf("rejected{_unknown,read_error} = %v, want 1", got)
+	}
+	client, conn := net.Pipe()
+	defer client.Close()
+	go func() { _ = g.server().ServeConn(conn) }()
+	go func() {
+		_, _ = io.WriteString(client, "POST /webhooks/shippo/"+testToken+" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(client), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("broken chunk: status %d, want 400", resp.StatusCode)
+	}
+	if got := testutil.ToFloat64(g.rejected.WithLabelValues("shippo", ReasonRead)); got != 1 {
+		t.Errorf("rejected{shippo,read_error} = %v after the broken chunk, want 1", got)
+	}
+	if n := len(p.records()); n != 0 {
+		t.Errorf("%d records written", n)
+	}
+}
+
+// TestChunkedBodyUpToTheLimit: a body of unknown length is read whole up
+// to the limit, and refused one byte past it.
+func TestChunkedBodyUpToTheLimit(t *testing.T) {
+	p := &fakeProducer{ack: acked}
+	g := newTestGateway(t, p)
+	for _, tc := range []struct {
+		size, status int
+	}{{g.cfg.MaxBody, http.StatusOK}, {g.cfg.MaxBody + 1, http.StatusRequestEntityTooLarge}, {2, http.StatusOK}} {
+		body := []byte(`{}`)
+		if tc.size > len(body) {
+			body = []byte(`{"p":"` + strings.Repeat("x", tc.size-len(`{"p":""}`)) + `"}`)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/shippo/"+testToken, io.MultiReader(bytes.NewReader(body)))
+		req.ContentLength = -1
+		if w := do(g, req); w.Code != tc.status {
+			t.Errorf("%d bytes, chunked: status %d, want %d", len(body), w.Code, tc.status)
+		}
+	}
+	recs := p.records()
+	if len(recs) != 2 || len(recs[0].Value) != g.cfg.MaxBody || string(recs[1].Value) != "{}" {
+		t.Errorf("%d records; want the body at the limit and the small one, whole", len(recs))
 	}
 }

@@ -239,11 +239,16 @@ func loadIngest(addr, secret string, n, rate int, dur, warmup time.Duration, in 
 	// Requests still queued this long after the last one was due are
 	// abandoned: the run ends, and each counts with the latency it had by then.
 	hardStop := start.Add(dur + 10*time.Second)
+	// One deadline per connection bounds every request on it (the run ends
+	// by then); a deadline per request cost the generator a timer change
+	// per webhook.
+	connDeadline := hardStop.Add(10 * time.Second)
 	for w := range in.conns {
 		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 		if err != nil {
 			return r, err
 		}
+		_ = conn.SetDeadline(connDeadline)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -255,7 +260,6 @@ func loadIngest(addr, secret string, n, rate int, dur, warmup time.Duration, in 
 					results[w] = append(results[w], result{at, time.Since(start) - at, -1})
 					return
 				}
-				_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 				status, err := roundTrip(conn, rd, reqs[i%len(reqs)])
 				if err != nil {
 					// One reconnect: a closed keep-alive is not the gateway's failure.
@@ -268,7 +272,7 @@ func loadIngest(addr, secret string, n, rate int, dur, warmup time.Duration, in 
 						return
 					}
 					rd.Reset(conn)
-					_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+					_ = conn.SetDeadline(connDeadline)
 					status, _ = roundTrip(conn, rd, reqs[i%len(reqs)])
 				}
 				results[w] = append(results[w], result{at, time.Since(start) - at, status})
