@@ -33,6 +33,10 @@ const (
 	// karrio: X-Event-Id: the webhook's secret itself (karrio signs
 	// nothing; it sends the secret it generated for the webhook).
 	Karrio Scheme = "karrio"
+	// Ship24: Authorization: Bearer <the webhook secret> (Ship24 signs
+	// nothing; it sends the secret its dashboard shows, as a bearer token,
+	// per docs.ship24.com/webhooks/authentication).
+	Ship24 Scheme = "ship24"
 	// Token: sources that sign nothing (Shippo, carriers' own pushes) post
 	// to /webhooks/<source>/<token>; the token is the secret.
 	Token Scheme = "token"
@@ -119,6 +123,7 @@ var schemes = map[Scheme]scheme{
 	SeventeenTrack: {header: "Sign", enc: hexEnc,
 		hash: func(key []byte) hash.Hash { return &suffixed{sha256.New(), append([]byte("/"), key...)} }},
 	Karrio: {header: "X-Event-Id"},
+	Ship24: {header: "Authorization", prefix: "Bearer "},
 	Token:  {},
 }
 

@@ -22,6 +22,7 @@ func TestSchemesMatchTheirSources(t *testing.T) {
 		{AfterShip, "as-secret", "aftership-hmac-sha256", "0W5vWdHV+i+1VHj72nI+Ahfjjzsw0PUZyK/2k6sAsPM="},
 		{SeventeenTrack, "17-key", "sign", "8c6405a0718e3f446cf3041cad752a2f028eaa70b57d60e9a9668652876ba74b"},
 		{Karrio, "karrio-webhook-secret", "X-Event-Id", "karrio-webhook-secret"},
+		{Ship24, "ship24-webhook-secret", "Authorization", "Bearer ship24-webhook-secret"},
 	} {
 		t.Run(string(tc.scheme), func(t *testing.T) {
 			v, err := NewVerifier(tc.scheme, tc.key)
@@ -52,15 +53,15 @@ func TestSchemesMatchTheirSources(t *testing.T) {
 				body := vectorBody
 				if what == "other body" {
 					body = strings.Replace(body, "EZ4", "EZ5", 1)
-					if tc.scheme == Karrio {
-						continue // karrio's secret does not depend on the body
+					if tc.scheme == Karrio || tc.scheme == Ship24 {
+						continue // their secret does not depend on the body
 					}
 				}
 				if err := verify(v, h, "", []byte(body)); err == nil {
 					t.Errorf("%s: accepted", what)
 				}
 			}
-			if tc.scheme != Karrio {
+			if tc.scheme != Karrio && tc.scheme != Ship24 {
 				if err := verify(v, http.Header{http.CanonicalHeaderKey(tc.header): {tc.value}}, tc.value, []byte(vectorBody+" ")); err == nil {
 					t.Error("a body changed after signing is accepted")
 				}
@@ -96,7 +97,7 @@ func TestTokenInPath(t *testing.T) {
 }
 
 func TestRotationAcceptsBothKeys(t *testing.T) {
-	for _, s := range []Scheme{EasyPost, AfterShip, SeventeenTrack, Karrio, Token} {
+	for _, s := range []Scheme{EasyPost, AfterShip, SeventeenTrack, Karrio, Ship24, Token} {
 		v, err := NewVerifier(s, "new-key-0123456789", "old-key-0123456789")
 		if err != nil {
 			t.Fatal(err)
@@ -140,4 +141,23 @@ func verify(v *Verifier, h http.Header, token string, body []byte) error {
 		proof = h.Get(v.Header())
 	}
 	return v.Verify([]byte(proof), body)
+}
+
+// Ship24's proof is the secret as a bearer token: the scheme word in any
+// case (RFC 6750), but the secret exactly, and nothing without the word.
+func TestShip24Bearer(t *testing.T) {
+	v, _ := NewVerifier(Ship24, "ship24-webhook-secret")
+	for value, want := range map[string]bool{
+		"Bearer ship24-webhook-secret":  true,
+		"bearer ship24-webhook-secret":  true,
+		"ship24-webhook-secret":         false,
+		"Bearer ship24-webhook-secreT":  false,
+		"Bearer ship24-webhook-secret ": false,
+		"Basic ship24-webhook-secret":   false,
+		"Bearer ":                       false,
+	} {
+		if got := verify(v, http.Header{"Authorization": {value}}, "", []byte("{}")) == nil; got != want {
+			t.Errorf("Authorization: %q accepted %v, want %v", value, got, want)
+		}
+	}
 }
