@@ -2,6 +2,8 @@ package feeds
 
 import (
 	_ "embed"
+	"hash/maphash"
+	"sync/atomic"
 
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
@@ -189,7 +191,16 @@ type Event struct {
 //     the feed's table t).
 //
 // nil means unmapped (the event becomes unknown.unmapped).
+//
+// The answer is remembered (classified): feeds repeat a small vocabulary
+// of codes, statuses and wordings, and the tables' row-by-row searches
+// cost more than the look-up of an answer already found.
 func Classify(t *normalizers.Table, e *Event) *normalizers.Mapping {
+	return classified.get(t, e)
+}
+
+// classify is Classify without its memory.
+func classify(t *normalizers.Table, e *Event) *normalizers.Mapping {
 	if e.Mapper == nil || e.Code == "" {
 		return Status(t, e.Status, e.Sub, e.Text)
 	}
@@ -278,4 +289,46 @@ func upper(s string) string {
 		}
 	}
 	return s
+}
+
+// classified remembers the answers of Classify. Concurrent decoders share
+// it.
+var classified = &answers{seed: maphash.MakeSeed()}
+
+// answers is a memory of Classify's answers: a slot holds one event's
+// table, carrier table, codes, statuses and text with the row they gave
+// (or none); a miss overwrites it. Only a miss allocates (the entry, and
+// one copy of its strings: an event's strings live in its batch's arena,
+// which the next payload reuses).
+type answers struct {
+	seed  maphash.Seed
+	slots [1 << 12]atomic.Pointer[answer]
+}
+
+type answer struct {
+	t                                *normalizers.Table
+	mapper                           normalizers.CodeMapper
+	code, codeSub, status, sub, text string
+	m                                *normalizers.Mapping
+}
+
+func (a *answers) get(t *normalizers.Table, e *Event) *normalizers.Mapping {
+	h := maphash.String(a.seed, e.Text)
+	for _, s := range [...]string{e.Code, e.CodeSub, e.Status, e.Sub} {
+		h = (h ^ maphash.String(a.seed, s)) * 0x100000001b3
+	}
+	slot := &a.slots[h&(uint64(len(a.slots))-1)]
+	if x := slot.Load(); x != nil && x.t == t && x.mapper == e.Mapper && x.text == e.Text &&
+		x.code == e.Code && x.codeSub == e.CodeSub && x.status == e.Status && x.sub == e.Sub {
+		return x.m
+	}
+	m := classify(t, e)
+	all := e.Code + e.CodeSub + e.Status + e.Sub + e.Text
+	x := &answer{t: t, mapper: e.Mapper, m: m}
+	x.code, all = all[:len(e.Code)], all[len(e.Code):]
+	x.codeSub, all = all[:len(e.CodeSub)], all[len(e.CodeSub):]
+	x.status, all = all[:len(e.Status)], all[len(e.Status):]
+	x.sub, x.text = all[:len(e.Sub)], all[len(e.Sub):]
+	slot.Store(x)
+	return m
 }
