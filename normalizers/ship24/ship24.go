@@ -215,17 +215,54 @@ func place(loc []byte, s *normalizers.Scan, b *normalizers.Batch) event.Location
 	if !comma {
 		rest = city
 	}
-	for f := range bytes.FieldsSeq(rest) {
-		switch {
-		case len(f) == 2 && f[0] >= 'A' && f[0] <= 'Z' && f[1] >= 'A' && f[1] <= 'Z' && l.Region == "":
-			if c := countryOf(f, s); c != "" || comma {
-				l.Region, l.Country = b.Str(f), c
-			}
-		case comma && f[0] >= '0' && f[0] <= '9' && l.PostalCode == "":
-			l.PostalCode = b.Str(f)
+	if !ascii(rest) {
+		for f := range bytes.FieldsSeq(rest) {
+			field(f, comma, &l, s, b)
 		}
+		return l
+	}
+	// The same fields, split at ASCII white space without an iterator.
+	for i := 0; i < len(rest); {
+		if space(rest[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(rest) && !space(rest[j]) {
+			j++
+		}
+		field(rest[i:j], comma, &l, s, b)
+		i = j
 	}
 	return l
+}
+
+// field reads one word f of a location text into l: a region, or after a
+// comma a postcode.
+func field(f []byte, comma bool, l *event.Location, s *normalizers.Scan, b *normalizers.Batch) {
+	switch {
+	case len(f) == 2 && f[0] >= 'A' && f[0] <= 'Z' && f[1] >= 'A' && f[1] <= 'Z' && l.Region == "":
+		if c := countryOf(f, s); c != "" || comma {
+			l.Region, l.Country = b.Str(f), c
+		}
+	case comma && f[0] >= '0' && f[0] <= '9' && l.PostalCode == "":
+		l.PostalCode = b.Str(f)
+	}
+}
+
+// ascii reports whether t is all ASCII, whose white space space tells.
+func ascii(t []byte) bool {
+	for _, c := range t {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// space is ASCII white space, as unicode.IsSpace has it.
+func space(c byte) bool {
+	return c == ' ' || c >= '\t' && c <= '\r'
 }
 
 // countryOf is the destination's or the origin's country when region
