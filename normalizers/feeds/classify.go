@@ -313,9 +313,14 @@ type answer struct {
 }
 
 func (a *answers) get(t *normalizers.Table, e *Event) *normalizers.Mapping {
+	// The text by the runtime's hash; the codes and statuses, a few bytes
+	// each, folded in byte by byte (FNV-1a), cheaper than a call each.
 	h := maphash.String(a.seed, e.Text)
 	for _, s := range [...]string{e.Code, e.CodeSub, e.Status, e.Sub} {
-		h = (h ^ maphash.String(a.seed, s)) * 0x100000001b3
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * 0x100000001b3
+		}
+		h = (h ^ 0xff) * 0x100000001b3 // ends a string: "ab"+"c" is not "a"+"bc"
 	}
 	slot := &a.slots[h&(uint64(len(a.slots))-1)]
 	if x := slot.Load(); x != nil && x.t == t && x.mapper == e.Mapper && x.text == e.Text &&
