@@ -72,7 +72,7 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 	if err != nil {
 		return err
 	}
-	carrier := feeds.Carrier(feed, string(t.GetStringBytes("carrier")))
+	carrier := feeds.CarrierBytes(feed, t.GetStringBytes("carrier"))
 	mapper := feeds.Mapper(carrier)
 	cd := t.Get("carrier_detail")
 	s := normalizers.Scan{TrackingNumber: tracking, Carrier: carrier}

@@ -96,7 +96,7 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 	if len(name) == 0 {
 		name = t.GetStringBytes("meta", "carrier")
 	}
-	carrier := feeds.Carrier(feed, string(name))
+	carrier := feeds.CarrierBytes(feed, name)
 	mapper := feeds.Mapper(carrier)
 	s := normalizers.Scan{TrackingNumber: tracking, Carrier: carrier}
 	info := t.Get("info")
@@ -211,7 +211,7 @@ func eventTime(ev *fastjson.Value) (normalizers.Time, bool) {
 // and a country code (the last part, two letters), each where present.
 // Anything else ("CUSTOMER") is the city.
 func place(v []byte, l *event.Location, b *normalizers.Batch) {
-	v = bytes.TrimSpace(v)
+	v = trim(v)
 	if len(v) == 0 {
 		return
 	}
@@ -222,7 +222,7 @@ func place(v []byte, l *event.Location, b *normalizers.Batch) {
 		if i < 0 || n == len(parts)-1 {
 			i = len(v)
 		}
-		parts[n] = bytes.TrimSpace(v[:i])
+		parts[n] = trim(v[:i])
 		n++
 		if i == len(v) {
 			break
@@ -245,6 +245,23 @@ func place(v []byte, l *event.Location, b *normalizers.Batch) {
 			l.Region = b.Upper(p)
 		}
 	}
+}
+
+// trim is bytes.TrimSpace, with the common cases inline: blanks cut at
+// either end, and a part that starts and ends with neither white space nor
+// a byte of a multi-byte character (Unicode white space) is already
+// trimmed.
+func trim(v []byte) []byte {
+	for len(v) > 0 && v[0] == ' ' {
+		v = v[1:]
+	}
+	for len(v) > 0 && v[len(v)-1] == ' ' {
+		v = v[:len(v)-1]
+	}
+	if len(v) > 0 && (v[0] <= ' ' || v[0] >= 0x80 || v[len(v)-1] <= ' ' || v[len(v)-1] >= 0x80) {
+		return bytes.TrimSpace(v)
+	}
+	return v
 }
 
 func isLetters(p []byte, n int) bool {

@@ -69,7 +69,7 @@ func track(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error
 	if err != nil {
 		return err
 	}
-	carrier := feeds.Carrier(feed, string(t.GetStringBytes("carrier")))
+	carrier := feeds.CarrierBytes(feed, t.GetStringBytes("carrier"))
 	s := normalizers.Scan{TrackingNumber: tracking, Carrier: carrier}
 	service := t.GetStringBytes("servicelevel", "token")
 	if len(service) == 0 {
