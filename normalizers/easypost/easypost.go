@@ -114,6 +114,9 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 		feeds.Add(b, Table, &sc, &e)
 		h.Scans++
 	}
+	if h.Scans > 0 || h.Refused > 0 {
+		return nil // the pending event's text is not worth reading
+	}
 	var text []byte
 	if len(details) > 0 {
 		text = details[0].GetStringBytes("message")

@@ -89,6 +89,9 @@ func track(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error
 	if h.Scans == 0 && h.Refused == 0 && status != nil && status.Type() == fastjson.TypeObject {
 		add(status, &s, &h, b) // the summary is a scan only when it is all there is
 	}
+	if h.Scans > 0 || h.Refused > 0 {
+		return nil // the pending event's text is not worth reading
+	}
 	return h.Pending(b, feed, carrier, tracking, t, redactor.Text(b, b.Str(status.GetStringBytes("status_details"))),
 		"tracking_status", "status")
 }
