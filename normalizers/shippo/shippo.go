@@ -102,23 +102,47 @@ func add(v *fastjson.Value, base *normalizers.Scan, h *feeds.History, b *normali
 	if v.Type() != fastjson.TypeObject {
 		return
 	}
-	when, ok := h.Time(b, base.TrackingNumber, v, "status_date")
+	o, _ := v.Object()
+	var date, loc, details, status, substatus *fastjson.Value
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		switch string(k) {
+		case "status_date":
+			date = first(date, x)
+		case "location":
+			loc = first(loc, x)
+		case "status_details":
+			details = first(details, x)
+		case "status":
+			status = first(status, x)
+		case "substatus":
+			substatus = first(substatus, x)
+		}
+	})
+	when, ok := h.TimeOf(b, base.TrackingNumber, date, "status_date")
 	if !ok {
 		return
 	}
 	s := *base
 	s.Time = when
-	feeds.Place(v.Get("location"), &s.Location, b)
+	feeds.Place(loc, &s.Location, b)
 	feeds.FillCountry(&s.Location, s.Carrier, &base.Destination, &base.Origin)
-	desc := redactor.Text(b, b.Str(v.GetStringBytes("status_details")))
+	desc := redactor.Text(b, b.Str(details.GetStringBytes()))
 	if desc == "" {
-		desc = redactor.Text(b, b.Str(v.GetStringBytes("substatus", "text")))
+		desc = redactor.Text(b, b.Str(substatus.GetStringBytes("text")))
 	}
 	e := feeds.Event{
-		Status: b.Upper(v.GetStringBytes("status")),
-		Sub:    b.Str(v.GetStringBytes("substatus", "code")),
+		Status: b.Upper(status.GetStringBytes()),
+		Sub:    b.Str(substatus.GetStringBytes("code")),
 		Text:   desc,
 	}
 	feeds.Add(b, Table, &s, &e)
 	h.Scans++
+}
+
+// first keeps the first value of a key an object repeats, as Get finds it.
+func first(had, x *fastjson.Value) *fastjson.Value {
+	if had != nil {
+		return had
+	}
+	return x
 }
