@@ -89,3 +89,13 @@ func NotString(v *fastjson.Value, keys ...string) bool {
 	f := v.Get(keys...)
 	return f != nil && f.Type() != fastjson.TypeString && f.Type() != fastjson.TypeNull
 }
+
+// First is the value a decoder keeps of a key while it visits an object's
+// fields (Object.Visit, a switch on the key): the first value of a key an
+// object repeats, as Get finds it. had is what it kept so far.
+func First(had, x *fastjson.Value) *fastjson.Value {
+	if had != nil {
+		return had
+	}
+	return x
+}

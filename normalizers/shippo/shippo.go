@@ -107,15 +107,15 @@ func add(v *fastjson.Value, base *normalizers.Scan, h *feeds.History, b *normali
 	o.Visit(func(k []byte, x *fastjson.Value) {
 		switch string(k) {
 		case "status_date":
-			date = first(date, x)
+			date = feeds.First(date, x)
 		case "location":
-			loc = first(loc, x)
+			loc = feeds.First(loc, x)
 		case "status_details":
-			details = first(details, x)
+			details = feeds.First(details, x)
 		case "status":
-			status = first(status, x)
+			status = feeds.First(status, x)
 		case "substatus":
-			substatus = first(substatus, x)
+			substatus = feeds.First(substatus, x)
 		}
 	})
 	when, ok := h.TimeOf(b, base.TrackingNumber, date, "status_date")
@@ -137,12 +137,4 @@ func add(v *fastjson.Value, base *normalizers.Scan, h *feeds.History, b *normali
 	}
 	feeds.Add(b, Table, &s, &e)
 	h.Scans++
-}
-
-// first keeps the first value of a key an object repeats, as Get finds it.
-func first(had, x *fastjson.Value) *fastjson.Value {
-	if had != nil {
-		return had
-	}
-	return x
 }
