@@ -128,7 +128,32 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 		if ev.Type() != fastjson.TypeObject {
 			continue
 		}
-		when, ok := eventTime(ev)
+		// One pass over the event's fields: karrio leaves out most of
+		// them (timestamp, status, reason), and a Get that misses scans
+		// the keys twice.
+		var ts, date, clock, loc, descr, code, status, reason *fastjson.Value
+		o, _ := ev.Object()
+		o.Visit(func(k []byte, x *fastjson.Value) {
+			switch string(k) {
+			case "timestamp":
+				ts = feeds.First(ts, x)
+			case "date":
+				date = feeds.First(date, x)
+			case "time":
+				clock = feeds.First(clock, x)
+			case "location":
+				loc = feeds.First(loc, x)
+			case "description":
+				descr = feeds.First(descr, x)
+			case "code":
+				code = feeds.First(code, x)
+			case "status":
+				status = feeds.First(status, x)
+			case "reason":
+				reason = feeds.First(reason, x)
+			}
+		})
+		when, ok := eventTime(ts.GetStringBytes(), date.GetStringBytes(), clock.GetStringBytes())
 		if !ok {
 			if !feeds.Absent(ev, "date") || !feeds.Absent(ev, "timestamp") {
 				h.Refuse(b, tracking, "event date "+feeds.Shown(ev, "date")+" and time "+feeds.Shown(ev, "time")+" are not a date and time")
@@ -137,14 +162,14 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 		}
 		sc := s
 		sc.Time = when
-		place(ev.GetStringBytes("location"), &sc.Location, b)
+		place(loc.GetStringBytes(), &sc.Location, b)
 		feeds.FillCountry(&sc.Location, carrier, &s.Destination, &s.Origin)
-		desc := redactor.Text(b, b.Str(ev.GetStringBytes("description")))
+		desc := redactor.Text(b, b.Str(descr.GetStringBytes()))
 		e := feeds.Event{
 			Mapper: mapper,
-			Code:   b.Str(feeds.Text(ev, "code")),
-			Status: b.Str(ev.GetStringBytes("status")),
-			Sub:    b.Str(ev.GetStringBytes("reason")),
+			Code:   b.Str(feeds.Text(code)),
+			Status: b.Str(status.GetStringBytes()),
+			Sub:    b.Str(reason.GetStringBytes()),
 			Text:   desc,
 		}
 		feeds.Add(b, Table, &sc, &e)
@@ -155,18 +180,18 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 
 // eventTime is an event's timestamp, else its date ("2023-05-01") and
 // time ("10:39", "10:39:05", "1039" or "10:39 AM") as a local wall clock.
-func eventTime(ev *fastjson.Value) (normalizers.Time, bool) {
-	if ts, ok := normalizers.ParseISO(ev.GetStringBytes("timestamp")); ok {
+func eventTime(timestamp, date, clock []byte) (normalizers.Time, bool) {
+	if ts, ok := normalizers.ParseISO(timestamp); ok {
 		return ts, true
 	}
-	date := bytes.TrimSpace(ev.GetStringBytes("date"))
+	date = bytes.TrimSpace(date)
 	if t, ok := normalizers.ParseISO(date); ok {
 		return t, true // a date that is a whole date-time
 	}
 	if len(date) != 10 || date[4] != '-' || date[7] != '-' {
 		return normalizers.Time{}, false
 	}
-	clock := bytes.TrimSpace(ev.GetStringBytes("time"))
+	clock = bytes.TrimSpace(clock)
 	var buf [19]byte
 	iso := append(append(buf[:0], date...), 'T')
 	pm, am := false, false
