@@ -167,35 +167,64 @@ func newestCourier(events []*fastjson.Value) []byte {
 	return c
 }
 
+// scan adds one event. Its fields are read in one pass (Object.Visit, a
+// switch on the key): events carry datetime or occurrenceDatetime, seldom
+// both, and utcOffset only at times, and a Get that misses scans the keys
+// twice.
 func scan(s *normalizers.Scan, ev *fastjson.Value, b *normalizers.Batch) {
-	milestone := b.Str(ev.GetStringBytes("statusMilestone"))
-	code := b.Str(ev.GetStringBytes("statusCode"))
+	var f eventFields
+	o, _ := ev.Object()
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		switch string(k) {
+		case "statusMilestone":
+			f.milestone = feeds.First(f.milestone, x)
+		case "statusCode":
+			f.code = feeds.First(f.code, x)
+		case "status":
+			f.status = feeds.First(f.status, x)
+		case "location":
+			f.location = feeds.First(f.location, x)
+		case "datetime":
+			f.datetime = feeds.First(f.datetime, x)
+		case "occurrenceDatetime":
+			f.occurrence = feeds.First(f.occurrence, x)
+		case "utcOffset":
+			f.offset = feeds.First(f.offset, x)
+		}
+	})
+	milestone := b.Str(f.milestone.GetStringBytes())
+	code := b.Str(f.code.GetStringBytes())
 	raw := code
 	if raw == "" {
 		raw = milestone
 	}
-	s.Raw = event.Raw{Code: raw, Type: milestone, Description: redactor.Text(b, b.Str(ev.GetStringBytes("status")))}
+	s.Raw = event.Raw{Code: raw, Type: milestone, Description: redactor.Text(b, b.Str(f.status.GetStringBytes()))}
 	s.Type, s.Reason = nil, ""
 	if m := classify(milestone, code, s.Raw.Description); m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
-	s.Location = place(ev.GetStringBytes("location"), s, b)
-	s.Time = when(ev)
+	s.Location = place(f.location.GetStringBytes(), s, b)
+	s.Time = when(&f)
 	b.Add(s)
+}
+
+// eventFields are the fields of an event scan reads.
+type eventFields struct {
+	milestone, code, status, location, datetime, occurrence, offset *fastjson.Value
 }
 
 // when is an event's time: datetime, the UTC instant, when given; else
 // occurrenceDatetime with its offset or utcOffset, else as a wall clock.
-func when(ev *fastjson.Value) normalizers.Time {
-	if u, ok := normalizers.ParseISO(ev.GetStringBytes("datetime")); ok && !u.UTC.IsZero() {
+func when(f *eventFields) normalizers.Time {
+	if u, ok := normalizers.ParseISO(f.datetime.GetStringBytes()); ok && !u.UTC.IsZero() {
 		return u
 	}
-	t, ok := normalizers.ParseISO(ev.GetStringBytes("occurrenceDatetime"))
+	t, ok := normalizers.ParseISO(f.occurrence.GetStringBytes())
 	if !ok {
 		return normalizers.Time{}
 	}
 	if !t.HasOffset && !t.Wall.IsZero() {
-		if off, ok := normalizers.ParseOffset(ev.GetStringBytes("utcOffset")); ok {
+		if off, ok := normalizers.ParseOffset(f.offset.GetStringBytes()); ok {
 			t.Offset, t.HasOffset = off, true
 		}
 	}
