@@ -208,9 +208,55 @@ func countryOf(v *fastjson.Value, keys ...string) string {
 	return ""
 }
 
+// checkpointFields are the fields of a checkpoint that checkpoint reads,
+// in one pass (Object.Visit, a switch on the key): checkpoints leave out
+// subtag (v3), country_iso3 or country_region, and a Get that misses scans
+// the keys twice.
+type checkpointFields struct {
+	subtag, tag, rawTag, message, time, city, state, zip, location *fastjson.Value
+	countries                                                      [3]*fastjson.Value // country_iso3, country_region, country_name
+}
+
+func (f *checkpointFields) read(c *fastjson.Value) {
+	o, err := c.Object()
+	if err != nil {
+		return
+	}
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		switch string(k) {
+		case "subtag":
+			f.subtag = feeds.First(f.subtag, x)
+		case "tag":
+			f.tag = feeds.First(f.tag, x)
+		case "raw_tag":
+			f.rawTag = feeds.First(f.rawTag, x)
+		case "message":
+			f.message = feeds.First(f.message, x)
+		case "checkpoint_time":
+			f.time = feeds.First(f.time, x)
+		case "city":
+			f.city = feeds.First(f.city, x)
+		case "state":
+			f.state = feeds.First(f.state, x)
+		case "zip":
+			f.zip = feeds.First(f.zip, x)
+		case "location":
+			f.location = feeds.First(f.location, x)
+		case "country_iso3":
+			f.countries[0] = feeds.First(f.countries[0], x)
+		case "country_region":
+			f.countries[1] = feeds.First(f.countries[1], x)
+		case "country_name":
+			f.countries[2] = feeds.First(f.countries[2], x)
+		}
+	})
+}
+
 func checkpoint(s *normalizers.Scan, c *fastjson.Value, b *normalizers.Batch) {
-	subtag := b.Str(c.GetStringBytes("subtag"))
-	tag := b.Str(c.GetStringBytes("tag"))
+	var f checkpointFields
+	f.read(c)
+	subtag := b.Str(f.subtag.GetStringBytes())
+	tag := b.Str(f.tag.GetStringBytes())
 	if tag == "" {
 		tag = tagOf(subtag)
 	}
@@ -218,14 +264,14 @@ func checkpoint(s *normalizers.Scan, c *fastjson.Value, b *normalizers.Batch) {
 	if code == "" {
 		code = tag
 	}
-	s.Raw = event.Raw{Code: code, Type: b.Str(c.GetStringBytes("raw_tag")), Description: redactor.Text(b, b.Str(c.GetStringBytes("message")))}
+	s.Raw = event.Raw{Code: code, Type: b.Str(f.rawTag.GetStringBytes()), Description: redactor.Text(b, b.Str(f.message.GetStringBytes()))}
 	s.Type, s.Reason = nil, ""
 	if m := classify(tag, subtag, s.Raw.Description); m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
-	s.Location = place(c, b)
+	s.Location = place(&f, b)
 	s.Time = normalizers.Time{}
-	if t, ok := normalizers.ParseISO(c.GetStringBytes("checkpoint_time")); ok {
+	if t, ok := normalizers.ParseISO(f.time.GetStringBytes()); ok {
 		s.Time = t
 	}
 	b.Add(s)
@@ -235,17 +281,21 @@ func checkpoint(s *normalizers.Scan, c *fastjson.Value, b *normalizers.Batch) {
 // country_iso3 (v4), country_region (later versions) or, in v3, a code in
 // country_name; a checkpoint without a city gives its location, the
 // carrier's "CITY, ST" or "CITY CC", without a trailing country code.
-func place(c *fastjson.Value, b *normalizers.Batch) event.Location {
+func place(f *checkpointFields, b *normalizers.Batch) event.Location {
 	l := event.Location{
-		City:       b.Str(c.GetStringBytes("city")),
-		Region:     b.Upper(c.GetStringBytes("state")),
-		PostalCode: b.Str(c.GetStringBytes("zip")),
-		Country:    countryOf(c, "country_iso3", "country_region", "country_name"),
+		City:       b.Str(f.city.GetStringBytes()),
+		Region:     b.Upper(f.state.GetStringBytes()),
+		PostalCode: b.Str(f.zip.GetStringBytes()),
+	}
+	for _, c := range f.countries {
+		if l.Country = feeds.Country(c.GetStringBytes()); l.Country != "" {
+			break
+		}
 	}
 	if l.City != "" {
 		return l
 	}
-	loc := bytes.TrimSpace(c.GetStringBytes("location"))
+	loc := bytes.TrimSpace(f.location.GetStringBytes())
 	if i := bytes.IndexByte(loc, ','); i >= 0 {
 		loc = bytes.TrimSpace(loc[:i])
 	}

@@ -72,7 +72,7 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 	if err != nil {
 		return err
 	}
-	carrier := feeds.Carrier(feed, string(t.GetStringBytes("carrier")))
+	carrier := feeds.CarrierBytes(feed, t.GetStringBytes("carrier"))
 	mapper := feeds.Mapper(carrier)
 	cd := t.Get("carrier_detail")
 	s := normalizers.Scan{TrackingNumber: tracking, Carrier: carrier}
@@ -113,6 +113,9 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 		}
 		feeds.Add(b, Table, &sc, &e)
 		h.Scans++
+	}
+	if h.Scans > 0 || h.Refused > 0 {
+		return nil // the pending event's text is not worth reading
 	}
 	var text []byte
 	if len(details) > 0 {

@@ -1,8 +1,9 @@
 package feeds
 
 import (
-	"bytes"
 	_ "embed"
+	"hash/maphash"
+	"sync/atomic"
 
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
@@ -68,32 +69,83 @@ var Keywords = normalizers.MustLoadTable("feeds/keywords.tsv", keywordsTSV)
 // keywords are the rows of Keywords.
 var keywords = Keywords.Fallbacks()
 
+// The rows of keywords by the hash of their first four bytes (gram):
+// kwHead holds 1 + the first row of a bucket, kwNext 1 + the next row of
+// the same bucket, in row order (0 ends a chain), kwGram each row's first
+// four bytes. A description is then
+// read once, each position trying only the rows whose first four bytes
+// hash as the four bytes there, instead of one substring search of the
+// whole description per row.
+const kwBuckets = 1 << 10
+
+var kwHead, kwNext, kwGram = func() (head [kwBuckets]uint8, next []uint8, grams []uint32) {
+	if len(keywords) > 254 {
+		panic("normalizers/feeds: keywords.tsv has more than 254 rows")
+	}
+	next, grams = make([]uint8, len(keywords)), make([]uint32, len(keywords))
+	tail := [kwBuckets]uint8{}
+	for i := range keywords {
+		kw := keywords[i].Text
+		if len(kw) < 4 {
+			panic("normalizers/feeds: keywords.tsv: keyword " + kw + " is shorter than 4 bytes")
+		}
+		grams[i] = uint32(kw[0])<<24 | uint32(kw[1])<<16 | uint32(kw[2])<<8 | uint32(kw[3])
+		h := gram(grams[i])
+		if head[h] == 0 {
+			head[h] = uint8(i + 1)
+		} else {
+			next[tail[h]-1] = uint8(i + 1)
+		}
+		tail[h] = uint8(i + 1)
+	}
+	return head, next, grams
+}()
+
+// gram is the bucket of four bytes.
+func gram(w uint32) uint32 { return (w * 0x9E3779B1) >> 22 }
+
 // keyword returns the first row of Keywords whose text the description
-// holds, ignoring ASCII case: the description is lower-cased once, and
-// each keyword is then a substring search of the library's (vectorized)
-// kind, instead of a byte-by-byte comparison per keyword.
+// holds, ignoring ASCII case (Keywords.Fallback's answer): the description
+// is read once, and the earliest row found anywhere in it
+// wins.
 func keyword(text string) *normalizers.Mapping {
-	if text == "" {
-		return nil
-	}
-	var buf [256]byte
-	if len(text) > len(buf) {
-		return Keywords.Fallback("*", text)
-	}
-	low := buf[:len(text)]
+	best := len(keywords)
+	var w uint32
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		low[i] = c
-	}
-	for i := range keywords {
-		if bytes.Contains(low, []byte(keywords[i].Text)) {
-			return &keywords[i]
+		if w = w<<8 | uint32(c); i < 3 {
+			continue
+		}
+		for k := kwHead[gram(w)]; k != 0 && int(k) <= best; k = kwNext[k-1] {
+			start := i - 3
+			kw := keywords[k-1].Text
+			if kwGram[k-1] != w || len(kw) > len(text)-start {
+				continue
+			}
+			j := 4
+			for j < len(kw) && lowerASCII(text[start+j]) == kw[j] {
+				j++
+			}
+			if j == len(kw) {
+				best = int(k) - 1
+				break
+			}
 		}
 	}
-	return nil
+	if best == len(keywords) {
+		return nil
+	}
+	return &keywords[best]
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // Mapper returns the code table of the carrier with wismo id carrier, for
@@ -139,7 +191,16 @@ type Event struct {
 //     the feed's table t).
 //
 // nil means unmapped (the event becomes unknown.unmapped).
+//
+// The answer is remembered (classified): feeds repeat a small vocabulary
+// of codes, statuses and wordings, and the tables' row-by-row searches
+// cost more than the look-up of an answer already found.
 func Classify(t *normalizers.Table, e *Event) *normalizers.Mapping {
+	return classified.get(t, e)
+}
+
+// classify is Classify without its memory.
+func classify(t *normalizers.Table, e *Event) *normalizers.Mapping {
 	if e.Mapper == nil || e.Code == "" {
 		return Status(t, e.Status, e.Sub, e.Text)
 	}
@@ -228,4 +289,51 @@ func upper(s string) string {
 		}
 	}
 	return s
+}
+
+// classified remembers the answers of Classify. Concurrent decoders share
+// it.
+var classified = &answers{seed: maphash.MakeSeed()}
+
+// answers is a memory of Classify's answers: a slot holds one event's
+// table, carrier table, codes, statuses and text with the row they gave
+// (or none); a miss overwrites it. Only a miss allocates (the entry, and
+// one copy of its strings: an event's strings live in its batch's arena,
+// which the next payload reuses).
+type answers struct {
+	seed  maphash.Seed
+	slots [1 << 12]atomic.Pointer[answer]
+}
+
+type answer struct {
+	t                                *normalizers.Table
+	mapper                           normalizers.CodeMapper
+	code, codeSub, status, sub, text string
+	m                                *normalizers.Mapping
+}
+
+func (a *answers) get(t *normalizers.Table, e *Event) *normalizers.Mapping {
+	// The text by the runtime's hash; the codes and statuses, a few bytes
+	// each, folded in byte by byte (FNV-1a), cheaper than a call each.
+	h := maphash.String(a.seed, e.Text)
+	for _, s := range [...]string{e.Code, e.CodeSub, e.Status, e.Sub} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * 0x100000001b3
+		}
+		h = (h ^ 0xff) * 0x100000001b3 // ends a string: "ab"+"c" is not "a"+"bc"
+	}
+	slot := &a.slots[h&(uint64(len(a.slots))-1)]
+	if x := slot.Load(); x != nil && x.t == t && x.mapper == e.Mapper && x.text == e.Text &&
+		x.code == e.Code && x.codeSub == e.CodeSub && x.status == e.Status && x.sub == e.Sub {
+		return x.m
+	}
+	m := classify(t, e)
+	all := e.Code + e.CodeSub + e.Status + e.Sub + e.Text
+	x := &answer{t: t, mapper: e.Mapper, m: m}
+	x.code, all = all[:len(e.Code)], all[len(e.Code):]
+	x.codeSub, all = all[:len(e.CodeSub)], all[len(e.CodeSub):]
+	x.status, all = all[:len(e.Status)], all[len(e.Status):]
+	x.sub, x.text = all[:len(e.Sub)], all[len(e.Sub):]
+	slot.Store(x)
+	return m
 }

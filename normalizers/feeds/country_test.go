@@ -1,6 +1,9 @@
 package feeds
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCountry(t *testing.T) {
 	for in, want := range map[string]string{
@@ -18,10 +21,16 @@ func TestCountry(t *testing.T) {
 }
 
 func TestCarrierBytes(t *testing.T) {
-	for _, name := range []string{"Postnl-3S", "100002", "la-poste-colissimo", "", "--"} {
-		if got, want := CarrierBytes("aftership", []byte(name)), Carrier("aftership", name); got != want {
-			t.Errorf("CarrierBytes(%q) = %q, Carrier gives %q", name, got, want)
+	for _, name := range []string{"Postnl-3S", "100002", "la-poste-colissimo", "", "--", "PHLPost", "phlpost", "Ph-L post",
+		"\u212aerry", "Kerry", strings.Repeat("x", 40), strings.Repeat("x", 64), strings.Repeat("y", 65)} {
+		for round := 0; round < 2; round++ { // the second time from normalized
+			if got, want := CarrierBytes("aftership", []byte(name)), Carrier("aftership", name); got != want {
+				t.Errorf("CarrierBytes(%q) = %q, Carrier gives %q", name, got, want)
+			}
 		}
+	}
+	if n := testing.AllocsPerRun(100, func() { CarrierBytes("trackingmore", []byte("phlpost")) }); n != 0 {
+		t.Errorf("CarrierBytes allocates %v times for a name it normalized before", n)
 	}
 	if n := testing.AllocsPerRun(100, func() { CarrierBytes("17track", []byte("100002")) }); n != 0 {
 		t.Errorf("CarrierBytes allocates %v times for a listed name", n)

@@ -156,10 +156,15 @@ func (h History) Pending(b *normalizers.Batch, feed, carrier, tracking string, v
 // "") is no scan, and ok is false; one that is not a time rejects the scan
 // and counts as refused.
 func (h *History) Time(b *normalizers.Batch, tracking string, v *fastjson.Value, key string) (t normalizers.Time, ok bool) {
-	if t, ok = normalizers.ParseISO(v.GetStringBytes(key)); ok || Absent(v, key) {
+	return h.TimeOf(b, tracking, v.Get(key), key)
+}
+
+// TimeOf is Time for the field f itself (nil when absent), read as key.
+func (h *History) TimeOf(b *normalizers.Batch, tracking string, f *fastjson.Value, key string) (t normalizers.Time, ok bool) {
+	if t, ok = normalizers.ParseISO(f.GetStringBytes()); ok || absent(f) {
 		return t, ok
 	}
-	h.Refuse(b, tracking, key+" "+Shown(v, key)+" is not an ISO 8601 time")
+	h.Refuse(b, tracking, key+" "+shown(f)+" is not an ISO 8601 time")
 	return t, false
 }
 

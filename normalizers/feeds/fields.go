@@ -61,8 +61,9 @@ func FillCountry(l *event.Location, carrier string, ends ...*event.Location) {
 
 // Absent reports whether a field is missing, null or an empty string: a
 // feed's way of saying it has no value, unlike a value it cannot read.
-func Absent(v *fastjson.Value, key string) bool {
-	f := v.Get(key)
+func Absent(v *fastjson.Value, key string) bool { return absent(v.Get(key)) }
+
+func absent(f *fastjson.Value) bool {
 	if f == nil || f.Type() == fastjson.TypeNull {
 		return true
 	}
@@ -72,8 +73,9 @@ func Absent(v *fastjson.Value, key string) bool {
 
 // Shown is a field's JSON text for an error message, quoted and cut to a
 // bounded length; "null" when absent.
-func Shown(v *fastjson.Value, key string) string {
-	f := v.Get(key)
+func Shown(v *fastjson.Value, key string) string { return shown(v.Get(key)) }
+
+func shown(f *fastjson.Value) string {
 	if f == nil {
 		return "null"
 	}
@@ -86,4 +88,14 @@ func Shown(v *fastjson.Value, key string) string {
 func NotString(v *fastjson.Value, keys ...string) bool {
 	f := v.Get(keys...)
 	return f != nil && f.Type() != fastjson.TypeString && f.Type() != fastjson.TypeNull
+}
+
+// First is the value a decoder keeps of a key while it visits an object's
+// fields (Object.Visit, a switch on the key): the first value of a key an
+// object repeats, as Get finds it. had is what it kept so far.
+func First(had, x *fastjson.Value) *fastjson.Value {
+	if had != nil {
+		return had
+	}
+	return x
 }

@@ -96,7 +96,7 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 	if len(name) == 0 {
 		name = t.GetStringBytes("meta", "carrier")
 	}
-	carrier := feeds.Carrier(feed, string(name))
+	carrier := feeds.CarrierBytes(feed, name)
 	mapper := feeds.Mapper(carrier)
 	s := normalizers.Scan{TrackingNumber: tracking, Carrier: carrier}
 	info := t.Get("info")
@@ -128,7 +128,32 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 		if ev.Type() != fastjson.TypeObject {
 			continue
 		}
-		when, ok := eventTime(ev)
+		// One pass over the event's fields: karrio leaves out most of
+		// them (timestamp, status, reason), and a Get that misses scans
+		// the keys twice.
+		var ts, date, clock, loc, descr, code, status, reason *fastjson.Value
+		o, _ := ev.Object()
+		o.Visit(func(k []byte, x *fastjson.Value) {
+			switch string(k) {
+			case "timestamp":
+				ts = feeds.First(ts, x)
+			case "date":
+				date = feeds.First(date, x)
+			case "time":
+				clock = feeds.First(clock, x)
+			case "location":
+				loc = feeds.First(loc, x)
+			case "description":
+				descr = feeds.First(descr, x)
+			case "code":
+				code = feeds.First(code, x)
+			case "status":
+				status = feeds.First(status, x)
+			case "reason":
+				reason = feeds.First(reason, x)
+			}
+		})
+		when, ok := eventTime(ts.GetStringBytes(), date.GetStringBytes(), clock.GetStringBytes())
 		if !ok {
 			if !feeds.Absent(ev, "date") || !feeds.Absent(ev, "timestamp") {
 				h.Refuse(b, tracking, "event date "+feeds.Shown(ev, "date")+" and time "+feeds.Shown(ev, "time")+" are not a date and time")
@@ -137,14 +162,14 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 		}
 		sc := s
 		sc.Time = when
-		place(ev.GetStringBytes("location"), &sc.Location, b)
+		place(loc.GetStringBytes(), &sc.Location, b)
 		feeds.FillCountry(&sc.Location, carrier, &s.Destination, &s.Origin)
-		desc := redactor.Text(b, b.Str(ev.GetStringBytes("description")))
+		desc := redactor.Text(b, b.Str(descr.GetStringBytes()))
 		e := feeds.Event{
 			Mapper: mapper,
-			Code:   b.Str(feeds.Text(ev, "code")),
-			Status: b.Str(ev.GetStringBytes("status")),
-			Sub:    b.Str(ev.GetStringBytes("reason")),
+			Code:   b.Str(feeds.Text(code)),
+			Status: b.Str(status.GetStringBytes()),
+			Sub:    b.Str(reason.GetStringBytes()),
 			Text:   desc,
 		}
 		feeds.Add(b, Table, &sc, &e)
@@ -155,18 +180,18 @@ func tracker(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 
 // eventTime is an event's timestamp, else its date ("2023-05-01") and
 // time ("10:39", "10:39:05", "1039" or "10:39 AM") as a local wall clock.
-func eventTime(ev *fastjson.Value) (normalizers.Time, bool) {
-	if ts, ok := normalizers.ParseISO(ev.GetStringBytes("timestamp")); ok {
+func eventTime(timestamp, date, clock []byte) (normalizers.Time, bool) {
+	if ts, ok := normalizers.ParseISO(timestamp); ok {
 		return ts, true
 	}
-	date := bytes.TrimSpace(ev.GetStringBytes("date"))
+	date = bytes.TrimSpace(date)
 	if t, ok := normalizers.ParseISO(date); ok {
 		return t, true // a date that is a whole date-time
 	}
 	if len(date) != 10 || date[4] != '-' || date[7] != '-' {
 		return normalizers.Time{}, false
 	}
-	clock := bytes.TrimSpace(ev.GetStringBytes("time"))
+	clock = bytes.TrimSpace(clock)
 	var buf [19]byte
 	iso := append(append(buf[:0], date...), 'T')
 	pm, am := false, false
@@ -211,7 +236,7 @@ func eventTime(ev *fastjson.Value) (normalizers.Time, bool) {
 // and a country code (the last part, two letters), each where present.
 // Anything else ("CUSTOMER") is the city.
 func place(v []byte, l *event.Location, b *normalizers.Batch) {
-	v = bytes.TrimSpace(v)
+	v = trim(v)
 	if len(v) == 0 {
 		return
 	}
@@ -222,7 +247,7 @@ func place(v []byte, l *event.Location, b *normalizers.Batch) {
 		if i < 0 || n == len(parts)-1 {
 			i = len(v)
 		}
-		parts[n] = bytes.TrimSpace(v[:i])
+		parts[n] = trim(v[:i])
 		n++
 		if i == len(v) {
 			break
@@ -245,6 +270,23 @@ func place(v []byte, l *event.Location, b *normalizers.Batch) {
 			l.Region = b.Upper(p)
 		}
 	}
+}
+
+// trim is bytes.TrimSpace, with the common cases inline: blanks cut at
+// either end, and a part that starts and ends with neither white space nor
+// a byte of a multi-byte character (Unicode white space) is already
+// trimmed.
+func trim(v []byte) []byte {
+	for len(v) > 0 && v[0] == ' ' {
+		v = v[1:]
+	}
+	for len(v) > 0 && v[len(v)-1] == ' ' {
+		v = v[:len(v)-1]
+	}
+	if len(v) > 0 && (v[0] <= ' ' || v[0] >= 0x80 || v[len(v)-1] <= ' ' || v[len(v)-1] >= 0x80) {
+		return bytes.TrimSpace(v)
+	}
+	return v
 }
 
 func isLetters(p []byte, n int) bool {

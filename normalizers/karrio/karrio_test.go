@@ -1,6 +1,7 @@
 package karrio
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -74,6 +75,17 @@ func TestAllocations(t *testing.T) {
 	} {
 		if a := feedstest.Allocs(t, n, feedstest.Sample(t, "karrio/"+name)); a > most {
 			t.Errorf("%s: %.0f allocations per payload, want at most %.0f", name, a, most)
+		}
+	}
+}
+
+// trim cuts what bytes.TrimSpace cuts: blanks, tabs and line ends, Unicode
+// white space, or nothing.
+func TestTrim(t *testing.T) {
+	for _, s := range []string{"", " ", "  ", "Paris", " Paris ", "\tParis\r\n", "\u00a0Paris\u00a0", " \u2003Paris", "Paris\u0085",
+		"é", " Zürich ", "a b", " a\tb ", "\u00a0"} {
+		if got, want := string(trim([]byte(s))), string(bytes.TrimSpace([]byte(s))); got != want {
+			t.Errorf("trim(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

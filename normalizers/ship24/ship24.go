@@ -167,35 +167,64 @@ func newestCourier(events []*fastjson.Value) []byte {
 	return c
 }
 
+// scan adds one event. Its fields are read in one pass (Object.Visit, a
+// switch on the key): events carry datetime or occurrenceDatetime, seldom
+// both, and utcOffset only at times, and a Get that misses scans the keys
+// twice.
 func scan(s *normalizers.Scan, ev *fastjson.Value, b *normalizers.Batch) {
-	milestone := b.Str(ev.GetStringBytes("statusMilestone"))
-	code := b.Str(ev.GetStringBytes("statusCode"))
+	var f eventFields
+	o, _ := ev.Object()
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		switch string(k) {
+		case "statusMilestone":
+			f.milestone = feeds.First(f.milestone, x)
+		case "statusCode":
+			f.code = feeds.First(f.code, x)
+		case "status":
+			f.status = feeds.First(f.status, x)
+		case "location":
+			f.location = feeds.First(f.location, x)
+		case "datetime":
+			f.datetime = feeds.First(f.datetime, x)
+		case "occurrenceDatetime":
+			f.occurrence = feeds.First(f.occurrence, x)
+		case "utcOffset":
+			f.offset = feeds.First(f.offset, x)
+		}
+	})
+	milestone := b.Str(f.milestone.GetStringBytes())
+	code := b.Str(f.code.GetStringBytes())
 	raw := code
 	if raw == "" {
 		raw = milestone
 	}
-	s.Raw = event.Raw{Code: raw, Type: milestone, Description: redactor.Text(b, b.Str(ev.GetStringBytes("status")))}
+	s.Raw = event.Raw{Code: raw, Type: milestone, Description: redactor.Text(b, b.Str(f.status.GetStringBytes()))}
 	s.Type, s.Reason = nil, ""
 	if m := classify(milestone, code, s.Raw.Description); m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
-	s.Location = place(ev.GetStringBytes("location"), s, b)
-	s.Time = when(ev)
+	s.Location = place(f.location.GetStringBytes(), s, b)
+	s.Time = when(&f)
 	b.Add(s)
+}
+
+// eventFields are the fields of an event scan reads.
+type eventFields struct {
+	milestone, code, status, location, datetime, occurrence, offset *fastjson.Value
 }
 
 // when is an event's time: datetime, the UTC instant, when given; else
 // occurrenceDatetime with its offset or utcOffset, else as a wall clock.
-func when(ev *fastjson.Value) normalizers.Time {
-	if u, ok := normalizers.ParseISO(ev.GetStringBytes("datetime")); ok && !u.UTC.IsZero() {
+func when(f *eventFields) normalizers.Time {
+	if u, ok := normalizers.ParseISO(f.datetime.GetStringBytes()); ok && !u.UTC.IsZero() {
 		return u
 	}
-	t, ok := normalizers.ParseISO(ev.GetStringBytes("occurrenceDatetime"))
+	t, ok := normalizers.ParseISO(f.occurrence.GetStringBytes())
 	if !ok {
 		return normalizers.Time{}
 	}
 	if !t.HasOffset && !t.Wall.IsZero() {
-		if off, ok := normalizers.ParseOffset(ev.GetStringBytes("utcOffset")); ok {
+		if off, ok := normalizers.ParseOffset(f.offset.GetStringBytes()); ok {
 			t.Offset, t.HasOffset = off, true
 		}
 	}
@@ -215,17 +244,54 @@ func place(loc []byte, s *normalizers.Scan, b *normalizers.Batch) event.Location
 	if !comma {
 		rest = city
 	}
-	for f := range bytes.FieldsSeq(rest) {
-		switch {
-		case len(f) == 2 && f[0] >= 'A' && f[0] <= 'Z' && f[1] >= 'A' && f[1] <= 'Z' && l.Region == "":
-			if c := countryOf(f, s); c != "" || comma {
-				l.Region, l.Country = b.Str(f), c
-			}
-		case comma && f[0] >= '0' && f[0] <= '9' && l.PostalCode == "":
-			l.PostalCode = b.Str(f)
+	if !ascii(rest) {
+		for f := range bytes.FieldsSeq(rest) {
+			field(f, comma, &l, s, b)
 		}
+		return l
+	}
+	// The same fields, split at ASCII white space without an iterator.
+	for i := 0; i < len(rest); {
+		if space(rest[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(rest) && !space(rest[j]) {
+			j++
+		}
+		field(rest[i:j], comma, &l, s, b)
+		i = j
 	}
 	return l
+}
+
+// field reads one word f of a location text into l: a region, or after a
+// comma a postcode.
+func field(f []byte, comma bool, l *event.Location, s *normalizers.Scan, b *normalizers.Batch) {
+	switch {
+	case len(f) == 2 && f[0] >= 'A' && f[0] <= 'Z' && f[1] >= 'A' && f[1] <= 'Z' && l.Region == "":
+		if c := countryOf(f, s); c != "" || comma {
+			l.Region, l.Country = b.Str(f), c
+		}
+	case comma && f[0] >= '0' && f[0] <= '9' && l.PostalCode == "":
+		l.PostalCode = b.Str(f)
+	}
+}
+
+// ascii reports whether t is all ASCII, whose white space space tells.
+func ascii(t []byte) bool {
+	for _, c := range t {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// space is ASCII white space, as unicode.IsSpace has it.
+func space(c byte) bool {
+	return c == ' ' || c >= '\t' && c <= '\r'
 }
 
 // countryOf is the destination's or the origin's country when region

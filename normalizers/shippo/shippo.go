@@ -69,7 +69,7 @@ func track(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error
 	if err != nil {
 		return err
 	}
-	carrier := feeds.Carrier(feed, string(t.GetStringBytes("carrier")))
+	carrier := feeds.CarrierBytes(feed, t.GetStringBytes("carrier"))
 	s := normalizers.Scan{TrackingNumber: tracking, Carrier: carrier}
 	service := t.GetStringBytes("servicelevel", "token")
 	if len(service) == 0 {
@@ -89,6 +89,9 @@ func track(t *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error
 	if h.Scans == 0 && h.Refused == 0 && status != nil && status.Type() == fastjson.TypeObject {
 		add(status, &s, &h, b) // the summary is a scan only when it is all there is
 	}
+	if h.Scans > 0 || h.Refused > 0 {
+		return nil // the pending event's text is not worth reading
+	}
 	return h.Pending(b, feed, carrier, tracking, t, redactor.Text(b, b.Str(status.GetStringBytes("status_details"))),
 		"tracking_status", "status")
 }
@@ -99,21 +102,37 @@ func add(v *fastjson.Value, base *normalizers.Scan, h *feeds.History, b *normali
 	if v.Type() != fastjson.TypeObject {
 		return
 	}
-	when, ok := h.Time(b, base.TrackingNumber, v, "status_date")
+	o, _ := v.Object()
+	var date, loc, details, status, substatus *fastjson.Value
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		switch string(k) {
+		case "status_date":
+			date = feeds.First(date, x)
+		case "location":
+			loc = feeds.First(loc, x)
+		case "status_details":
+			details = feeds.First(details, x)
+		case "status":
+			status = feeds.First(status, x)
+		case "substatus":
+			substatus = feeds.First(substatus, x)
+		}
+	})
+	when, ok := h.TimeOf(b, base.TrackingNumber, date, "status_date")
 	if !ok {
 		return
 	}
 	s := *base
 	s.Time = when
-	feeds.Place(v.Get("location"), &s.Location, b)
+	feeds.Place(loc, &s.Location, b)
 	feeds.FillCountry(&s.Location, s.Carrier, &base.Destination, &base.Origin)
-	desc := redactor.Text(b, b.Str(v.GetStringBytes("status_details")))
+	desc := redactor.Text(b, b.Str(details.GetStringBytes()))
 	if desc == "" {
-		desc = redactor.Text(b, b.Str(v.GetStringBytes("substatus", "text")))
+		desc = redactor.Text(b, b.Str(substatus.GetStringBytes("text")))
 	}
 	e := feeds.Event{
-		Status: b.Upper(v.GetStringBytes("status")),
-		Sub:    b.Str(v.GetStringBytes("substatus", "code")),
+		Status: b.Upper(status.GetStringBytes()),
+		Sub:    b.Str(substatus.GetStringBytes("code")),
 		Text:   desc,
 	}
 	feeds.Add(b, Table, &s, &e)

@@ -117,29 +117,57 @@ func tracking(t *fastjson.Value, _ *normalizers.Input, b *normalizers.Batch) err
 	return nil
 }
 
+// checkpoint adds one trackinfo entry. Its fields are read in one pass
+// (Object.Visit, a switch on the key): entries leave out zip and often
+// state, and a Get that misses scans the keys twice.
 func checkpoint(s *normalizers.Scan, c *fastjson.Value, b *normalizers.Batch) {
-	status := b.Str(c.GetStringBytes("checkpoint_delivery_status"))
-	sub := b.Str(c.GetStringBytes("checkpoint_delivery_substatus"))
+	var st, sb, detail, city, state, zip, country, loc, date *fastjson.Value
+	if o, err := c.Object(); err == nil {
+		o.Visit(func(k []byte, x *fastjson.Value) {
+			switch string(k) {
+			case "checkpoint_delivery_status":
+				st = feeds.First(st, x)
+			case "checkpoint_delivery_substatus":
+				sb = feeds.First(sb, x)
+			case "tracking_detail":
+				detail = feeds.First(detail, x)
+			case "city":
+				city = feeds.First(city, x)
+			case "state":
+				state = feeds.First(state, x)
+			case "zip":
+				zip = feeds.First(zip, x)
+			case "country_iso2":
+				country = feeds.First(country, x)
+			case "location":
+				loc = feeds.First(loc, x)
+			case "checkpoint_date":
+				date = feeds.First(date, x)
+			}
+		})
+	}
+	status := b.Str(st.GetStringBytes())
+	sub := b.Str(sb.GetStringBytes())
 	code := sub
 	if code == "" {
 		code = status
 	}
-	s.Raw = event.Raw{Code: code, Type: status, Description: redactor.Text(b, b.Str(c.GetStringBytes("tracking_detail")))}
+	s.Raw = event.Raw{Code: code, Type: status, Description: redactor.Text(b, b.Str(detail.GetStringBytes()))}
 	s.Type, s.Reason = nil, ""
 	if m := Table.LookupCode(status, sub, ""); m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
 	s.Location = event.Location{
-		City:       b.Str(c.GetStringBytes("city")),
-		Region:     b.Upper(c.GetStringBytes("state")),
-		PostalCode: b.Str(c.GetStringBytes("zip")),
-		Country:    feeds.Country(c.GetStringBytes("country_iso2")),
+		City:       b.Str(city.GetStringBytes()),
+		Region:     b.Upper(state.GetStringBytes()),
+		PostalCode: b.Str(zip.GetStringBytes()),
+		Country:    feeds.Country(country.GetStringBytes()),
 	}
 	if s.Location.City == "" && s.Location.Country == "" {
-		s.Location.City = b.Str(c.GetStringBytes("location"))
+		s.Location.City = b.Str(loc.GetStringBytes())
 	}
 	s.Time = normalizers.Time{}
-	if t, ok := normalizers.ParseISO(c.GetStringBytes("checkpoint_date")); ok {
+	if t, ok := normalizers.ParseISO(date.GetStringBytes()); ok {
 		s.Time = t
 	}
 	b.Add(s)
