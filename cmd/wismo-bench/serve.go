@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +42,7 @@ import (
 
 type serveFlags struct {
 	clickhouse, database, write string
+	cpuProfile                  string
 	shipments, lookups          int
 	concurrency, workers, batch int
 	chPID                       int
@@ -109,7 +111,7 @@ func runServe(f serveFlags) error {
 	start := time.Now().UTC().Add(-21 * 24 * time.Hour).Truncate(time.Hour)
 	if int(have) != f.shipments {
 		fmt.Printf("serve: loading %d shipments into %s (it held %d)\n", f.shipments, f.database, have)
-		for _, t := range []string{"shipment_events", "notifications", "shipments_agg", "daily_stats_agg", "unmapped_codes_agg", "shipment_lookup_v2"} {
+		for _, t := range []string{"shipment_events", "notifications", "shipments_agg", "daily_stats_agg", "unmapped_codes_agg", "shipment_lookup_v2", "shipment_lookup_v3"} {
 			_ = conn.Exec(ctx, "TRUNCATE TABLE IF EXISTS "+f.database+"."+t)
 		}
 		t0 := time.Now()
@@ -121,7 +123,7 @@ func runServe(f serveFlags) error {
 			return fmt.Errorf("load commands: %w", err)
 		}
 		fmt.Printf("serve: loaded %d events and %d commands in %s\n", f.shipments*6, f.shipments*2, time.Since(t0).Round(time.Second))
-		_ = conn.Exec(ctx, "OPTIMIZE TABLE "+f.database+".shipment_lookup_v2 FINAL")
+		_ = conn.Exec(ctx, "OPTIMIZE TABLE "+f.database+".shipment_lookup_v3 FINAL")
 	}
 	qconn, err := chsink.OpenDatabase(o)
 	if err != nil {
@@ -152,6 +154,17 @@ func runServe(f serveFlags) error {
 	go func() { _ = srv.Run(sctx, ln) }()
 	base := "http://" + ln.Addr().String()
 
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var rows []string
 	for _, kind := range []string{"api", "page"} {
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", f.chPID)); f.chPID != 0 && err != nil {
@@ -243,7 +256,7 @@ func queryCPU(conn driver.Conn, from time.Time, n int) (float64, error) {
 		avg(arraySum(arrayMap((n, v) -> if(n IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds'), v, 0), ProfileEvents.Names, ProfileEvents.Values))),
 		count()
 	FROM system.query_log
-	WHERE type = 2 AND event_time >= toDateTime(?) AND query LIKE 'SELECT shipment_id, toString(kind)%'`, from.Unix()).Scan(&cpu, &q)
+	WHERE type = 2 AND event_time >= toDateTime(?) AND query LIKE 'SELECT shipment_id, packed%'`, from.Unix()).Scan(&cpu, &q)
 	if err != nil {
 		return 0, err
 	}
