@@ -350,7 +350,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.catalog.For(r.Header.Get("Accept-Language"))
-	p := &page{Messages: m, Lang: m.Tag.String(), Title: m.T("title"), Assets: assetsFrom, Shipment: m.Summarize(rec)}
+	sh := m.Summarize(rec)
+	sh.pageTimes()
+	p := &page{Messages: m, Lang: m.Tag.String(), Title: m.T("title"), Assets: assetsFrom, Shipment: sh}
 	s.render(w, s.tracking, http.StatusOK, p)
 }
 
