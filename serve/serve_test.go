@@ -436,3 +436,24 @@ func TestTemplateTextKeys(t *testing.T) {
 		t.Error("no .Text keys in the templates")
 	}
 }
+
+// stuckLookup answers only when the request's context ends.
+type stuckLookup struct{}
+
+func (stuckLookup) Shipment(ctx context.Context, _ string) (*Record, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A lookup that does not answer within serve.request_timeout ends the
+// request with a 503 to come back later, on the page and the API, and no
+// data.
+func TestRequestTimeout(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Lookup, c.RequestTimeout = stuckLookup{}, 20*time.Millisecond })
+	for _, path := range []string{"/t/" + h.token(t, "ups:1ZDELIVERED"), "/v1/shipments/ups:1ZDELIVERED"} {
+		w := h.get(path, "Authorization", "Bearer bot-secret")
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || strings.Contains(w.Body.String(), "1ZDELIVERED") {
+			t.Errorf("%s: %d %q, want 503 with Retry-After and no data", path, w.Code, w.Body)
+		}
+	}
+}

@@ -189,8 +189,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/shipments/{shipment_id}", s.apiShipment)
 	mux.HandleFunc("GET /v1/orders/{order_id}", s.apiOrder)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	var h http.Handler = mux
-	h = http.TimeoutHandler(h, s.cfg.RequestTimeout, "request timed out\n")
+	// The request's time is bounded by its context (the lookup, the only
+	// wait of a handler, ends with it and the answer is a 503) and by the
+	// server's read and write timeouts, rather than by http.TimeoutHandler,
+	// which runs every request on a goroutine of its own (its stack grown
+	// anew each time by the template) and copies its answer.
+	timeout := s.cfg.RequestTimeout
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		mux.ServeHTTP(w, r.WithContext(ctx))
+	})
 	return s.guard(h)
 }
 
