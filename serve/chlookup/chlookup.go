@@ -49,7 +49,13 @@ LIMIT %d`
 // thread: a batch reads a few granules per shipment, and spreading that
 // over threads cost more CPU than it saved (on 18.16, 2.0 against 2.5 ms
 // of CPU for one shipment, 6.8 against 7.3 ms for fifty).
-var Settings = clickhouse.Settings{"use_uncompressed_cache": 1, "max_threads": 1}
+//
+// max_read_buffer_size is 64 KiB rather than 1 MiB: a lookup reads one
+// compressed block (about 64 KiB) per column and shipment, and each block
+// not in the uncompressed cache was read through a buffer of its own of the
+// default size, 1 MiB (on 18.16, 13 MB read from the files per query of 16
+// shipments against 0.8 MB, and about 30% less CPU).
+var Settings = clickhouse.Settings{"use_uncompressed_cache": 1, "max_threads": 1, "max_read_buffer_size": 64 << 10}
 
 // Options bound the lookups' batching (package coalesce): concurrent
 // lookups are read by one query of at most MaxBatch shipments, at most
