@@ -305,6 +305,10 @@ func (s *Server) clientIP(r *http.Request) string {
 // page is data for the templates.
 type page struct {
 	*Messages
+	// Text is Messages.Text again, as a field of page itself: text/template
+	// finds a promoted field by a breadth-first search over the embedded
+	// structs on every use, a direct one at once.
+	Text                map[string]string
 	Lang, Title, Assets string
 	Shipment            *Shipment
 	ErrorTitle          string
@@ -361,7 +365,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	m := s.catalog.For(r.Header.Get("Accept-Language"))
 	sh := m.Summarize(rec)
 	sh.pageTimes()
-	p := &page{Messages: m, Lang: m.Tag.String(), Title: m.T("title"), Assets: assetsFrom, Shipment: sh}
+	p := &page{Messages: m, Text: m.Text, Lang: m.Tag.String(), Title: m.T("title"), Assets: assetsFrom, Shipment: sh}
 	s.render(w, s.tracking, http.StatusOK, p)
 }
 
@@ -394,7 +398,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int) {
 	default:
 		code = "500"
 	}
-	s.render(w, s.errPage, status, &page{Messages: m, Lang: m.Tag.String(), Title: m.T("error_title_" + code),
+	s.render(w, s.errPage, status, &page{Messages: m, Text: m.Text, Lang: m.Tag.String(), Title: m.T("error_title_" + code),
 		Assets: assetsFor(r.URL.Path), ErrorTitle: "error_title_" + code, ErrorBody: "error_body_" + code})
 }
 
