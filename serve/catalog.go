@@ -29,7 +29,12 @@ type Catalog struct {
 
 // Messages are one language's texts.
 type Messages struct {
-	Tag   language.Tag
+	Tag language.Tag
+	// Text is the page's words by key as T gives them (English where this
+	// language lacks one), for the templates: a field is read without the
+	// reflection a method call costs there ({{$m.Text.next_step}}, not
+	// {{$m.T "next_step"}}; both work).
+	Text  map[string]string
 	page  map[string]string
 	types map[string]typeText
 	en    *Messages // the fallback; nil for English itself
@@ -108,6 +113,12 @@ func loadCatalog(fsys fs.FS, dir string) (*Catalog, error) {
 		}
 	}
 	c.langs = append([]*Messages{en}, others...)
+	for _, m := range c.langs {
+		m.Text = map[string]string{}
+		for k := range en.page {
+			m.Text[k] = m.T(k)
+		}
+	}
 	for _, m := range c.langs {
 		c.tags = append(c.tags, m.Tag)
 	}

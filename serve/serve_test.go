@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -72,7 +73,7 @@ type harness struct {
 	now  time.Time
 }
 
-func newHarness(t *testing.T, mod func(*Config)) *harness {
+func newHarness(t testing.TB, mod func(*Config)) *harness {
 	t.Helper()
 	ring, err := links.NewKeyring([]links.Key{{ID: "k1", Secret: bytes.Repeat([]byte{1}, 32)}, {ID: "k0", Secret: bytes.Repeat([]byte{2}, 32)}}, "k1", []string{"k0"})
 	if err != nil {
@@ -406,5 +407,53 @@ func TestLookupFailure(t *testing.T) {
 	w = h.get("/v1/shipments/ups:1ZDELIVERED", "Authorization", "Bearer bot-secret")
 	if w.Code != 503 || strings.Contains(w.Body.String(), "acquire") {
 		t.Errorf("api: %d %s", w.Code, w.Body)
+	}
+}
+
+// The embedded templates read the page's words as fields ({{.Text.key}}),
+// which show "" for a key en.yaml lacks where T would show the key: every
+// key they name must be there.
+func TestTemplateTextKeys(t *testing.T) {
+	cat, err := LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := cat.For("en")
+	n := 0
+	for _, name := range []string{"layout.html", "tracking.html", "error.html"} {
+		b, err := templatesFS.ReadFile("templates/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\.Text\.(\w+)`).FindAllStringSubmatch(string(b), -1) {
+			n++
+			if _, ok := en.Text[m[1]]; !ok {
+				t.Errorf("%s: .Text.%s is not a page key of messages/en.yaml", name, m[1])
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no .Text keys in the templates")
+	}
+}
+
+// stuckLookup answers only when the request's context ends.
+type stuckLookup struct{}
+
+func (stuckLookup) Shipment(ctx context.Context, _ string) (*Record, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A lookup that does not answer within serve.request_timeout ends the
+// request with a 503 to come back later, on the page and the API, and no
+// data.
+func TestRequestTimeout(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Lookup, c.RequestTimeout = stuckLookup{}, 20*time.Millisecond })
+	for _, path := range []string{"/t/" + h.token(t, "ups:1ZDELIVERED"), "/v1/shipments/ups:1ZDELIVERED"} {
+		w := h.get(path, "Authorization", "Bearer bot-secret")
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || strings.Contains(w.Body.String(), "1ZDELIVERED") {
+			t.Errorf("%s: %d %q, want 503 with Retry-After and no data", path, w.Code, w.Body)
+		}
 	}
 }

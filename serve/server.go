@@ -189,8 +189,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/shipments/{shipment_id}", s.apiShipment)
 	mux.HandleFunc("GET /v1/orders/{order_id}", s.apiOrder)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	var h http.Handler = mux
-	h = http.TimeoutHandler(h, s.cfg.RequestTimeout, "request timed out\n")
+	// The request's time is bounded by its context (the lookup, the only
+	// wait of a handler, ends with it and the answer is a 503) and by the
+	// server's read and write timeouts, rather than by http.TimeoutHandler,
+	// which runs every request on a goroutine of its own (its stack grown
+	// anew each time by the template) and copies its answer.
+	timeout := s.cfg.RequestTimeout
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		mux.ServeHTTP(w, r.WithContext(ctx))
+	})
 	return s.guard(h)
 }
 
@@ -296,6 +305,10 @@ func (s *Server) clientIP(r *http.Request) string {
 // page is data for the templates.
 type page struct {
 	*Messages
+	// Text is Messages.Text again, as a field of page itself: text/template
+	// finds a promoted field by a breadth-first search over the embedded
+	// structs on every use, a direct one at once.
+	Text                map[string]string
 	Lang, Title, Assets string
 	Shipment            *Shipment
 	ErrorTitle          string
@@ -350,7 +363,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.catalog.For(r.Header.Get("Accept-Language"))
-	p := &page{Messages: m, Lang: m.Tag.String(), Title: m.T("title"), Assets: assetsFrom, Shipment: m.Summarize(rec)}
+	sh := m.Summarize(rec)
+	sh.pageTimes()
+	p := &page{Messages: m, Text: m.Text, Lang: m.Tag.String(), Title: m.T("title"), Assets: assetsFrom, Shipment: sh}
 	s.render(w, s.tracking, http.StatusOK, p)
 }
 
@@ -383,7 +398,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int) {
 	default:
 		code = "500"
 	}
-	s.render(w, s.errPage, status, &page{Messages: m, Lang: m.Tag.String(), Title: m.T("error_title_" + code),
+	s.render(w, s.errPage, status, &page{Messages: m, Text: m.Text, Lang: m.Tag.String(), Title: m.T("error_title_" + code),
 		Assets: assetsFor(r.URL.Path), ErrorTitle: "error_title_" + code, ErrorBody: "error_body_" + code})
 }
 

@@ -80,6 +80,20 @@ type Shipment struct {
 	EndedAt time.Time `json:"ended_at,omitzero"`
 	// Updated is the time of the latest event.
 	Updated time.Time `json:"updated_at"`
+	// UpdatedText is Updated as the page shows it, "" when zero
+	// (pageTimes). Not in the API.
+	UpdatedText string `json:"-"`
+}
+
+// pageTimes formats s's times for the page's templates.
+func (s *Shipment) pageTimes() {
+	for i := range s.Timeline {
+		e := &s.Timeline[i]
+		e.OccurredAtAttr, e.LocalAttr, e.LocalText = e.OccurredAt.Format(time.RFC3339), e.Local.Format(time.RFC3339), localTime(e.Local)
+	}
+	if !s.Updated.IsZero() {
+		s.UpdatedText = localTime(s.Updated)
+	}
 }
 
 // Issue is an open exception.
@@ -131,6 +145,11 @@ type Entry struct {
 	Milestone string    `json:"milestone"`
 	Message   string    `json:"message"`
 	Place     *Place    `json:"location"`
+	// The times as the page shows them (pageTimes): formatted once in Go,
+	// not by method calls in the template. Not in the API.
+	OccurredAtAttr string `json:"-"` // OccurredAt, RFC 3339
+	LocalAttr      string `json:"-"` // Local, RFC 3339
+	LocalText      string `json:"-"` // Local in words (Messages.Local)
 }
 
 // Notification is a command sent for the shipment.

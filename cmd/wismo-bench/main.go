@@ -75,6 +75,7 @@ func main() {
 	flag.IntVar(&sf.workers, "lookup-workers", 4, "serve: ClickHouse queries the lookups run at once (serve.lookup_workers)")
 	flag.IntVar(&sf.batch, "lookup-batch", 64, "serve: most shipments of one lookup query (serve.lookup_batch; 1: no coalescing)")
 	flag.IntVar(&sf.chPID, "clickhouse-pid", 0, "serve: clickhouse-server's process id, to read its CPU per request from /proc (0: not read)")
+	flag.StringVar(&sf.cpuProfile, "serve-cpuprofile", "", "serve: write the bench process's CPU profile (server and load generator) of the runs to this file")
 	flag.StringVar(&sf.database, "database", "wismo_bench_serve", "serve: the ClickHouse database (kept, so a second run needs no load)")
 	flag.Parse()
 	b := &bench{metrics: pipeline.NewMetrics(), brokers: strings.Split(*brokers, ","), partitions: int32(*partitions), fetchWait: *fetchWait}

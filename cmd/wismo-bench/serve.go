@@ -10,6 +10,7 @@ package main
 // shipment, and reports the rate and the latency percentiles.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -22,7 +23,9 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +44,7 @@ import (
 
 type serveFlags struct {
 	clickhouse, database, write string
+	cpuProfile                  string
 	shipments, lookups          int
 	concurrency, workers, batch int
 	chPID                       int
@@ -109,7 +113,7 @@ func runServe(f serveFlags) error {
 	start := time.Now().UTC().Add(-21 * 24 * time.Hour).Truncate(time.Hour)
 	if int(have) != f.shipments {
 		fmt.Printf("serve: loading %d shipments into %s (it held %d)\n", f.shipments, f.database, have)
-		for _, t := range []string{"shipment_events", "notifications", "shipments_agg", "daily_stats_agg", "unmapped_codes_agg", "shipment_lookup_v2"} {
+		for _, t := range []string{"shipment_events", "notifications", "shipments_agg", "daily_stats_agg", "unmapped_codes_agg", "shipment_lookup_v2", "shipment_lookup_v3"} {
 			_ = conn.Exec(ctx, "TRUNCATE TABLE IF EXISTS "+f.database+"."+t)
 		}
 		t0 := time.Now()
@@ -121,7 +125,7 @@ func runServe(f serveFlags) error {
 			return fmt.Errorf("load commands: %w", err)
 		}
 		fmt.Printf("serve: loaded %d events and %d commands in %s\n", f.shipments*6, f.shipments*2, time.Since(t0).Round(time.Second))
-		_ = conn.Exec(ctx, "OPTIMIZE TABLE "+f.database+".shipment_lookup_v2 FINAL")
+		_ = conn.Exec(ctx, "OPTIMIZE TABLE "+f.database+".shipment_lookup_v3 FINAL")
 	}
 	qconn, err := chsink.OpenDatabase(o)
 	if err != nil {
@@ -152,6 +156,17 @@ func runServe(f serveFlags) error {
 	go func() { _ = srv.Run(sctx, ln) }()
 	base := "http://" + ln.Addr().String()
 
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var rows []string
 	for _, kind := range []string{"api", "page"} {
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", f.chPID)); f.chPID != 0 && err != nil {
@@ -243,7 +258,7 @@ func queryCPU(conn driver.Conn, from time.Time, n int) (float64, error) {
 		avg(arraySum(arrayMap((n, v) -> if(n IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds'), v, 0), ProfileEvents.Names, ProfileEvents.Values))),
 		count()
 	FROM system.query_log
-	WHERE type = 2 AND event_time >= toDateTime(?) AND query LIKE 'SELECT shipment_id, toString(kind)%'`, from.Unix()).Scan(&cpu, &q)
+	WHERE type = 2 AND event_time >= toDateTime(?) AND query LIKE 'SELECT shipment_id, packed%'`, from.Unix()).Scan(&cpu, &q)
 	if err != nil {
 		return 0, err
 	}
@@ -260,11 +275,32 @@ func cpuNow() time.Duration {
 }
 
 // loadRun sends the requests of one kind: bounded by f.lookups and
-// f.duration, every latency kept (f.lookups of them at most).
+// f.duration, every latency kept (f.lookups of them at most). The requests
+// (each for a random shipment; a page's token signed for it) are written
+// out before the clock and the CPU count start, and each client writes
+// them on its own keep-alive connection and reads the answers with
+// http.ReadResponse: the load generator shares the two cores with the
+// server and ClickHouse, so it does as little as it can per request. A
+// client sends its next request once its last one is answered, so a
+// request is due when it is sent and its latency is counted from then.
 func loadRun(base, kind, apiKey string, ring *links.Keyring, f serveFlags) (loadResult, error) {
-	tr := &http.Transport{MaxIdleConnsPerHost: f.concurrency, MaxConnsPerHost: f.concurrency, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	cl := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	addr := strings.TrimPrefix(base, "http://")
+	reqs := make([][]byte, f.lookups)
+	rng := mrand.New(mrand.NewPCG(uint64(len(kind)), 7))
+	for i := range reqs {
+		id := "ups:1ZBENCH" + strconv.Itoa(rng.IntN(f.shipments))
+		var b []byte
+		if kind == "api" {
+			b = fmt.Appendf(nil, "GET /v1/shipments/%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", id, addr, apiKey)
+		} else {
+			tok, err := ring.Sign(id, time.Now().Add(time.Hour))
+			if err != nil {
+				return loadResult{}, err
+			}
+			b = fmt.Appendf(nil, "GET /t/%s HTTP/1.1\r\nHost: %s\r\n\r\n", tok, addr)
+		}
+		reqs[i] = b
+	}
 	var (
 		next    atomic.Int64
 		errs    atomic.Int64
@@ -274,41 +310,41 @@ func loadRun(base, kind, apiKey string, ring *links.Keyring, f serveFlags) (load
 		stop    = time.Now().Add(f.duration)
 		firstEr atomic.Pointer[string]
 	)
+	fail := func(err error) {
+		errs.Add(1)
+		msg := err.Error()
+		firstEr.CompareAndSwap(nil, &msg)
+	}
 	t0, c0 := time.Now(), cpuNow()
 	for w := 0; w < f.concurrency; w++ {
 		wg.Add(1)
-		go func(seed uint64) {
+		go func() {
 			defer wg.Done()
-			rng := mrand.New(mrand.NewPCG(seed, 7))
 			mine := make([]time.Duration, 0, f.lookups/f.concurrency+1)
 			defer func() { mu.Lock(); lat = append(lat, mine...); mu.Unlock() }()
-			for next.Add(1) <= int64(f.lookups) && time.Now().Before(stop) {
-				id := fmt.Sprintf("ups:1ZBENCH%d", rng.IntN(f.shipments))
-				var req *http.Request
-				if kind == "api" {
-					req, _ = http.NewRequest("GET", base+"/v1/shipments/"+id, nil)
-					req.Header.Set("Authorization", "Bearer "+apiKey)
-				} else {
-					tok, _ := ring.Sign(id, time.Now().Add(time.Hour))
-					req, _ = http.NewRequest("GET", base+"/t/"+tok, nil)
-				}
+			var c *benchConn
+			defer func() { c.close() }()
+			for i := next.Add(1) - 1; i < int64(len(reqs)) && time.Now().Before(stop); i = next.Add(1) - 1 {
 				s := time.Now()
-				resp, err := cl.Do(req)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						err = fmt.Errorf("%s: status %d", id, resp.StatusCode)
+				if c == nil {
+					var err error
+					if c, err = dialBench(addr); err != nil {
+						mine = append(mine, time.Since(s))
+						fail(err)
+						continue
 					}
 				}
+				keep, err := c.do(reqs[i])
 				mine = append(mine, time.Since(s))
 				if err != nil {
-					errs.Add(1)
-					msg := err.Error()
-					firstEr.CompareAndSwap(nil, &msg)
+					fail(err)
+				}
+				if !keep {
+					c.close()
+					c = nil
 				}
 			}
-		}(uint64(w + 1))
+		}()
 	}
 	wg.Wait()
 	el, cpu := time.Since(t0), cpuNow()-c0
@@ -327,6 +363,50 @@ func loadRun(base, kind, apiKey string, ring *links.Keyring, f serveFlags) (load
 	return loadResult{what: what, n: len(lat), errors: int(errs.Load()), rate: float64(len(lat)) / el.Seconds(),
 		p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], from: t0.Add(-time.Second),
 		selfCPU: float64(cpu.Microseconds()) / float64(len(lat))}, nil
+}
+
+// benchConn is one client's keep-alive connection to the server on
+// loopback.
+type benchConn struct {
+	nc net.Conn
+	br *bufio.Reader
+}
+
+func dialBench(addr string) (*benchConn, error) {
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &benchConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10)}, nil
+}
+
+// do sends one request and reads its answer whole: an error for a status
+// other than 200 or a failed connection, and whether the connection can
+// take the next request.
+func (c *benchConn) do(req []byte) (keep bool, err error) {
+	_ = c.nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.nc.Write(req); err != nil {
+		return false, err
+	}
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		return false, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	switch {
+	case err != nil:
+		return false, err
+	case resp.StatusCode != http.StatusOK:
+		return !resp.Close, fmt.Errorf("%.60s: status %d", req, resp.StatusCode)
+	}
+	return !resp.Close, nil
+}
+
+func (c *benchConn) close() {
+	if c != nil {
+		_ = c.nc.Close()
+	}
 }
 
 // benchLog logs the server's errors (a failed lookup) to stderr, nothing

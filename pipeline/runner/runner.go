@@ -320,11 +320,11 @@ func serveTables(ctx context.Context, o chsink.Options, wait time.Duration, log 
 		return err
 	}
 	var n uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'shipment_lookup_v2'", o.Database).Scan(&n); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'shipment_lookup_v3'", o.Database).Scan(&n); err != nil {
 		return fmt.Errorf("clickhouse: %w", err)
 	}
 	if n != 1 {
-		return fmt.Errorf("clickhouse.database: %s has no shipment_lookup_v2 table (migration 0011); run wismo migrate (or the sink with clickhouse.migrate: true) first", o.Database)
+		return fmt.Errorf("clickhouse.database: %s has no shipment_lookup_v3 table (migration 0013); run wismo migrate (or the sink with clickhouse.migrate: true) first", o.Database)
 	}
 	return nil
 }

@@ -154,9 +154,10 @@ func TestFetchBatch(t *testing.T) {
 	}
 }
 
-// Migration 0011 runs again from its first statement after failing half
-// way (here: after all of it): nothing fails, each row reads once, and the
-// backfill brings the commands' predictions with them.
+// Migration 0013 (the lookup's table now) runs again from its first
+// statement after failing half way (here: after all of it): nothing fails,
+// each row reads once, and the backfill brings the commands' predictions
+// with them.
 func TestLookupMigrationRunsAgain(t *testing.T) {
 	srv, o := migrated(t)
 	ctx := context.Background()
@@ -176,7 +177,7 @@ func TestLookupMigrationRunsAgain(t *testing.T) {
 	}
 	ran := 0
 	for _, m := range ms {
-		if m.Version != 11 {
+		if m.Version != 13 {
 			continue
 		}
 		for _, st := range m.Statements {
@@ -184,13 +185,13 @@ func TestLookupMigrationRunsAgain(t *testing.T) {
 				continue
 			}
 			if err := srv.Conn.Exec(ctx, chschema.Render(st.SQL, srv.Database)); err != nil {
-				t.Fatalf("0011 statement %d again: %v", st.Index+1, err)
+				t.Fatalf("0013 statement %d again: %v", st.Index+1, err)
 			}
 			ran++
 		}
 	}
 	if ran == 0 {
-		t.Fatal("no migration 0011")
+		t.Fatal("no migration 0013")
 	}
 	conn, err := chsink.OpenDatabase(o)
 	if err != nil {
@@ -203,7 +204,7 @@ func TestLookupMigrationRunsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(rec.Events) != 1 || len(rec.Commands) != 1 || rec.Commands[0].PredictedDelivery == nil || rec.Commands[0].PredictedDelivery.Likely != "2026-11-23" {
-		t.Fatalf("after 0011 again: %d events, %d commands %+v", len(rec.Events), len(rec.Commands), rec.Commands)
+		t.Fatalf("after 0013 again: %d events, %d commands %+v", len(rec.Events), len(rec.Commands), rec.Commands)
 	}
 }
 

@@ -91,7 +91,7 @@ func TestMigrateFreshAndAgain(t *testing.T) {
 		t.Errorf("skipped %d optional statements on %s, want %d", skipped, server, wantSkipped)
 	}
 	want := []string{"daily_stats", "daily_stats_agg", "daily_stats_mv", "lane_transits", "notifications", "order_shipments", "shipment_events",
-		"shipment_lookup", "shipment_lookup_v2", "shipment_lookup_v2_commands_mv", "shipment_lookup_v2_events_mv", "shipments", "shipments_agg", "shipments_mv", "unmapped_codes", "unmapped_codes_agg", "unmapped_codes_mv", MigrationsTable}
+		"shipment_lookup", "shipment_lookup_v2", "shipment_lookup_v3", "shipment_lookup_v3_commands_mv", "shipment_lookup_v3_events_mv", "shipments", "shipments_agg", "shipments_mv", "unmapped_codes", "unmapped_codes_agg", "unmapped_codes_mv", MigrationsTable}
 	if got := tableNames(t, srv); !slices.Equal(got, want) {
 		t.Errorf("tables = %v, want %v", got, want)
 	}
