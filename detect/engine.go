@@ -6,7 +6,6 @@
 package detect
 
 import (
-	"container/heap"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -441,17 +440,55 @@ type timer struct {
 	at uint32
 }
 
+// timerHeap is a binary min-heap on at, the same algorithm as
+// container/heap's (so deadlines due at the same second fire in the same
+// order), on the slice's own type: container/heap's Push and Pop take and
+// return an interface, which boxed a timer on every arm and every pop.
 type timerHeap []timer
 
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	h.up(len(*h) - 1)
+}
+
+func (h *timerHeap) pop() timer {
 	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
+	n := len(old) - 1
+	old[0], old[n] = old[n], old[0]
+	h.down(0, n)
+	t := old[n]
+	old[n] = timer{} // drop the id's reference
+	*h = old[:n]
 	return t
+}
+
+func (h timerHeap) up(j int) {
+	for {
+		i := (j - 1) / 2 // parent
+		if i == j || h[j].at >= h[i].at {
+			break
+		}
+		h[i], h[j] = h[j], h[i]
+		j = i
+	}
+}
+
+func (h timerHeap) down(i, n int) {
+	for {
+		j1 := 2*i + 1
+		if j1 >= n || j1 < 0 { // j1 < 0 after int overflow
+			break
+		}
+		j := j1 // left child
+		if j2 := j1 + 1; j2 < n && h[j2].at < h[j1].at {
+			j = j2 // right child
+		}
+		if h[j].at >= h[i].at {
+			break
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
+	}
 }
 
 // arm computes the shipment's next deadline from its state and the rules.
@@ -474,7 +511,7 @@ func (e *Engine) arm(id string, s *State) {
 		return
 	}
 	s.due = due
-	heap.Push(&e.timers, timer{at: due, id: id})
+	e.timers.push(timer{at: due, id: id})
 }
 
 // Advance moves the clock to now and fires every deadline due by then, in
@@ -492,7 +529,7 @@ func (e *Engine) Advance(now time.Time, out Sink) {
 		if budget--; budget < 0 {
 			return
 		}
-		tm := heap.Pop(&e.timers).(timer)
+		tm := e.timers.pop()
 		s := e.states[tm.id]
 		if s == nil || s.due != tm.at {
 			continue // superseded
