@@ -11,6 +11,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/wismo/wismo/calendar"
 	"github.com/wismo/wismo/event"
@@ -32,9 +33,10 @@ type Sink interface {
 // backtest) and applies the rules to them.
 type Engine struct {
 	rules  *rules.Rules
-	states map[string]*State
+	states map[string]*State // each the State of a tracked (newTracked)
 	timers timerHeap
-	now    int64 // the clock: latest time seen or advanced to
+	key    []byte // Apply's scratch: the event's shipment id, to look it up
+	now    int64  // the clock: latest time seen or advanced to
 	intern map[string]string
 	lanes  *lanes.Model  // nil: flat rules only (see lanes.go)
 	learn  lanes.Learner // what the legs teach: lanes, or LearnInto's
@@ -115,13 +117,12 @@ func (e *Engine) Commit() {
 func (e *Engine) Rollback() {
 	for id, j := range e.journal {
 		if !j.existed {
-			delete(e.states, id)
+			e.drop(id)
 			continue
 		}
 		s := e.states[id]
 		if s == nil {
-			s = new(State)
-			e.states[id] = s
+			s = e.newTracked(id)
 		}
 		*s = j.prev
 		s.due = 0
@@ -138,16 +139,19 @@ func (e *Engine) Rollback() {
 // (a tombstone) forgets the shipment. Deadlines that passed while nobody
 // owned the shipment fire at the next Advance, once.
 func (e *Engine) Restore(id string, data []byte) error {
+	var st State
+	if len(data) != 0 {
+		if err := unmarshalState(data, &st, e.internBytes); err != nil {
+			return fmt.Errorf("%w (shipment %s)", err, id)
+		}
+	}
+	e.drop(id)
 	if len(data) == 0 {
-		delete(e.states, id)
 		return nil
 	}
-	s := new(State)
-	if err := unmarshalState(data, s, e.internBytes); err != nil {
-		return fmt.Errorf("%w (shipment %s)", err, id)
-	}
-	e.states[strings.Clone(id)] = s
-	e.arm(id, s)
+	s := e.newTracked(strings.Clone(id))
+	*s = st
+	e.arm(trackedOf(s).id, s)
 	return nil
 }
 
@@ -155,6 +159,7 @@ func (e *Engine) Restore(id string, data []byte) error {
 // revoked.
 func (e *Engine) Forget() {
 	clear(e.states)
+	clear(e.timers) // the states are garbage now
 	e.timers = e.timers[:0]
 	if e.journal != nil {
 		clear(e.journal)
@@ -203,15 +208,19 @@ func (e *Engine) Apply(ev *event.Event, out Sink) error {
 	if at > e.now && !e.wallClock {
 		e.Advance(ev.OccurredAt, out)
 	}
-	id := ev.ShipmentID()
-	s := e.states[id]
+	e.key = append(append(append(e.key[:0], ev.Carrier...), ':'), ev.TrackingNumber...) // ev.ShipmentID(), without making a string
+	s := e.states[string(e.key)]
 	if s != nil && s.seenBefore(ev.ID) {
 		return nil // a resent scan: already counted and told
 	}
-	e.touch(id, s)
+	var id string
 	if s == nil {
-		s = &State{}
-		e.states[strings.Clone(id)] = s
+		id = string(e.key)
+		e.touch(id, nil)
+		s = e.newTracked(id)
+	} else {
+		id = trackedOf(s).id
+		e.touch(id, s)
 	}
 	s.remember(ev.ID)
 	e.update(s, ev)
@@ -436,8 +445,37 @@ func (e *Engine) internStr(s string) string {
 // ---- timers ----
 
 type timer struct {
-	id string
+	t  *tracked
 	at uint32
+}
+
+// tracked is a shipment's State with what the engine keeps beside it: its
+// id, the key of its entry in Engine.states (commands, synthetic events and
+// timers name the shipment with it, so that Apply need not make the id of
+// every event as a string).
+type tracked struct {
+	State // first: trackedOf converts a *State back
+	id    string
+}
+
+// newTracked makes the state of a shipment not tracked yet.
+func (e *Engine) newTracked(id string) *State {
+	t := &tracked{id: id}
+	e.states[id] = &t.State
+	return &t.State
+}
+
+// trackedOf is the tracked whose State s is; every State in Engine.states
+// is one (newTracked makes them all).
+func trackedOf(s *State) *tracked { return (*tracked)(unsafe.Pointer(s)) }
+
+// drop forgets a shipment: its timers, which point to it, are stale from
+// now on (see Advance).
+func (e *Engine) drop(id string) {
+	if s := e.states[id]; s != nil {
+		s.due = 0
+		delete(e.states, id)
+	}
 }
 
 // timerHeap is a binary min-heap on at, the same algorithm as
@@ -511,7 +549,7 @@ func (e *Engine) arm(id string, s *State) {
 		return
 	}
 	s.due = due
-	e.timers.push(timer{at: due, id: id})
+	e.timers.push(timer{at: due, t: trackedOf(s)})
 }
 
 // Advance moves the clock to now and fires every deadline due by then, in
@@ -530,29 +568,29 @@ func (e *Engine) Advance(now time.Time, out Sink) {
 			return
 		}
 		tm := e.timers.pop()
-		s := e.states[tm.id]
-		if s == nil || s.due != tm.at {
-			continue // superseded
+		s, id := &tm.t.State, tm.t.id
+		if s.due != tm.at {
+			continue // superseded, or the shipment was forgotten (drop)
 		}
 		at := int64(tm.at)
 		if at > e.now {
 			e.now = at
 		}
-		e.touch(tm.id, s)
+		e.touch(id, s)
 		s.due = 0
-		if e.fire(tm.id, s, at, out) {
-			delete(e.states, tm.id)
+		if e.fire(id, s, at, out) {
+			e.drop(id)
 			continue
 		}
 		// A deadline that is still due after firing made no progress (a
 		// bug in the rules' logic, or state the rules did not foresee):
 		// re-arming it would fire it forever. It waits for the next event
 		// instead.
-		if next := e.nextDeadline(tm.id, s); next != 0 && next <= at {
+		if next := e.nextDeadline(id, s); next != 0 && next <= at {
 			s.due = 0
 			continue
 		}
-		e.arm(tm.id, s)
+		e.arm(id, s)
 	}
 	if t > e.now {
 		e.now = t
