@@ -456,6 +456,13 @@ type timer struct {
 type tracked struct {
 	State // first: trackedOf converts a *State back
 	id    string
+	// queued is the time of the shipment's one live entry in the timer
+	// heap (0: none), never later than State.due: a deadline that moves
+	// later leaves the entry where it is, and Advance moves it on to the
+	// deadline when it comes up (see arm). Most events move the deadline
+	// later, and each re-arm pushing an entry made the heap hold several
+	// per shipment, each popped in turn.
+	queued uint32
 }
 
 // newTracked makes the state of a shipment not tracked yet.
@@ -549,7 +556,28 @@ func (e *Engine) arm(id string, s *State) {
 		return
 	}
 	s.due = due
-	e.timers.push(timer{at: due, t: trackedOf(s)})
+	if t := trackedOf(s); t.queued == 0 || due < t.queued {
+		t.queued = due // an entry queued later than that is stale now
+		e.timers.push(timer{at: due, t: t})
+	}
+}
+
+// settle takes tm, popped from the heap, out of its shipment's queue and
+// reports whether its shipment's deadline is due at tm.at: false for a
+// stale entry, and for one the deadline has moved on from, which goes
+// back into the heap at the deadline.
+func (e *Engine) settle(tm timer) bool {
+	t := tm.t
+	if tm.at != t.queued {
+		return false // superseded by an earlier entry of the shipment
+	}
+	t.queued = 0
+	if t.due > tm.at {
+		t.queued = t.due
+		e.timers.push(timer{at: t.due, t: t})
+		return false
+	}
+	return t.due == tm.at // 0 when nothing is armed, or the shipment was forgotten (drop)
 }
 
 // Advance moves the clock to now and fires every deadline due by then, in
@@ -568,10 +596,10 @@ func (e *Engine) Advance(now time.Time, out Sink) {
 			return
 		}
 		tm := e.timers.pop()
-		s, id := &tm.t.State, tm.t.id
-		if s.due != tm.at {
-			continue // superseded, or the shipment was forgotten (drop)
+		if !e.settle(tm) {
+			continue
 		}
+		s, id := &tm.t.State, tm.t.id
 		at := int64(tm.at)
 		if at > e.now {
 			e.now = at
@@ -597,11 +625,17 @@ func (e *Engine) Advance(now time.Time, out Sink) {
 	}
 }
 
-// NextDue is the earliest armed deadline, if any. It may be one that a
-// later change superseded; Advance then finds nothing to do.
+// NextDue is the earliest armed deadline, if any. The heap's entries that
+// are stale or early (see tracked.queued) are settled first, so that the
+// live stage does not tick for them; each is settled once, as Advance
+// would.
 func (e *Engine) NextDue() (time.Time, bool) {
-	if len(e.timers) == 0 {
-		return time.Time{}, false
+	for len(e.timers) > 0 {
+		tm := e.timers[0]
+		if t := tm.t; tm.at == t.queued && t.due == tm.at {
+			return time.Unix(int64(tm.at), 0), true
+		}
+		e.settle(e.timers.pop())
 	}
-	return time.Unix(int64(e.timers[0].at), 0), true
+	return time.Time{}, false
 }
