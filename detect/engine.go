@@ -38,6 +38,7 @@ type Engine struct {
 	key    []byte // Apply's scratch: the event's shipment id, to look it up
 	now    int64  // the clock: latest time seen or advanced to
 	intern map[string]string
+	text   []byte        // notifyWith's scratch: a command's strings
 	lanes  *lanes.Model  // nil: flat rules only (see lanes.go)
 	learn  lanes.Learner // what the legs teach: lanes, or LearnInto's
 	orders *OrderTable   // order context (see orders.go); nil none
@@ -290,7 +291,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 			s.Flags &^= flagEscalated | flagStalled
 			if s.Flags&flagDelayNotified != 0 && !s.terminal() && t.Milestone != "delivered" {
 				s.Flags &^= flagDelayNotified
-				e.notify(id, s, ev, "exception_resolved", "normal", e.rules.ResolvedMessage, "", out)
+				e.notifyWith(id, s, ev, "exception_resolved", "normal", e.rules.ResolvedMessage, "", out)
 			}
 			s.Flags &^= flagDelayNotified
 			s.Episode++
@@ -339,16 +340,16 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 	if n.Trigger == "delayed" || n.Trigger == "stalled" {
 		s.Flags |= flagDelayNotified
 	}
-	e.notify(id, s, ev, n.Trigger, n.Priority, ev.Message(), string(ev.AppendNextStep(nil)), out)
+	e.notifyWith(id, s, ev, n.Trigger, n.Priority, eventMessage, "", out)
 }
 
-// notify emits one command per trigger per episode.
-func (e *Engine) notify(id string, s *State, ev *event.Event, trigger, priority, msg, next string, out Sink) {
-	e.notifyWith(id, s, ev, trigger, priority, msg, next, "", out)
-}
+// eventMessage, as notifyWith's message, is the event's own message and
+// next step, rendered only when the command goes out.
+const eventMessage = "\x00event"
 
-// notifyWith is notify with the command's reason.
-func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, priority, msg, next, reason string, out Sink) {
+// notifyWith emits one command per trigger per episode, with msg (or the
+// event's message and next step: eventMessage) and the command's reason.
+func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, priority, msg, reason string, out Sink) {
 	bit := triggerBit[trigger]
 	if s.Notified&bit != 0 {
 		return
@@ -371,32 +372,70 @@ func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, prior
 	if trigger == "delayed" {
 		s.Flags |= flagPredictedLate // told: the lane model does not tell it again
 	}
-	out.Command(&Command{
-		SchemaVersion: 1, CommandID: commandID(id, trigger, s.Episode), ShipmentID: id,
-		Carrier: ev.Carrier, TrackingNumber: ev.TrackingNumber, Trigger: trigger,
-		EventType: ev.Type.Name, EventID: ev.ID.String(), Priority: priority,
-		Message: msg, NextStep: next, OccurredAt: ev.OccurredAt, DecidedAt: decided,
-		NotBefore: e.notBefore(decided, s.Zone), Episode: int(s.Episode),
-		Reason: reason, PredictedDelivery: e.prediction(id, s), EstimatedDelivery: eddString(s.EDD),
-		CustomerSegment: o.segmentName(), Accommodation: acc.Accommodation,
-	})
+	// The command's own strings are made as one (a command is two
+	// allocations, with its prediction): the ids, the message and next
+	// step, the predicted and the carrier's dates.
+	b := appendCommandID(e.text[:0], id, trigger, s.Episode)
+	b = ev.ID.AppendHex(b)
+	next := len(b)
+	if msg == eventMessage { // ev.AppendMessage and AppendNextStep, with the values made once
+		v := ev.Values()
+		b = ev.Type.Message.Append(b, &v)
+		next = len(b)
+		b = ev.Type.NextStep.Append(b, &v)
+	}
+	dates := len(b)
+	lo, mid, hi, conf, predicted := e.predictDays(id, s)
+	if predicted {
+		b = appendPrediction(b, lo, mid, hi)
+	}
+	edd := len(b)
+	if s.EDD != 0 {
+		b = calendar.AppendDate(b, int64(s.EDD))
+	}
+	e.text = b
+	all := string(b)
+	var c *Command
+	if predicted {
+		cp := new(struct {
+			c Command
+			p Prediction
+		})
+		cp.p = prediction(all[dates:edd], conf)
+		c = &cp.c
+		c.PredictedDelivery = &cp.p
+	} else {
+		c = new(Command)
+	}
+	if msg == eventMessage {
+		msg = all[2*hexID : next]
+	}
+	c.SchemaVersion, c.CommandID, c.ShipmentID = 1, all[:hexID], id
+	c.Carrier, c.TrackingNumber, c.Trigger = ev.Carrier, ev.TrackingNumber, trigger
+	c.EventType, c.EventID, c.Priority = ev.Type.Name, all[hexID:2*hexID], priority
+	c.Message, c.NextStep, c.OccurredAt, c.DecidedAt = msg, all[next:dates], ev.OccurredAt, decided
+	c.NotBefore, c.Episode = e.notBefore(decided, s.Zone), int(s.Episode)
+	c.Reason, c.EstimatedDelivery = reason, all[edd:]
+	c.CustomerSegment, c.Accommodation = o.segmentName(), acc.Accommodation
+	out.Command(c)
 }
 
-func eddString(d int32) string {
-	if d == 0 {
-		return ""
-	}
-	return dayString(int64(d))
-}
+// hexID is the length of an id in hex (event.ID.String, a command id).
+const hexID = 2 * len(event.ID{})
 
 func commandID(shipment, trigger string, episode uint16) string {
+	return string(appendCommandID(make([]byte, 0, hexID), shipment, trigger, episode))
+}
+
+// appendCommandID appends the command id of the shipment's trigger in the
+// episode, in hex.
+func appendCommandID(dst []byte, shipment, trigger string, episode uint16) []byte {
 	b := make([]byte, 0, 64)
 	b = append(b, shipment...)
 	b = append(b, 0)
 	b = append(b, trigger...)
 	b = binary.BigEndian.AppendUint16(b, episode)
-	id := event.ID(xxh3.Hash128(b).Bytes())
-	return id.String()
+	return event.ID(xxh3.Hash128(b).Bytes()).AppendHex(dst)
 }
 
 // notBefore moves a command decided in quiet hours (destination local time)

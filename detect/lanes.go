@@ -210,11 +210,18 @@ func (e *Engine) prediction(id string, s *State) *Prediction {
 	if !ok {
 		return nil
 	}
-	// One string for the three dates.
-	b := make([]byte, 0, 30)
-	b = calendar.AppendDate(calendar.AppendDate(calendar.AppendDate(b, lo), mid), hi)
-	all := string(b)
-	return &Prediction{Earliest: all[:10], Likely: all[10:20], Latest: all[20:], Confidence: conf.String()}
+	p := prediction(string(appendPrediction(make([]byte, 0, 30), lo, mid, hi)), conf)
+	return &p
+}
+
+// appendPrediction appends the three dates of a prediction.
+func appendPrediction(dst []byte, earliest, likely, latest int64) []byte {
+	return calendar.AppendDate(calendar.AppendDate(calendar.AppendDate(dst, earliest), likely), latest)
+}
+
+// prediction cuts appendPrediction's dates.
+func prediction(dates string, conf lanes.Confidence) Prediction {
+	return Prediction{Earliest: dates[:10], Likely: dates[10:20], Latest: dates[20:], Confidence: conf.String()}
 }
 
 // Predict is the shipment's predicted delivery as of the engine's clock (nil
@@ -227,8 +234,6 @@ func (e *Engine) Predict(shipmentID string) *Prediction {
 	}
 	return e.prediction(shipmentID, s)
 }
-
-func dayString(d int64) string { return string(calendar.AppendDate(nil, d)) }
 
 // checkLate sends a delayed command (reason predicted_late) when the likely
 // date passes the carrier's estimated date or the order's promised date
@@ -259,13 +264,13 @@ func (e *Engine) checkLate(id string, s *State, ev *event.Event, out Sink) {
 			s.Flags |= flagLatePromise
 			msg = e.rules.Lanes.PromiseLateMessage
 		}
-		e.notifyWith(id, s, ev, "delayed", "normal", msg, "", "predicted_late", out)
+		e.notifyWith(id, s, ev, "delayed", "normal", msg, "predicted_late", out)
 	case !lateEDD && !latePromise && s.Flags&flagPredictedLate != 0:
 		msg := e.rules.Lanes.BackOnTrackMessage
 		if s.Flags&flagLatePromise != 0 {
 			msg = e.rules.Lanes.PromiseKeptMessage
 		}
 		s.Flags &^= flagPredictedLate | flagLatePromise
-		e.notifyWith(id, s, ev, "exception_resolved", "normal", msg, "", "back_on_track", out)
+		e.notifyWith(id, s, ev, "exception_resolved", "normal", msg, "back_on_track", out)
 	}
 }
