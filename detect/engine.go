@@ -38,11 +38,14 @@ type Engine struct {
 	key    []byte // Apply's scratch: the event's shipment id, to look it up
 	now    int64  // the clock: latest time seen or advanced to
 	intern map[string]string
-	text   []byte        // notifyWith's scratch: a command's strings
-	lanes  *lanes.Model  // nil: flat rules only (see lanes.go)
-	learn  lanes.Learner // what the legs teach: lanes, or LearnInto's
-	orders *OrderTable   // order context (see orders.go); nil none
-	shadow bool          // lanes learned, flat rules decide (ShadowLanes)
+	// facts of the carriers and services seen (factsFor), by index
+	facts    []*facts
+	factsIdx map[[2]string]uint32
+	text     []byte        // notifyWith's scratch: a command's strings
+	lanes    *lanes.Model  // nil: flat rules only (see lanes.go)
+	learn    lanes.Learner // what the legs teach: lanes, or LearnInto's
+	orders   *OrderTable   // order context (see orders.go); nil none
+	shadow   bool          // lanes learned, flat rules decide (ShadowLanes)
 
 	// wallClock: Apply does not move the clock; the caller does, with
 	// Advance (the live stage, on the wall clock).
@@ -502,6 +505,7 @@ type tracked struct {
 	// later, and each re-arm pushing an entry made the heap hold several
 	// per shipment, each popped in turn.
 	queued uint32
+	facts  uint32 // 1 + the index of its facts in Engine.facts (factsOf); 0 none yet
 }
 
 // newTracked makes the state of a shipment not tracked yet.
@@ -580,7 +584,7 @@ func (h timerHeap) down(i, n int) {
 // look again, so a stale heap entry is harmless and a restored state
 // re-arms itself.
 func (e *Engine) arm(id string, s *State) {
-	next := e.nextDeadline(id, s)
+	next := e.nextDeadline(s)
 	if next > math.MaxUint32 {
 		// Past what a State holds (2106): clamping it would make a
 		// deadline that is due again as soon as it fired. Event times are
@@ -653,7 +657,7 @@ func (e *Engine) Advance(now time.Time, out Sink) {
 		// bug in the rules' logic, or state the rules did not foresee):
 		// re-arming it would fire it forever. It waits for the next event
 		// instead.
-		if next := e.nextDeadline(id, s); next != 0 && next <= at {
+		if next := e.nextDeadline(s); next != 0 && next <= at {
 			s.due = 0
 			continue
 		}

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"strings"
 	"time"
 
 	"github.com/wismo/wismo/calendar"
@@ -54,11 +53,9 @@ func (e *Engine) findLane(s *State, ev *event.Event) {
 	}
 }
 
-// business says whether the shipment's carrier does not move on weekends.
-func (e *Engine) business(id string) bool {
-	carrier, _, _ := strings.Cut(id, ":")
-	return e.rules.BusinessDaysOnly[carrier]
-}
+// business says whether the (tracked) shipment's carrier does not move on
+// weekends.
+func (e *Engine) business(s *State) bool { return e.factsOf(s).business }
 
 // learnMove teaches the lane the gap a movement scan at at ends: from the
 // label to the first movement (pre-transit), or from the last movement in
@@ -81,7 +78,7 @@ func (e *Engine) learnMove(id string, s *State, at uint32) {
 		return // not a gap of the line haul
 	}
 	gap := int64(at - from)
-	if e.business(id) {
+	if e.business(s) {
 		gap = calendar.WeekdaySeconds(int64(from), int64(at), s.Zone)
 	}
 	e.learn.ObserveGap(lanes.ID(s.lane), g, gap)
@@ -97,14 +94,14 @@ func (e *Engine) learnOutcome(id string, s *State, t *taxonomy.Type, at uint32) 
 	lane := lanes.ID(s.lane)
 	if s.Current == atDeliveryFacility && at >= s.CurrentAt && t != atDeliveryFacility {
 		from, to := calendar.Day(int64(s.CurrentAt), s.Zone), calendar.Day(int64(at), s.Zone)
-		e.learn.ObserveLastMile(lane, int(calendar.Weekdays(from, to, e.business(id))))
+		e.learn.ObserveLastMile(lane, int(calendar.Weekdays(from, to, e.business(s))))
 	}
 	if s.Milestone() == "out_for_delivery" && at >= s.CurrentAt && t.Milestone != "out_for_delivery" {
 		e.learn.ObserveOutcome(lane, int64(at-s.CurrentAt))
 	}
 	if t.Milestone == "delivered" && s.FirstMove != 0 && at >= s.FirstMove {
 		from, to := calendar.Day(int64(s.FirstMove), s.Zone), calendar.Day(int64(at), s.Zone)
-		e.learn.ObserveTransit(lane, int(calendar.Weekdays(from, to, e.business(id))))
+		e.learn.ObserveTransit(lane, int(calendar.Weekdays(from, to, e.business(s))))
 	}
 }
 
@@ -184,7 +181,7 @@ func (e *Engine) predictDays(id string, s *State) (earliest, likely, latest int6
 			return today, today, last, lanes.High, true
 		}
 	}
-	business := e.business(id)
+	business := e.business(s)
 	start := today
 	if s.FirstMove != 0 {
 		start = calendar.Day(int64(s.FirstMove), s.Zone)

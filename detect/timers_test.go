@@ -35,3 +35,22 @@ func TestTimerMovesOn(t *testing.T) {
 		t.Fatalf("at the deadline: %d synthetic events, want the in-transit stall at %v", len(c.events), want)
 	}
 }
+
+// TestStallsFollowService: the rules' thresholds a shipment's deadlines use
+// (kept beside its state) follow its service once an event names it: UPS
+// Next Day Air stalls after 24 h in transit, where UPS without a service
+// waits 48 h.
+func TestStallsFollowService(t *testing.T) {
+	en := New(rules.Default())
+	c := &collect{}
+	label := scan("info_received.label_created", "2026-11-16T09:00:00Z", "LC")
+	label.Carrier = "ups"
+	moved := scan("in_transit.picked_up", "2026-11-16T12:00:00Z", "PU")
+	moved.Carrier, moved.Service = "ups", "next_day_air"
+	en.Apply(label, c)
+	en.Apply(moved, c)
+	want := moved.OccurredAt.Add(rules.Default().StallsFor("ups", "next_day_air").InTransitDomestic)
+	if at, ok := en.NextDue(); !ok || !at.Equal(want) {
+		t.Errorf("NextDue %v %v, want %v: next_day_air's threshold from the pickup", at.UTC(), ok, want)
+	}
+}
