@@ -542,41 +542,47 @@ func (h *timerHeap) push(t timer) {
 func (h *timerHeap) pop() timer {
 	old := *h
 	n := len(old) - 1
-	old[0], old[n] = old[n], old[0]
-	h.down(0, n)
-	t := old[n]
-	old[n] = timer{} // drop the id's reference
+	top := old[0]
+	old.down(old[n], n)
+	old[n] = timer{} // drop the reference to the state
 	*h = old[:n]
-	return t
+	return top
 }
 
+// up moves h[j] up to its place. Like down, it moves the entries it passes
+// rather than swapping them, with container/heap's comparisons.
 func (h timerHeap) up(j int) {
-	for {
+	t := h[j]
+	for j > 0 {
 		i := (j - 1) / 2 // parent
-		if i == j || h[j].at >= h[i].at {
+		if t.at >= h[i].at {
 			break
 		}
-		h[i], h[j] = h[j], h[i]
+		h[j] = h[i]
 		j = i
 	}
+	h[j] = t
 }
 
-func (h timerHeap) down(i, n int) {
+// down puts t at the root of h[:n], whose root is free, and moves it down
+// to its place.
+func (h timerHeap) down(t timer, n int) {
+	i := 0
 	for {
-		j1 := 2*i + 1
-		if j1 >= n || j1 < 0 { // j1 < 0 after int overflow
+		j := 2*i + 1
+		if j >= n || j < 0 { // j < 0 after int overflow
 			break
 		}
-		j := j1 // left child
-		if j2 := j1 + 1; j2 < n && h[j2].at < h[j1].at {
-			j = j2 // right child
+		if j2 := j + 1; j2 < n && h[j2].at < h[j].at {
+			j = j2 // the right child is the smaller
 		}
-		if h[j].at >= h[i].at {
+		if h[j].at >= t.at {
 			break
 		}
-		h[i], h[j] = h[j], h[i]
+		h[i] = h[j]
 		i = j
 	}
+	h[i] = t
 }
 
 // arm computes the shipment's next deadline from its state and the rules.
