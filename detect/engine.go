@@ -38,6 +38,7 @@ type Engine struct {
 	key    []byte // Apply's scratch: the event's shipment id, to look it up
 	now    int64  // the clock: latest time seen or advanced to
 	intern map[string]string
+	dates  [16]dateText // appendDate's cache
 	// facts of the carriers and services seen (factsFor), by index
 	facts    []*facts
 	factsIdx map[[2]string]uint32
@@ -379,7 +380,7 @@ func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, prior
 	// allocations, with its prediction): the ids, the message and next
 	// step, the predicted and the carrier's dates.
 	b := appendCommandID(e.text[:0], id, trigger, s.Episode)
-	b = ev.ID.AppendHex(b)
+	b = appendHexID(b, &ev.ID)
 	next := len(b)
 	if msg == eventMessage { // ev.AppendMessage and AppendNextStep, with the values made once
 		v := ev.Values()
@@ -390,11 +391,11 @@ func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, prior
 	dates := len(b)
 	lo, mid, hi, conf, predicted := e.predictDays(id, s)
 	if predicted {
-		b = appendPrediction(b, lo, mid, hi)
+		b = e.appendPrediction(b, lo, mid, hi)
 	}
 	edd := len(b)
 	if s.EDD != 0 {
-		b = calendar.AppendDate(b, int64(s.EDD))
+		b = e.appendDate(b, int64(s.EDD))
 	}
 	e.text = b
 	all := string(b)
@@ -438,7 +439,8 @@ func appendCommandID(dst []byte, shipment, trigger string, episode uint16) []byt
 	b = append(b, 0)
 	b = append(b, trigger...)
 	b = binary.BigEndian.AppendUint16(b, episode)
-	return event.ID(xxh3.Hash128(b).Bytes()).AppendHex(dst)
+	id := event.ID(xxh3.Hash128(b).Bytes())
+	return appendHexID(dst, &id)
 }
 
 // notBefore moves a command decided in quiet hours (destination local time)

@@ -207,13 +207,13 @@ func (e *Engine) prediction(id string, s *State) *Prediction {
 	if !ok {
 		return nil
 	}
-	p := prediction(string(appendPrediction(make([]byte, 0, 30), lo, mid, hi)), conf)
+	p := prediction(string(e.appendPrediction(make([]byte, 0, 30), lo, mid, hi)), conf)
 	return &p
 }
 
 // appendPrediction appends the three dates of a prediction.
-func appendPrediction(dst []byte, earliest, likely, latest int64) []byte {
-	return calendar.AppendDate(calendar.AppendDate(calendar.AppendDate(dst, earliest), likely), latest)
+func (e *Engine) appendPrediction(dst []byte, earliest, likely, latest int64) []byte {
+	return e.appendDate(e.appendDate(e.appendDate(dst, earliest), likely), latest)
 }
 
 // prediction cuts appendPrediction's dates.
