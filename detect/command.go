@@ -3,6 +3,9 @@ package detect
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/wismo/wismo/calendar"
+	"github.com/wismo/wismo/event"
 )
 
 // Command is one notification the downstream service should send
@@ -49,4 +52,43 @@ func (c *Command) MarshalJSON() ([]byte, error) {
 	p := plain(*c)
 	p.OccurredAt, p.DecidedAt, p.NotBefore = p.OccurredAt.UTC().Truncate(time.Second), p.DecidedAt.UTC().Truncate(time.Second), p.NotBefore.UTC().Truncate(time.Second)
 	return json.Marshal(&p)
+}
+
+// hexPairs holds each byte's two hex digits.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&15]}
+	}
+	return t
+}()
+
+// appendHexID appends id in lowercase hex, as event.ID.String writes it:
+// a pair of digits per byte from a table, at a third of encoding/hex's
+// instructions (a command has two ids).
+func appendHexID(dst []byte, id *event.ID) []byte {
+	var b [hexID]byte
+	for i, v := range id {
+		p := hexPairs[v]
+		b[2*i], b[2*i+1] = p[0], p[1]
+	}
+	return append(dst, b[:]...)
+}
+
+// dateText is a day's date as calendar.AppendDate writes it.
+type dateText struct {
+	day int64
+	ok  bool
+	txt [len("2006-01-02")]byte
+}
+
+// appendDate is calendar.AppendDate through a small cache: the commands
+// of a day name the same few dates (predicted, estimated).
+func (e *Engine) appendDate(b []byte, d int64) []byte {
+	c := &e.dates[d&(int64(len(e.dates))-1)]
+	if !c.ok || c.day != d {
+		calendar.AppendDate(c.txt[:0], d)
+		c.day, c.ok = d, true
+	}
+	return append(b, c.txt[:]...)
 }

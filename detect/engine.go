@@ -6,12 +6,12 @@
 package detect
 
 import (
-	"container/heap"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/wismo/wismo/calendar"
 	"github.com/wismo/wismo/event"
@@ -33,14 +33,20 @@ type Sink interface {
 // backtest) and applies the rules to them.
 type Engine struct {
 	rules  *rules.Rules
-	states map[string]*State
+	states map[string]*State // each the State of a tracked (newTracked)
 	timers timerHeap
-	now    int64 // the clock: latest time seen or advanced to
+	key    []byte // Apply's scratch: the event's shipment id, to look it up
+	now    int64  // the clock: latest time seen or advanced to
 	intern map[string]string
-	lanes  *lanes.Model  // nil: flat rules only (see lanes.go)
-	learn  lanes.Learner // what the legs teach: lanes, or LearnInto's
-	orders *OrderTable   // order context (see orders.go); nil none
-	shadow bool          // lanes learned, flat rules decide (ShadowLanes)
+	dates  [16]dateText // appendDate's cache
+	// facts of the carriers and services seen (factsFor), by index
+	facts    []*facts
+	factsIdx map[[2]string]uint32
+	text     []byte        // notifyWith's scratch: a command's strings
+	lanes    *lanes.Model  // nil: flat rules only (see lanes.go)
+	learn    lanes.Learner // what the legs teach: lanes, or LearnInto's
+	orders   *OrderTable   // order context (see orders.go); nil none
+	shadow   bool          // lanes learned, flat rules decide (ShadowLanes)
 
 	// wallClock: Apply does not move the clock; the caller does, with
 	// Advance (the live stage, on the wall clock).
@@ -116,13 +122,12 @@ func (e *Engine) Commit() {
 func (e *Engine) Rollback() {
 	for id, j := range e.journal {
 		if !j.existed {
-			delete(e.states, id)
+			e.drop(id)
 			continue
 		}
 		s := e.states[id]
 		if s == nil {
-			s = new(State)
-			e.states[id] = s
+			s = e.newTracked(id)
 		}
 		*s = j.prev
 		s.due = 0
@@ -139,16 +144,19 @@ func (e *Engine) Rollback() {
 // (a tombstone) forgets the shipment. Deadlines that passed while nobody
 // owned the shipment fire at the next Advance, once.
 func (e *Engine) Restore(id string, data []byte) error {
+	var st State
+	if len(data) != 0 {
+		if err := unmarshalState(data, &st, e.internBytes); err != nil {
+			return fmt.Errorf("%w (shipment %s)", err, id)
+		}
+	}
+	e.drop(id)
 	if len(data) == 0 {
-		delete(e.states, id)
 		return nil
 	}
-	s := new(State)
-	if err := unmarshalState(data, s, e.internBytes); err != nil {
-		return fmt.Errorf("%w (shipment %s)", err, id)
-	}
-	e.states[strings.Clone(id)] = s
-	e.arm(id, s)
+	s := e.newTracked(strings.Clone(id))
+	*s = st
+	e.arm(trackedOf(s).id, s)
 	return nil
 }
 
@@ -156,6 +164,7 @@ func (e *Engine) Restore(id string, data []byte) error {
 // revoked.
 func (e *Engine) Forget() {
 	clear(e.states)
+	clear(e.timers) // the states are garbage now
 	e.timers = e.timers[:0]
 	if e.journal != nil {
 		clear(e.journal)
@@ -204,15 +213,19 @@ func (e *Engine) Apply(ev *event.Event, out Sink) error {
 	if at > e.now && !e.wallClock {
 		e.Advance(ev.OccurredAt, out)
 	}
-	id := ev.ShipmentID()
-	s := e.states[id]
+	e.key = append(append(append(e.key[:0], ev.Carrier...), ':'), ev.TrackingNumber...) // ev.ShipmentID(), without making a string
+	s := e.states[string(e.key)]
 	if s != nil && s.seenBefore(ev.ID) {
 		return nil // a resent scan: already counted and told
 	}
-	e.touch(id, s)
+	var id string
 	if s == nil {
-		s = &State{}
-		e.states[strings.Clone(id)] = s
+		id = string(e.key)
+		e.touch(id, nil)
+		s = e.newTracked(id)
+	} else {
+		id = trackedOf(s).id
+		e.touch(id, s)
 	}
 	s.remember(ev.ID)
 	e.update(s, ev)
@@ -282,7 +295,7 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 			s.Flags &^= flagEscalated | flagStalled
 			if s.Flags&flagDelayNotified != 0 && !s.terminal() && t.Milestone != "delivered" {
 				s.Flags &^= flagDelayNotified
-				e.notify(id, s, ev, "exception_resolved", "normal", e.rules.ResolvedMessage, "", out)
+				e.notifyWith(id, s, ev, "exception_resolved", "normal", e.rules.ResolvedMessage, "", out)
 			}
 			s.Flags &^= flagDelayNotified
 			s.Episode++
@@ -331,16 +344,16 @@ func (e *Engine) decide(id string, s *State, ev *event.Event, out Sink) {
 	if n.Trigger == "delayed" || n.Trigger == "stalled" {
 		s.Flags |= flagDelayNotified
 	}
-	e.notify(id, s, ev, n.Trigger, n.Priority, ev.Message(), string(ev.AppendNextStep(nil)), out)
+	e.notifyWith(id, s, ev, n.Trigger, n.Priority, eventMessage, "", out)
 }
 
-// notify emits one command per trigger per episode.
-func (e *Engine) notify(id string, s *State, ev *event.Event, trigger, priority, msg, next string, out Sink) {
-	e.notifyWith(id, s, ev, trigger, priority, msg, next, "", out)
-}
+// eventMessage, as notifyWith's message, is the event's own message and
+// next step, rendered only when the command goes out.
+const eventMessage = "\x00event"
 
-// notifyWith is notify with the command's reason.
-func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, priority, msg, next, reason string, out Sink) {
+// notifyWith emits one command per trigger per episode, with msg (or the
+// event's message and next step: eventMessage) and the command's reason.
+func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, priority, msg, reason string, out Sink) {
 	bit := triggerBit[trigger]
 	if s.Notified&bit != 0 {
 		return
@@ -363,32 +376,71 @@ func (e *Engine) notifyWith(id string, s *State, ev *event.Event, trigger, prior
 	if trigger == "delayed" {
 		s.Flags |= flagPredictedLate // told: the lane model does not tell it again
 	}
-	out.Command(&Command{
-		SchemaVersion: 1, CommandID: commandID(id, trigger, s.Episode), ShipmentID: id,
-		Carrier: ev.Carrier, TrackingNumber: ev.TrackingNumber, Trigger: trigger,
-		EventType: ev.Type.Name, EventID: ev.ID.String(), Priority: priority,
-		Message: msg, NextStep: next, OccurredAt: ev.OccurredAt, DecidedAt: decided,
-		NotBefore: e.notBefore(decided, s.Zone), Episode: int(s.Episode),
-		Reason: reason, PredictedDelivery: e.prediction(id, s), EstimatedDelivery: eddString(s.EDD),
-		CustomerSegment: o.segmentName(), Accommodation: acc.Accommodation,
-	})
+	// The command's own strings are made as one (a command is two
+	// allocations, with its prediction): the ids, the message and next
+	// step, the predicted and the carrier's dates.
+	b := appendCommandID(e.text[:0], id, trigger, s.Episode)
+	b = appendHexID(b, &ev.ID)
+	next := len(b)
+	if msg == eventMessage { // ev.AppendMessage and AppendNextStep, with the values made once
+		v := ev.Values()
+		b = ev.Type.Message.Append(b, &v)
+		next = len(b)
+		b = ev.Type.NextStep.Append(b, &v)
+	}
+	dates := len(b)
+	lo, mid, hi, conf, predicted := e.predictDays(id, s)
+	if predicted {
+		b = e.appendPrediction(b, lo, mid, hi)
+	}
+	edd := len(b)
+	if s.EDD != 0 {
+		b = e.appendDate(b, int64(s.EDD))
+	}
+	e.text = b
+	all := string(b)
+	var c *Command
+	if predicted {
+		cp := new(struct {
+			c Command
+			p Prediction
+		})
+		cp.p = prediction(all[dates:edd], conf)
+		c = &cp.c
+		c.PredictedDelivery = &cp.p
+	} else {
+		c = new(Command)
+	}
+	if msg == eventMessage {
+		msg = all[2*hexID : next]
+	}
+	c.SchemaVersion, c.CommandID, c.ShipmentID = 1, all[:hexID], id
+	c.Carrier, c.TrackingNumber, c.Trigger = ev.Carrier, ev.TrackingNumber, trigger
+	c.EventType, c.EventID, c.Priority = ev.Type.Name, all[hexID:2*hexID], priority
+	c.Message, c.NextStep, c.OccurredAt, c.DecidedAt = msg, all[next:dates], ev.OccurredAt, decided
+	c.NotBefore, c.Episode = e.notBefore(decided, s.Zone), int(s.Episode)
+	c.Reason, c.EstimatedDelivery = reason, all[edd:]
+	c.CustomerSegment, c.Accommodation = o.segmentName(), acc.Accommodation
+	out.Command(c)
 }
 
-func eddString(d int32) string {
-	if d == 0 {
-		return ""
-	}
-	return dayString(int64(d))
-}
+// hexID is the length of an id in hex (event.ID.String, a command id).
+const hexID = 2 * len(event.ID{})
 
 func commandID(shipment, trigger string, episode uint16) string {
+	return string(appendCommandID(make([]byte, 0, hexID), shipment, trigger, episode))
+}
+
+// appendCommandID appends the command id of the shipment's trigger in the
+// episode, in hex.
+func appendCommandID(dst []byte, shipment, trigger string, episode uint16) []byte {
 	b := make([]byte, 0, 64)
 	b = append(b, shipment...)
 	b = append(b, 0)
 	b = append(b, trigger...)
 	b = binary.BigEndian.AppendUint16(b, episode)
 	id := event.ID(xxh3.Hash128(b).Bytes())
-	return id.String()
+	return appendHexID(dst, &id)
 }
 
 // notBefore moves a command decided in quiet hours (destination local time)
@@ -437,21 +489,102 @@ func (e *Engine) internStr(s string) string {
 // ---- timers ----
 
 type timer struct {
-	id string
+	t  *tracked
 	at uint32
 }
 
+// tracked is a shipment's State with what the engine keeps beside it: its
+// id, the key of its entry in Engine.states (commands, synthetic events and
+// timers name the shipment with it, so that Apply need not make the id of
+// every event as a string).
+type tracked struct {
+	State // first: trackedOf converts a *State back
+	id    string
+	// queued is the time of the shipment's one live entry in the timer
+	// heap (0: none), never later than State.due: a deadline that moves
+	// later leaves the entry where it is, and Advance moves it on to the
+	// deadline when it comes up (see arm). Most events move the deadline
+	// later, and each re-arm pushing an entry made the heap hold several
+	// per shipment, each popped in turn.
+	queued uint32
+	facts  uint32 // 1 + the index of its facts in Engine.facts (factsOf); 0 none yet
+}
+
+// newTracked makes the state of a shipment not tracked yet.
+func (e *Engine) newTracked(id string) *State {
+	t := &tracked{id: id}
+	e.states[id] = &t.State
+	return &t.State
+}
+
+// trackedOf is the tracked whose State s is; every State in Engine.states
+// is one (newTracked makes them all).
+func trackedOf(s *State) *tracked { return (*tracked)(unsafe.Pointer(s)) }
+
+// drop forgets a shipment: its timers, which point to it, are stale from
+// now on (see Advance).
+func (e *Engine) drop(id string) {
+	if s := e.states[id]; s != nil {
+		s.due = 0
+		delete(e.states, id)
+	}
+}
+
+// timerHeap is a binary min-heap on at, the same algorithm as
+// container/heap's (so deadlines due at the same second fire in the same
+// order), on the slice's own type: container/heap's Push and Pop take and
+// return an interface, which boxed a timer on every arm and every pop.
 type timerHeap []timer
 
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	h.up(len(*h) - 1)
+}
+
+func (h *timerHeap) pop() timer {
 	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return t
+	n := len(old) - 1
+	top := old[0]
+	old.down(old[n], n)
+	old[n] = timer{} // drop the reference to the state
+	*h = old[:n]
+	return top
+}
+
+// up moves h[j] up to its place. Like down, it moves the entries it passes
+// rather than swapping them, with container/heap's comparisons.
+func (h timerHeap) up(j int) {
+	t := h[j]
+	for j > 0 {
+		i := (j - 1) / 2 // parent
+		if t.at >= h[i].at {
+			break
+		}
+		h[j] = h[i]
+		j = i
+	}
+	h[j] = t
+}
+
+// down puts t at the root of h[:n], whose root is free, and moves it down
+// to its place.
+func (h timerHeap) down(t timer, n int) {
+	i := 0
+	for {
+		j := 2*i + 1
+		if j >= n || j < 0 { // j < 0 after int overflow
+			break
+		}
+		if j2 := j + 1; j2 < n && h[j2].at < h[j].at {
+			j = j2 // the right child is the smaller
+		}
+		if h[j].at >= t.at {
+			break
+		}
+		h[i] = h[j]
+		i = j
+	}
+	h[i] = t
 }
 
 // arm computes the shipment's next deadline from its state and the rules.
@@ -459,7 +592,7 @@ func (h *timerHeap) Pop() any {
 // look again, so a stale heap entry is harmless and a restored state
 // re-arms itself.
 func (e *Engine) arm(id string, s *State) {
-	next := e.nextDeadline(id, s)
+	next := e.nextDeadline(s)
 	if next > math.MaxUint32 {
 		// Past what a State holds (2106): clamping it would make a
 		// deadline that is due again as soon as it fired. Event times are
@@ -474,7 +607,28 @@ func (e *Engine) arm(id string, s *State) {
 		return
 	}
 	s.due = due
-	heap.Push(&e.timers, timer{at: due, id: id})
+	if t := trackedOf(s); t.queued == 0 || due < t.queued {
+		t.queued = due // an entry queued later than that is stale now
+		e.timers.push(timer{at: due, t: t})
+	}
+}
+
+// settle takes tm, popped from the heap, out of its shipment's queue and
+// reports whether its shipment's deadline is due at tm.at: false for a
+// stale entry, and for one the deadline has moved on from, which goes
+// back into the heap at the deadline.
+func (e *Engine) settle(tm timer) bool {
+	t := tm.t
+	if tm.at != t.queued {
+		return false // superseded by an earlier entry of the shipment
+	}
+	t.queued = 0
+	if t.due > tm.at {
+		t.queued = t.due
+		e.timers.push(timer{at: t.due, t: t})
+		return false
+	}
+	return t.due == tm.at // 0 when nothing is armed, or the shipment was forgotten (drop)
 }
 
 // Advance moves the clock to now and fires every deadline due by then, in
@@ -492,41 +646,47 @@ func (e *Engine) Advance(now time.Time, out Sink) {
 		if budget--; budget < 0 {
 			return
 		}
-		tm := heap.Pop(&e.timers).(timer)
-		s := e.states[tm.id]
-		if s == nil || s.due != tm.at {
-			continue // superseded
+		tm := e.timers.pop()
+		if !e.settle(tm) {
+			continue
 		}
+		s, id := &tm.t.State, tm.t.id
 		at := int64(tm.at)
 		if at > e.now {
 			e.now = at
 		}
-		e.touch(tm.id, s)
+		e.touch(id, s)
 		s.due = 0
-		if e.fire(tm.id, s, at, out) {
-			delete(e.states, tm.id)
+		if e.fire(id, s, at, out) {
+			e.drop(id)
 			continue
 		}
 		// A deadline that is still due after firing made no progress (a
 		// bug in the rules' logic, or state the rules did not foresee):
 		// re-arming it would fire it forever. It waits for the next event
 		// instead.
-		if next := e.nextDeadline(tm.id, s); next != 0 && next <= at {
+		if next := e.nextDeadline(s); next != 0 && next <= at {
 			s.due = 0
 			continue
 		}
-		e.arm(tm.id, s)
+		e.arm(id, s)
 	}
 	if t > e.now {
 		e.now = t
 	}
 }
 
-// NextDue is the earliest armed deadline, if any. It may be one that a
-// later change superseded; Advance then finds nothing to do.
+// NextDue is the earliest armed deadline, if any. The heap's entries that
+// are stale or early (see tracked.queued) are settled first, so that the
+// live stage does not tick for them; each is settled once, as Advance
+// would.
 func (e *Engine) NextDue() (time.Time, bool) {
-	if len(e.timers) == 0 {
-		return time.Time{}, false
+	for len(e.timers) > 0 {
+		tm := e.timers[0]
+		if t := tm.t; tm.at == t.queued && t.due == tm.at {
+			return time.Unix(int64(tm.at), 0), true
+		}
+		e.settle(e.timers.pop())
 	}
-	return time.Unix(int64(e.timers[0].at), 0), true
+	return time.Time{}, false
 }

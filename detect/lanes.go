@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"strings"
 	"time"
 
 	"github.com/wismo/wismo/calendar"
@@ -54,11 +53,9 @@ func (e *Engine) findLane(s *State, ev *event.Event) {
 	}
 }
 
-// business says whether the shipment's carrier does not move on weekends.
-func (e *Engine) business(id string) bool {
-	carrier, _, _ := strings.Cut(id, ":")
-	return e.rules.BusinessDaysOnly[carrier]
-}
+// business says whether the (tracked) shipment's carrier does not move on
+// weekends.
+func (e *Engine) business(s *State) bool { return e.factsOf(s).business }
 
 // learnMove teaches the lane the gap a movement scan at at ends: from the
 // label to the first movement (pre-transit), or from the last movement in
@@ -81,7 +78,7 @@ func (e *Engine) learnMove(id string, s *State, at uint32) {
 		return // not a gap of the line haul
 	}
 	gap := int64(at - from)
-	if e.business(id) {
+	if e.business(s) {
 		gap = calendar.WeekdaySeconds(int64(from), int64(at), s.Zone)
 	}
 	e.learn.ObserveGap(lanes.ID(s.lane), g, gap)
@@ -97,14 +94,14 @@ func (e *Engine) learnOutcome(id string, s *State, t *taxonomy.Type, at uint32) 
 	lane := lanes.ID(s.lane)
 	if s.Current == atDeliveryFacility && at >= s.CurrentAt && t != atDeliveryFacility {
 		from, to := calendar.Day(int64(s.CurrentAt), s.Zone), calendar.Day(int64(at), s.Zone)
-		e.learn.ObserveLastMile(lane, int(calendar.Weekdays(from, to, e.business(id))))
+		e.learn.ObserveLastMile(lane, int(calendar.Weekdays(from, to, e.business(s))))
 	}
 	if s.Milestone() == "out_for_delivery" && at >= s.CurrentAt && t.Milestone != "out_for_delivery" {
 		e.learn.ObserveOutcome(lane, int64(at-s.CurrentAt))
 	}
 	if t.Milestone == "delivered" && s.FirstMove != 0 && at >= s.FirstMove {
 		from, to := calendar.Day(int64(s.FirstMove), s.Zone), calendar.Day(int64(at), s.Zone)
-		e.learn.ObserveTransit(lane, int(calendar.Weekdays(from, to, e.business(id))))
+		e.learn.ObserveTransit(lane, int(calendar.Weekdays(from, to, e.business(s))))
 	}
 }
 
@@ -184,7 +181,7 @@ func (e *Engine) predictDays(id string, s *State) (earliest, likely, latest int6
 			return today, today, last, lanes.High, true
 		}
 	}
-	business := e.business(id)
+	business := e.business(s)
 	start := today
 	if s.FirstMove != 0 {
 		start = calendar.Day(int64(s.FirstMove), s.Zone)
@@ -210,11 +207,18 @@ func (e *Engine) prediction(id string, s *State) *Prediction {
 	if !ok {
 		return nil
 	}
-	// One string for the three dates.
-	b := make([]byte, 0, 30)
-	b = calendar.AppendDate(calendar.AppendDate(calendar.AppendDate(b, lo), mid), hi)
-	all := string(b)
-	return &Prediction{Earliest: all[:10], Likely: all[10:20], Latest: all[20:], Confidence: conf.String()}
+	p := prediction(string(e.appendPrediction(make([]byte, 0, 30), lo, mid, hi)), conf)
+	return &p
+}
+
+// appendPrediction appends the three dates of a prediction.
+func (e *Engine) appendPrediction(dst []byte, earliest, likely, latest int64) []byte {
+	return e.appendDate(e.appendDate(e.appendDate(dst, earliest), likely), latest)
+}
+
+// prediction cuts appendPrediction's dates.
+func prediction(dates string, conf lanes.Confidence) Prediction {
+	return Prediction{Earliest: dates[:10], Likely: dates[10:20], Latest: dates[20:], Confidence: conf.String()}
 }
 
 // Predict is the shipment's predicted delivery as of the engine's clock (nil
@@ -227,8 +231,6 @@ func (e *Engine) Predict(shipmentID string) *Prediction {
 	}
 	return e.prediction(shipmentID, s)
 }
-
-func dayString(d int64) string { return string(calendar.AppendDate(nil, d)) }
 
 // checkLate sends a delayed command (reason predicted_late) when the likely
 // date passes the carrier's estimated date or the order's promised date
@@ -259,13 +261,13 @@ func (e *Engine) checkLate(id string, s *State, ev *event.Event, out Sink) {
 			s.Flags |= flagLatePromise
 			msg = e.rules.Lanes.PromiseLateMessage
 		}
-		e.notifyWith(id, s, ev, "delayed", "normal", msg, "", "predicted_late", out)
+		e.notifyWith(id, s, ev, "delayed", "normal", msg, "predicted_late", out)
 	case !lateEDD && !latePromise && s.Flags&flagPredictedLate != 0:
 		msg := e.rules.Lanes.BackOnTrackMessage
 		if s.Flags&flagLatePromise != 0 {
 			msg = e.rules.Lanes.PromiseKeptMessage
 		}
 		s.Flags &^= flagPredictedLate | flagLatePromise
-		e.notifyWith(id, s, ev, "exception_resolved", "normal", msg, "", "back_on_track", out)
+		e.notifyWith(id, s, ev, "exception_resolved", "normal", msg, "back_on_track", out)
 	}
 }

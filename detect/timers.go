@@ -8,6 +8,7 @@ import (
 	"github.com/wismo/wismo/calendar"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/lanes"
+	"github.com/wismo/wismo/rules"
 	"github.com/wismo/wismo/taxonomy"
 	"github.com/zeebo/xxh3"
 )
@@ -37,11 +38,17 @@ var synthetic = map[kind]*taxonomy.Type{
 
 // deadlines lists what the shipment is waiting for, each with its due time.
 func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
+	carrier, _, _ := strings.Cut(id, ":")
+	e.deadlinesOf(e.factsFor(carrier, s.Service), s, visit)
+}
+
+// deadlinesOf is deadlines with the facts of the shipment's carrier and
+// service.
+func (e *Engine) deadlinesOf(f *facts, s *State, visit func(k kind, at int64)) {
 	if s.Current == nil && s.LastScan == 0 && s.LabelAt == 0 {
 		return
 	}
-	carrier, _, _ := strings.Cut(id, ":")
-	st := e.rules.StallsFor(carrier, s.Service)
+	st := &f.stalls
 	if s.terminal() {
 		last := int64(max(s.LastScan, s.CurrentAt, s.ExceptAt))
 		// A finished shipment is kept as long as a late or resent scan
@@ -51,7 +58,7 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 		visit(kindForget, last+int64(st.Expiry/time.Second))
 		return
 	}
-	business := e.rules.BusinessDaysOnly[carrier]
+	business := f.business
 	zone := zoneOr(s.Zone)
 	visit(kindExpiry, int64(max(s.LastScan, s.CurrentAt))+int64(st.Expiry/time.Second))
 	if s.Flags&flagStalled != 0 {
@@ -86,15 +93,16 @@ func (e *Engine) deadlines(id string, s *State, visit func(k kind, at int64)) {
 	case "out_for_delivery":
 		visit(kindOutForDelivery, calendar.At(int64(s.CurrentAt), zone, 0, int64(st.OutForDeliveryCutoff)*60))
 	case "available_for_pickup":
-		if s.Notified&triggerBit["pickup_reminder"] == 0 {
+		if s.Notified&pickupReminderBit == 0 {
 			visit(kindPickupReminder, int64(s.CurrentAt)+int64(st.PickupReminder/time.Second))
 		}
 	}
 }
 
-func (e *Engine) nextDeadline(id string, s *State) int64 {
+// nextDeadline is the earliest of a tracked shipment's deadlines (0: none).
+func (e *Engine) nextDeadline(s *State) int64 {
 	var next int64
-	e.deadlines(id, s, func(_ kind, at int64) {
+	e.deadlinesOf(e.factsOf(s), s, func(_ kind, at int64) {
 		if next == 0 || at < next {
 			next = at
 		}
@@ -106,7 +114,7 @@ func (e *Engine) nextDeadline(id string, s *State) int64 {
 // reports whether the shipment is to be forgotten.
 func (e *Engine) fire(id string, s *State, at int64, out Sink) (forget bool) {
 	var due []kind
-	e.deadlines(id, s, func(k kind, t int64) {
+	e.deadlinesOf(e.factsOf(s), s, func(k kind, t int64) {
 		if t <= at {
 			due = append(due, k)
 		}
@@ -184,4 +192,47 @@ func addTime(from int64, d time.Duration, businessOnly bool, zone *time.Location
 	}
 	at, _ := calendar.AddWeekdays(from, int64(d/time.Second), zone)
 	return at
+}
+
+var pickupReminderBit = triggerBit["pickup_reminder"]
+
+// facts is what the rules say of one carrier and service: the deadlines
+// ask on every arm and every timer fired, and StallsFor merges the rules'
+// overrides each time it is asked.
+type facts struct {
+	service  string
+	stalls   rules.Stalls
+	business bool // the carrier does not move on weekends
+}
+
+// factsFor is the facts of a carrier and service, made once.
+func (e *Engine) factsFor(carrier, service string) *facts {
+	k := [2]string{carrier, service}
+	i, ok := e.factsIdx[k]
+	if !ok {
+		k = [2]string{strings.Clone(carrier), strings.Clone(service)}
+		i = uint32(len(e.facts))
+		e.facts = append(e.facts, &facts{service: k[1], stalls: e.rules.StallsFor(carrier, service), business: e.rules.BusinessDaysOnly[carrier]})
+		if e.factsIdx == nil {
+			e.factsIdx = map[[2]string]uint32{}
+		}
+		e.factsIdx[k] = i
+	}
+	return e.facts[i]
+}
+
+// factsOf is factsFor of a tracked shipment, remembered beside its state
+// until its service changes (it is set once known; Rollback may put it
+// back).
+func (e *Engine) factsOf(s *State) *facts {
+	t := trackedOf(s)
+	if t.facts != 0 {
+		if f := e.facts[t.facts-1]; f.service == s.Service {
+			return f
+		}
+	}
+	carrier, _, _ := strings.Cut(t.id, ":")
+	f := e.factsFor(carrier, s.Service)
+	t.facts = e.factsIdx[[2]string{carrier, s.Service}] + 1
+	return f
 }
