@@ -383,8 +383,7 @@ func estimatedDelivery(b *normalizers.Batch, values ...[]byte) string {
 		if w.IsZero() {
 			w = t.UTC
 		}
-		var buf [10]byte
-		return b.Str(w.AppendFormat(buf[:0], "2006-01-02"))
+		return b.DateOf(w)
 	}
 	return ""
 }
