@@ -161,27 +161,74 @@ func (s *JSONScanner) open() bool {
 
 // Key reads the next member's key in the object entered last and moves to
 // its value, which the caller must read; false at the object's end (read)
-// or on an error. The key is only valid until the next Key.
+// or on an error. The key is only valid until the next Key. It is one
+// function, the scanner's hottest: a decoder calls it for every member.
 func (s *JSONScanner) Key() ([]byte, bool) {
-	if !s.next('}') {
+	d, i := s.data, s.pos
+	if i < len(d) && d[i] <= ' ' {
+		i = wsEnd(d, i)
+	}
+	var msg string
+	if i >= len(d) {
+		msg = "unexpected end of JSON"
+		goto failed
+	}
+	if d[i] == '}' {
+		s.pos, s.first = i+1, false
+		s.depth--
 		return nil, false
 	}
-	return s.readKey()
+	if s.first {
+		s.first = false
+	} else {
+		if d[i] != ',' {
+			msg = "missing comma or }"
+			goto failed
+		}
+		if i++; i < len(d) && d[i] <= ' ' {
+			i = wsEnd(d, i)
+		}
+	}
+	if i >= len(d) || d[i] != '"' {
+		msg = "missing object key"
+		goto failed
+	}
+	if end := strEnd(d, i+1); end >= 0 {
+		k := d[i+1 : end-1]
+		if i = end; i < len(d) && d[i] <= ' ' {
+			i = wsEnd(d, i)
+		}
+		if i >= len(d) || d[i] != ':' {
+			msg = "missing colon after object key"
+			goto failed
+		}
+		if i++; i < len(d) && d[i] <= ' ' {
+			i = wsEnd(d, i)
+		}
+		s.pos = i
+		if bytes.IndexByte(k, '\\') >= 0 {
+			s.key = unescapeJSON(s.key[:0], k)
+			k = s.key
+		}
+		return k, true
+	}
+	msg = "unterminated string"
+failed:
+	s.pos = i
+	s.fail(msg)
+	return nil, false
 }
 
 // Elem moves to the next element of the array entered last, which the
 // caller must read; false at the array's end (read) or on an error.
-func (s *JSONScanner) Elem() bool { return s.next(']') }
-
-// next passes the comma before the next member, or the closing bracket.
-func (s *JSONScanner) next(end byte) bool {
+func (s *JSONScanner) Elem() bool {
 	s.skipWS()
 	if s.pos >= len(s.data) {
 		s.fail("unexpected end of JSON")
 		return false
 	}
 	c := s.data[s.pos]
-	if c == end {
+	if c == ']' {
 		s.pos++
 		s.depth--
 		s.first = false
@@ -192,31 +239,11 @@ func (s *JSONScanner) next(end byte) bool {
 		return true
 	}
 	if c != ',' {
-		s.fail("missing comma or " + string(end))
+		s.fail("missing comma or ]")
 		return false
 	}
 	s.pos++
 	return true
-}
-
-func (s *JSONScanner) readKey() ([]byte, bool) {
-	s.skipWS()
-	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-		s.fail("missing object key")
-		return nil, false
-	}
-	k, escaped := s.str()
-	if escaped {
-		s.key = unescapeJSON(s.key[:0], k)
-		k = s.key
-	}
-	s.skipWS()
-	if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-		s.fail("missing colon after object key")
-		return nil, false
-	}
-	s.pos++
-	return k, s.err == nil
 }
 
 // str reads the string at pos (its opening quote) and returns its raw
@@ -237,16 +264,23 @@ func (s *JSONScanner) str() ([]byte, bool) {
 // expanded; any other value is skipped and gives nil. The bytes stay valid
 // until the next Reset.
 func (s *JSONScanner) Str() []byte {
-	if s.Kind() != JSONString {
+	d, i := s.data, s.pos
+	if i < len(d) && d[i] <= ' ' {
+		i = wsEnd(d, i)
+		s.pos = i
+	}
+	if i >= len(d) || d[i] != '"' || s.depth >= MaxJSONDepth {
 		s.Skip()
 		return nil
 	}
-	if s.depth >= MaxJSONDepth {
-		s.Skip()
+	end := strEnd(d, i+1)
+	if end < 0 {
+		s.fail("unterminated string")
 		return nil
 	}
-	v, escaped := s.str()
-	if !escaped {
+	s.pos = end
+	v := d[i+1 : end-1]
+	if bytes.IndexByte(v, '\\') < 0 {
 		return v
 	}
 	start := len(s.buf)
