@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -682,4 +683,14 @@ func (s *JSONScanner) Finish(carrier string) error {
 		return Errorf(KindDecode, carrier, "malformed JSON: %v", err)
 	}
 	return nil
+}
+
+// Scratch is a decoder's per-payload state from its pool (a scanner and the
+// fields it collects, kept between payloads so that they allocate nothing),
+// or a new one; Put it back when done.
+func Scratch[T any](pool *sync.Pool) *T {
+	if v, ok := pool.Get().(*T); ok {
+		return v
+	}
+	return new(T)
 }

@@ -66,10 +66,7 @@ func classify(code, desc string) *normalizers.Mapping { return wording.Refine(Ta
 // addresses, dimensions and amounts the decoder never reads. What it finds
 // wrong is reported only once the whole payload has proved well-formed.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	st, _ := n.scratch.Get().(*state)
-	if st == nil {
-		st = &state{}
-	}
+	st := normalizers.Scratch[state](&n.scratch)
 	defer n.scratch.Put(st)
 	sc := &st.sc
 	if err := normalizers.ScanObject(sc, in.Payload, Spec.ID, "a PostNL shipping status answer"); err != nil {
