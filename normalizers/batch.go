@@ -2,6 +2,7 @@ package normalizers
 
 import (
 	"encoding/binary"
+	"math"
 	"time"
 
 	"github.com/wismo/wismo/event"
@@ -72,6 +73,11 @@ type Batch struct {
 	lastCarrier [2]string
 	arena       arena
 	hash        [256]byte
+	// zones remembers the last places' zones (their strings may be in the
+	// arena: reset with it); offsets the last zone offset found, which
+	// holds across payloads.
+	zones   [2]placeZone
+	offsets zoneOffsets
 }
 
 // NewBatch returns an empty batch.
@@ -102,6 +108,7 @@ func (b *Batch) resetFor(carrier, display, feed string, in *Input) {
 	b.carrier, b.display, b.feed = carrier, display, feed
 	b.tracking = "" // the arena may have rewound under it
 	b.lastCarrier = [2]string{}
+	b.zones = [2]placeZone{}
 	b.lineage = in.Lineage
 	b.now = in.Now
 	if b.now.IsZero() {
@@ -178,7 +185,7 @@ func (b *Batch) Add(s *Scan) {
 		b.reject(KindValidate, "", badTracking(s.TrackingNumber))
 		return
 	}
-	utc, offset, src, ok := resolveTime(&s.Time, zoneOf(s))
+	utc, offset, src, ok := b.offsets.resolve(&s.Time, b.zoneOf(s))
 	if !ok {
 		b.reject(KindTimestamp, s.TrackingNumber, "scan "+Shown(s.Raw.Code)+" has no usable time")
 		return
@@ -361,8 +368,8 @@ func appendField(h []byte, s string) []byte {
 // (label created, "shipping info received") takes the zone of the
 // shipment's end it most likely happened at: the origin before the carrier
 // has the parcel, the destination after.
-func zoneOf(s *Scan) *time.Location {
-	if z := tz.ForLocation(s.Location.Country, s.Location.Region); z != nil {
+func (b *Batch) zoneOf(s *Scan) *time.Location {
+	if z := b.forLocation(s.Location.Country, s.Location.Region); z != nil {
 		return z
 	}
 	first, second := &s.Destination, &s.Origin
@@ -377,24 +384,64 @@ func zoneOf(s *Scan) *time.Location {
 		if s.Location.Country != "" && s.Location.Country != end.Country {
 			continue
 		}
-		if z := tz.ForLocation(end.Country, end.Region); z != nil {
+		if z := b.forLocation(end.Country, end.Region); z != nil {
 			return z
 		}
 	}
 	return nil
 }
 
-// resolveTime finds the UTC instant and local offset of a scan: the
-// carrier's offset when given, else the zone of the scan's place with the
-// daylight-saving rule of that date, else UTC.
-func resolveTime(t *Time, z *time.Location) (utc time.Time, offset int32, src event.TZSource, ok bool) {
+// placeZone is a place's zone as tz.ForLocation found it.
+type placeZone struct {
+	country, region string
+	z               *time.Location
+	set             bool
+}
+
+// forLocation is tz.ForLocation, remembering the last two places: a
+// payload's scans name the same few, and the look-up hashes both strings.
+func (b *Batch) forLocation(country, region string) *time.Location {
+	if country == "" {
+		return nil
+	}
+	for i := range b.zones {
+		if p := &b.zones[i]; p.set && p.country == country && p.region == region {
+			return p.z
+		}
+	}
+	z := tz.ForLocation(country, region)
+	b.zones[1] = b.zones[0]
+	b.zones[0] = placeZone{country, region, z, true}
+	return z
+}
+
+// zoneOffsets remembers the offset of the zone a scan was last placed in
+// and the span of instants it holds for (Unix seconds, end excluded), so
+// that the scans of a payload, which lie in one such span, cost no zone
+// look-ups: time.Date and Time.Zone look the zone's transitions up two or
+// three times a scan.
+type zoneOffsets struct {
+	z          *time.Location
+	start, end int64
+	off        int32
+}
+
+// resolve finds the UTC instant and local offset of a scan: the carrier's
+// offset when given, else the zone of the scan's place with the
+// daylight-saving rule of that date, else UTC. With the zone, it gives what
+// time.Date and Time.Zone give: a wall clock w is at w - off when both w
+// and w - off (read as UTC) lie in a span whose offset is off.
+func (c *zoneOffsets) resolve(t *Time, z *time.Location) (utc time.Time, offset int32, src event.TZSource, ok bool) {
 	switch {
 	case t.HasOffset && !t.Wall.IsZero():
 		return t.Wall.Add(-time.Duration(t.Offset) * time.Second), t.Offset, event.TZCarrierOffset, true
 	case !t.UTC.IsZero():
 		if z != nil {
-			_, off := t.UTC.In(z).Zone()
-			return t.UTC, int32(off), event.TZLocation, true
+			if u := t.UTC.Unix(); z == c.z && u >= c.start && u < c.end {
+				return t.UTC, c.off, event.TZLocation, true
+			}
+			in := t.UTC.In(z)
+			return t.UTC, c.remember(z, in), event.TZLocation, true
 		}
 		if t.HasOffset {
 			return t.UTC, t.Offset, event.TZCarrierOffset, true
@@ -403,11 +450,31 @@ func resolveTime(t *Time, z *time.Location) (utc time.Time, offset int32, src ev
 	case !t.Wall.IsZero():
 		if z != nil {
 			w := t.Wall
+			if u := w.Unix(); z == c.z && u >= c.start && u < c.end {
+				if at := u - int64(c.off); at >= c.start && at < c.end {
+					return w.Add(-time.Duration(c.off) * time.Second), c.off, event.TZLocation, true
+				}
+			}
 			at := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), z)
-			_, off := at.Zone()
-			return at.UTC(), int32(off), event.TZLocation, true
+			return at.UTC(), c.remember(z, at), event.TZLocation, true
 		}
 		return t.Wall, 0, event.TZAssumedUTC, true
 	}
 	return time.Time{}, 0, 0, false
+}
+
+// remember keeps the offset and span of the zone t (in z) is in, and
+// returns the offset.
+func (c *zoneOffsets) remember(z *time.Location, t time.Time) int32 {
+	_, off := t.Zone()
+	start, end := t.ZoneBounds()
+	c.z, c.off = z, int32(off)
+	c.start, c.end = math.MinInt64, math.MaxInt64 // a zero bound: the span is open that way
+	if !start.IsZero() {
+		c.start = start.Unix()
+	}
+	if !end.IsZero() {
+		c.end = end.Unix()
+	}
+	return c.off
 }

@@ -219,7 +219,12 @@ func sortByTime(ev []event.Event) {
 			i = n - 1 - j
 		}
 		t := ev[i].OccurredAt
-		keys = append(keys, timeKey{t.Unix(), int32(t.Nanosecond()), int32(i)})
+		sec := t.Unix()
+		if sec < -1<<33 || sec >= 1<<33 { // 1698-2242: no scan, a pending event at an odd --now
+			slices.SortStableFunc(ev, func(a, b event.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
+			return
+		}
+		keys = append(keys, timeKey{sec<<30 | int64(t.Nanosecond()), int32(i)})
 	}
 	if n <= len(buf) {
 		// Insertion sort: a history is short, and after the reversal nearly
@@ -227,7 +232,7 @@ func sortByTime(ev []event.Event) {
 		for i := 1; i < n; i++ {
 			k := keys[i]
 			j := i
-			for ; j > 0 && k.compare(keys[j-1]) < 0; j-- {
+			for ; j > 0 && k.less(keys[j-1]); j-- {
 				keys[j] = keys[j-1]
 			}
 			keys[j] = k
@@ -256,17 +261,18 @@ func sortByTime(ev []event.Event) {
 	}
 }
 
-// timeKey is an event's time and position, for sortByTime.
+// timeKey is an event's time and position, for sortByTime: the time as
+// seconds << 30 | nanoseconds, which orders as the time does and costs one
+// comparison.
 type timeKey struct {
-	sec       int64
-	nsec, pos int32 // pos: where the event is; equal times keep the carrier's order
+	at  int64
+	pos int32 // where the event is; equal times keep the carrier's order
 }
 
+func (k timeKey) less(l timeKey) bool { return k.at < l.at || k.at == l.at && k.pos < l.pos }
+
 func (k timeKey) compare(l timeKey) int {
-	if c := cmp.Compare(k.sec, l.sec); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(k.nsec, l.nsec); c != 0 {
+	if c := cmp.Compare(k.at, l.at); c != 0 {
 		return c
 	}
 	return cmp.Compare(k.pos, l.pos)

@@ -171,3 +171,25 @@ func TestAddDropsRepeats(t *testing.T) {
 		}
 	}
 }
+
+// Times past what timeKey packs (a pending event at a --now centuries
+// away) still sort, stably.
+func TestSortByTimeFarTimes(t *testing.T) {
+	at := []time.Time{
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 5, 1, 0, 0, 0, 5, time.UTC),
+		time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 5, 1, 0, 0, 0, 4, time.UTC),
+	}
+	ev := make([]event.Event, len(at))
+	for i := range ev {
+		ev[i].OccurredAt, ev[i].Lineage.Offset = at[i], int64(i)
+	}
+	want := slices.Clone(ev)
+	slices.SortStableFunc(want, func(x, y event.Event) int { return x.OccurredAt.Compare(y.OccurredAt) })
+	sortByTime(ev)
+	for i := range want {
+		if ev[i].Lineage.Offset != want[i].Lineage.Offset {
+			t.Fatalf("position %d: event %d, want %d", i, ev[i].Lineage.Offset, want[i].Lineage.Offset)
+		}
+	}
+}

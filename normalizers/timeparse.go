@@ -243,8 +243,21 @@ func (b *Batch) Date(v []byte) string {
 	if w.IsZero() {
 		w = t.UTC
 	}
-	var out [10]byte
-	return b.arena.String(w.AppendFormat(out[:0], "2006-01-02"))
+	return b.DateOf(w)
+}
+
+// DateOf is the calendar date of t ("2006-01-02") as an event keeps it:
+// what t.Format("2006-01-02") gives for the years scans have (1000-9999),
+// without reading the layout.
+func (b *Batch) DateOf(t time.Time) string {
+	y, m, d := t.Date()
+	if y < 1000 || y > 9999 {
+		var out [16]byte
+		return b.arena.String(t.AppendFormat(out[:0], "2006-01-02"))
+	}
+	out := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + d/10), byte('0' + d%10)}
+	return b.arena.String(out[:])
 }
 
 // OffsetBetween is the UTC offset that a carrier's local wall clock and its

@@ -47,3 +47,18 @@ func TestParseNumeric(t *testing.T) {
 		}
 	}
 }
+
+// TestDateOf: DateOf writes what Format("2006-01-02") does.
+func TestDateOf(t *testing.T) {
+	b := NewBatch()
+	for _, tm := range []time.Time{
+		time.Date(2024, 3, 5, 23, 59, 59, 0, time.UTC), time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 1, 9, 0, 0, 0, 0, time.UTC), time.Date(999, 10, 10, 0, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), {},
+		time.Date(2024, 3, 5, 23, 0, 0, 0, time.FixedZone("", -8*3600)),
+	} {
+		if got, want := b.DateOf(tm), tm.Format("2006-01-02"); got != want {
+			t.Errorf("DateOf(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}

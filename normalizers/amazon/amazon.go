@@ -9,8 +9,8 @@ package amazon
 
 import (
 	_ "embed"
+	"sync"
 
-	"github.com/valyala/fastjson"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 )
@@ -28,8 +28,36 @@ var Spec = normalizers.Spec{ID: "amazon", Name: "Amazon Shipping", Reads: []norm
 // Normalizer reads Amazon Shipping tracking payloads.
 type Normalizer struct {
 	normalizers.Spec
-	parsers fastjson.ParserPool
+	scratch sync.Pool // of *state
 }
+
+// state is one payload's scanner and the answers read, the envelope's and
+// the one inside it.
+type state struct {
+	sc    normalizers.JSONScanner
+	outer answer
+	inner answer
+}
+
+// answer is what the decoder reads of a tracking answer, slices of the
+// payload.
+type answer struct {
+	has                      uint32 // bits of answerKeys present
+	tracking, promised, stat []byte
+	errs                     int    // elements of errors
+	errCode, errMsg          []byte // of the first
+	events                   []fields
+}
+
+// answerKeys are the members of an answer the decoder reads, in the order
+// of answer's has bits.
+var answerKeys = []string{"trackingId", "promisedDeliveryDate", "summary", "errors", "eventHistory", "payload"}
+
+const hasTracking, hasPayload = 1 << 0, 1 << 5
+
+// fields are an event's: its code and time, and its place's city, region,
+// postal code and country.
+type fields [6][]byte
 
 // New returns an Amazon Shipping normalizer.
 func New() *Normalizer { return &Normalizer{Spec: Spec} }
@@ -41,48 +69,48 @@ func (*Normalizer) MapCode(code, _, _ string) *normalizers.Mapping {
 	return Table.LookupCode(code, "", "")
 }
 
-// Normalize implements normalizers.Normalizer.
+// Normalize implements normalizers.Normalizer. It reads the payload in one
+// pass (normalizers.JSONScanner), and acts once it proved well-formed.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	p := n.parsers.Get()
-	defer n.parsers.Put(p)
-	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "an Amazon Shipping tracking answer")
-	if err != nil {
+	st := normalizers.Scratch[state](&n.scratch)
+	defer n.scratch.Put(st)
+	sc := &st.sc
+	if err := normalizers.ScanObject(sc, in.Payload, Spec.ID, "an Amazon Shipping tracking answer"); err != nil {
 		return err
 	}
-	if pl := root.Get("payload"); pl != nil && pl.Type() == fastjson.TypeObject {
-		root = pl
+	st.outer.read(sc, &st.inner)
+	if err := sc.Finish(Spec.ID); err != nil {
+		return err
 	}
-	if errs := root.GetArray("errors"); len(errs) > 0 && root.Get("trackingId") == nil {
-		return apiError(errs[0], in, b)
+	a := &st.outer
+	if a.has&hasPayload != 0 { // the Selling Partner API's envelope
+		a = &st.inner
 	}
-	tracking := b.Upper(root.GetStringBytes("trackingId"))
+	if a.errs > 0 && a.has&hasTracking == 0 {
+		return apiError(string(a.errCode), string(a.errMsg), in, b)
+	}
+	tracking := b.Upper(a.tracking)
 	if tracking == "" {
 		tracking = in.TrackingHint
 	}
 	if tracking == "" {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not an Amazon Shipping tracking answer: no trackingId and no errors")
 	}
-	s := normalizers.Scan{TrackingNumber: tracking, EstimatedDelivery: b.Date(root.GetStringBytes("promisedDeliveryDate"))}
-	events := root.GetArray("eventHistory")
-	if len(events) == 0 {
-		b.Pending(tracking, string(root.GetStringBytes("summary", "status")), "Amazon Shipping has no events for this shipment yet")
+	s := normalizers.Scan{TrackingNumber: tracking, EstimatedDelivery: b.Date(a.promised)}
+	if len(a.events) == 0 {
+		b.Pending(tracking, string(a.stat), "Amazon Shipping has no events for this shipment yet")
 		return nil
 	}
-	for _, ev := range events {
-		s.Raw = event.Raw{Code: b.Str(ev.GetStringBytes("eventCode"))}
+	for i := range a.events {
+		f := &a.events[i]
+		s.Raw = event.Raw{Code: b.Str(f[0])}
 		s.Type, s.Reason = nil, ""
 		if m := Table.LookupCode(s.Raw.Code, "", ""); m != nil {
 			s.Type, s.Reason = m.Type, m.Reason
 		}
-		l := ev.Get("location")
-		s.Location = event.Location{
-			City:       b.Str(l.GetStringBytes("city")),
-			Region:     b.Upper(l.GetStringBytes("stateOrRegion")),
-			PostalCode: b.Str(l.GetStringBytes("postalCode")),
-			Country:    b.Upper(l.GetStringBytes("countryCode")),
-		}
+		s.Location = event.Location{City: b.Str(f[2]), Region: b.Upper(f[3]), PostalCode: b.Str(f[4]), Country: b.Upper(f[5])}
 		s.Time = normalizers.Time{}
-		if t, ok := normalizers.ParseISO(ev.GetStringBytes("eventTime")); ok {
+		if t, ok := normalizers.ParseISO(f[1]); ok {
 			s.Time = t
 		}
 		b.Add(&s)
@@ -90,10 +118,82 @@ func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) erro
 	return nil
 }
 
+// read reads an answer object whole into a; inner takes a payload member
+// that is an object (its has bit is set only then).
+func (a *answer) read(sc *normalizers.JSONScanner, inner *answer) {
+	*a = answer{events: a.events[:0]}
+	wrapped := false
+	a.has = sc.Members(func(i int) {
+		switch i {
+		case 2:
+			var f [1][]byte
+			sc.Fields(f[:], "status")
+			a.stat = f[0]
+		case 3:
+			a.readErrors(sc)
+		case 4:
+			if sc.Array() {
+				for sc.Elem() {
+					a.events = append(a.events, readEvent(sc))
+				}
+				return
+			}
+			sc.Skip()
+		case 5:
+			if sc.Kind() != normalizers.JSONObject || inner == nil {
+				sc.Skip()
+				return
+			}
+			inner.read(sc, nil)
+			wrapped = true
+		default:
+			v := sc.Str()
+			if i == 0 {
+				a.tracking = v
+			} else {
+				a.promised = v
+			}
+		}
+	}, answerKeys...)
+	if !wrapped { // payload counts only as an object
+		a.has &^= hasPayload
+	}
+}
+
+// readErrors counts errors' elements and keeps the first's code and
+// message; a value that is not an array counts none.
+func (a *answer) readErrors(sc *normalizers.JSONScanner) {
+	if !sc.Array() {
+		sc.Skip()
+		return
+	}
+	for sc.Elem() {
+		if a.errs++; a.errs > 1 {
+			sc.Skip()
+			continue
+		}
+		var f [2][]byte
+		sc.Fields(f[:], "code", "message")
+		a.errCode, a.errMsg = f[0], f[1]
+	}
+}
+
+// readEvent reads one element of eventHistory; one that is not an object
+// gives nothing, and its scan has no time.
+func readEvent(sc *normalizers.JSONScanner) (f fields) {
+	sc.Members(func(i int) {
+		if i < 2 {
+			f[i] = sc.Str()
+			return
+		}
+		sc.Fields(f[2:], "city", "stateOrRegion", "postalCode", "countryCode")
+	}, "eventCode", "eventTime", "location")
+	return f
+}
+
 // apiError reads the Selling Partner API's error: NotFound is Amazon having
 // no data for the number yet; InvalidInput a malformed request.
-func apiError(e *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error {
-	code, msg := string(e.GetStringBytes("code")), string(e.GetStringBytes("message"))
+func apiError(code, msg string, in *normalizers.Input, b *normalizers.Batch) error {
 	switch code {
 	case "NotFound":
 		if in.TrackingHint == "" {

@@ -10,8 +10,8 @@ import (
 	"bytes"
 	_ "embed"
 	"strings"
+	"sync"
 
-	"github.com/valyala/fastjson"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 )
@@ -32,7 +32,14 @@ var Spec = normalizers.Spec{ID: "gls", Name: "GLS", Reads: []normalizers.Format{
 // Normalizer reads GLS Track & Trace payloads.
 type Normalizer struct {
 	normalizers.Spec
-	parsers fastjson.ParserPool
+	scratch sync.Pool // of *state
+}
+
+// state is one payload's scanner and the events of the parcel being read:
+// code, eventDateTime, description, city, postalCode, country.
+type state struct {
+	sc     normalizers.JSONScanner
+	events [][6][]byte
 }
 
 // New returns a GLS normalizer.
@@ -63,51 +70,81 @@ func splitCode(code string) (status, detail string) {
 	return code, ""
 }
 
-// Normalize implements normalizers.Normalizer.
+// Normalize implements normalizers.Normalizer. It reads the payload in one
+// pass (normalizers.JSONScanner); what it finds wrong counts only once the
+// payload proved well-formed.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	p := n.parsers.Get()
-	defer n.parsers.Put(p)
-	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "a GLS Track & Trace answer")
-	if err != nil {
+	st := normalizers.Scratch[state](&n.scratch)
+	defer n.scratch.Put(st)
+	sc := &st.sc
+	if err := normalizers.ScanObject(sc, in.Payload, Spec.ID, "a GLS Track & Trace answer"); err != nil {
 		return err
 	}
-	pv := root.Get("parcels")
-	if pv == nil {
+	var firstErr error
+	parcels, isArray := 0, false
+	has := sc.Members(func(int) {
+		if isArray = sc.Array(); !isArray {
+			sc.Skip()
+			return
+		}
+		for sc.Elem() {
+			parcels++
+			if err := parcel(st, sc, in, b); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+	}, "parcels")
+	if err := sc.Finish(Spec.ID); err != nil {
+		return err
+	}
+	if has == 0 {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a GLS Track & Trace answer: no parcels")
 	}
-	parcels, err := pv.Array()
-	if err != nil {
+	if !isArray {
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "parcels is not an array")
-	}
-	var firstErr error
-	for _, pc := range parcels {
-		if err := parcel(pc, in, b); err != nil && firstErr == nil {
-			firstErr = err
-		}
 	}
 	if len(b.Events) > 0 {
 		return nil // the others' answers stand; one unknown number among them does not reject them
 	}
-	if firstErr == nil && len(parcels) == 0 && in.TrackingHint != "" {
+	if firstErr == nil && parcels == 0 && in.TrackingHint != "" {
 		b.Pending(in.TrackingHint, "no-parcels", "GLS returned no parcel for this number")
 		return nil
 	}
 	return firstErr
 }
 
-func parcel(pc *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error {
-	if pc.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a parcel is a JSON %s, not an object", pc.Type())
+// parcel reads one parcel whole and adds its scans.
+func parcel(st *state, sc *normalizers.JSONScanner, in *normalizers.Input, b *normalizers.Batch) error {
+	if k := sc.Kind(); k != normalizers.JSONObject {
+		sc.Skip()
+		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a parcel is a JSON %s, not an object", k)
 	}
-	tracking := b.Upper(pc.GetStringBytes("unitno"))
+	st.events = st.events[:0]
+	var f [7][]byte // unitno, requested, errorCode, errorMessage, status, -, statusDateTime
+	present := sc.Members(func(i int) {
+		if i != 5 {
+			f[i] = sc.Str()
+			return
+		}
+		if !sc.Array() {
+			sc.Skip()
+			return
+		}
+		for sc.Elem() {
+			var e [6][]byte
+			sc.Fields(e[:], "code", "eventDateTime", "description", "city", "postalCode", "country")
+			st.events = append(st.events, e)
+		}
+	}, "unitno", "requested", "errorCode", "errorMessage", "status", "events", "statusDateTime")
+	tracking := b.Upper(f[0])
 	if tracking == "" {
-		tracking = b.Upper(pc.GetStringBytes("requested"))
+		tracking = b.Upper(f[1])
 	}
 	if tracking == "" {
 		tracking = in.TrackingHint
 	}
-	if code := pc.GetStringBytes("errorCode"); len(code) > 0 {
-		msg := string(pc.GetStringBytes("errorMessage"))
+	if code := f[2]; len(code) > 0 {
+		msg := string(f[3])
 		switch {
 		case bytes.HasPrefix(code, []byte("E_404")) && tracking != "":
 			b.Pending(tracking, string(code), msg)
@@ -123,35 +160,32 @@ func parcel(pc *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) err
 		return normalizers.Errorf(normalizers.KindValidate, Spec.ID, "parcel without unitno or requested number")
 	}
 	s := normalizers.Scan{TrackingNumber: tracking}
-	events := pc.GetArray("events")
-	if len(events) == 0 {
-		if st := pc.GetStringBytes("status"); len(st) > 0 && pc.Get("statusDateTime") != nil {
-			scan(&s, st, nil, pc.GetStringBytes("statusDateTime"), b)
+	if len(st.events) == 0 {
+		if st := f[4]; len(st) > 0 && present&(1<<6) != 0 {
+			scan(&s, &[6][]byte{0: st, 1: f[6]}, b)
 			return nil
 		}
 		b.Pending(tracking, "no-events", "GLS knows the parcel but has no events for it yet")
 		return nil
 	}
-	for _, ev := range events {
-		scan(&s, ev.GetStringBytes("code"), ev, ev.GetStringBytes("eventDateTime"), b)
+	for i := range st.events {
+		scan(&s, &st.events[i], b)
 	}
 	return nil
 }
 
-func scan(s *normalizers.Scan, code []byte, ev *fastjson.Value, at []byte, b *normalizers.Batch) {
-	s.Raw = event.Raw{Code: b.Upper(code), Description: redactor.Text(b, b.Str(ev.GetStringBytes("description")))}
+// scan adds one event: its code, eventDateTime, description, city,
+// postalCode and country (a parcel's status has the first two).
+func scan(s *normalizers.Scan, e *[6][]byte, b *normalizers.Batch) {
+	s.Raw = event.Raw{Code: b.Upper(e[0]), Description: redactor.Text(b, b.Str(e[2]))}
 	status, detail := splitCode(s.Raw.Code)
 	s.Type, s.Reason = nil, ""
 	if m := classify(status, detail, s.Raw.Description); m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
-	s.Location = event.Location{
-		City:       b.Str(ev.GetStringBytes("city")),
-		PostalCode: b.Str(ev.GetStringBytes("postalCode")),
-		Country:    b.Upper(ev.GetStringBytes("country")),
-	}
+	s.Location = event.Location{City: b.Str(e[3]), PostalCode: b.Str(e[4]), Country: b.Upper(e[5])}
 	s.Time = normalizers.Time{}
-	if t, ok := normalizers.ParseISO(at); ok {
+	if t, ok := normalizers.ParseISO(e[1]); ok {
 		s.Time = t
 	}
 	b.Add(s)

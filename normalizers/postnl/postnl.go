@@ -11,8 +11,8 @@ package postnl
 import (
 	"bytes"
 	_ "embed"
+	"sync"
 
-	"github.com/valyala/fastjson"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 )
@@ -33,8 +33,19 @@ var Spec = normalizers.Spec{ID: "postnl", Name: "PostNL", Reads: []normalizers.F
 // Normalizer reads PostNL shipping status payloads.
 type Normalizer struct {
 	normalizers.Spec
-	parsers fastjson.ParserPool
+	scratch sync.Pool // of *state
 }
+
+// state is one payload's scanner and the events of the shipment being read.
+type state struct {
+	sc      normalizers.JSONScanner
+	events  []fields
+	warning warning
+}
+
+// fields are the parts of an event or a status the decoder reads, slices of
+// the payload.
+type fields struct{ code, phase, desc, at, place []byte }
 
 // New returns a PostNL normalizer.
 func New() *Normalizer { return &Normalizer{Spec: Spec} }
@@ -50,71 +61,143 @@ func (*Normalizer) MapCode(code, _, desc string) *normalizers.Mapping { return c
 // delivered at neighbours" says which.
 func classify(code, desc string) *normalizers.Mapping { return wording.Refine(Table, code, "", desc) }
 
-// Normalize implements normalizers.Normalizer.
+// Normalize implements normalizers.Normalizer. It reads the payload in one
+// pass (normalizers.JSONScanner): a CompleteStatus answer is mostly
+// addresses, dimensions and amounts the decoder never reads. What it finds
+// wrong is reported only once the whole payload has proved well-formed.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	p := n.parsers.Get()
-	defer n.parsers.Put(p)
-	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "a PostNL shipping status answer")
-	if err != nil {
+	st := normalizers.Scratch[state](&n.scratch)
+	defer n.scratch.Put(st)
+	sc := &st.sc
+	if err := normalizers.ScanObject(sc, in.Payload, Spec.ID, "a PostNL shipping status answer"); err != nil {
 		return err
 	}
-	st := root.Get("CompleteStatus")
-	if st == nil {
-		st = root.Get("CurrentStatus")
+	// CompleteStatus wins over CurrentStatus, read after the payload when
+	// it is the only one; Errors and fault only count without either.
+	var (
+		found bool
+		raw   [4][]byte // of the members but CompleteStatus, for later
+		res   error
+	)
+	present := sc.Members(func(i int) {
+		if i == 0 {
+			found, res = status(st, sc, in, b)
+			return
+		}
+		raw[i] = sc.Raw()
+	}, "CompleteStatus", "CurrentStatus", "Errors", "fault")
+	if err := sc.Finish(Spec.ID); err != nil {
+		return err
 	}
-	if st == nil {
-		if errs := root.Get("Errors"); errs != nil {
-			return apiError(errs)
-		}
-		if f := root.Get("fault"); f != nil {
-			return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "PostNL error: %s", f.GetStringBytes("faultstring"))
-		}
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a PostNL shipping status answer: no CompleteStatus, CurrentStatus or Errors")
+	complete := present&3 != 0
+	if present&1 == 0 && complete {
+		sc.Reset(raw[1])
+		found, res = status(st, sc, in, b)
 	}
-	sh := st.Get("Shipment")
-	if sh == nil {
-		// No shipment: PostNL answers with a warning ("No shipment found").
-		code, msg := "no-shipment", "PostNL returned no shipment for this barcode"
-		if w := first(st.Get("Warnings")); w != nil {
-			code, msg = string(w.GetStringBytes("Code")), string(w.GetStringBytes("Description"))
-		}
-		if in.TrackingHint == "" {
-			return normalizers.Errorf(normalizers.KindNotFound, Spec.ID,
-				"PostNL has no data yet (%s %s) and the payload does not name the barcode", code, msg)
-		}
-		b.Pending(in.TrackingHint, code, msg)
+	switch {
+	case res != nil:
+		return res
+	case complete && !found:
+		return noShipment(st, in, b)
+	case complete:
 		return nil
+	case present&4 != 0:
+		return apiError(sc, raw[2])
+	case present&8 != 0:
+		sc.Reset(raw[3])
+		msg := field(sc, "faultstring")
+		return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "PostNL error: %s", msg)
 	}
-	if sh.Type() == fastjson.TypeArray {
-		shipments, _ := sh.Array()
-		for _, s := range shipments {
-			if err := shipment(s, in, b); err != nil {
-				return err
+	return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a PostNL shipping status answer: no CompleteStatus, CurrentStatus or Errors")
+}
+
+// status reads a CompleteStatus or CurrentStatus value whole: its
+// shipments into b, and reports whether it had any (else its warning is
+// kept in st for noShipment).
+func status(st *state, sc *normalizers.JSONScanner, in *normalizers.Input, b *normalizers.Batch) (found bool, err error) {
+	st.warning = warning{}
+	present := sc.Members(func(i int) {
+		if i == 1 {
+			st.warning.code, st.warning.desc, st.warning.ok = first(sc, "Code", "Description")
+			return
+		}
+		if !sc.Array() {
+			err = shipment(st, sc, in, b)
+			return
+		}
+		for sc.Elem() {
+			if e := shipment(st, sc, in, b); e != nil && err == nil {
+				err = e
 			}
 		}
-		return nil
-	}
-	return shipment(sh, in, b)
+	}, "Shipment", "Warnings")
+	found = present&1 != 0
+	return found, err
 }
 
-// first is v itself, or its first element when it is an array (PostNL
-// writes a list of one as either).
-func first(v *fastjson.Value) *fastjson.Value {
-	if v != nil && v.Type() == fastjson.TypeArray {
-		a, _ := v.Array()
-		if len(a) == 0 {
-			return nil
+// noShipment is PostNL's answer without a shipment: a warning ("No
+// shipment found").
+func noShipment(st *state, in *normalizers.Input, b *normalizers.Batch) error {
+	code, msg := "no-shipment", "PostNL returned no shipment for this barcode"
+	if st.warning.ok {
+		code, msg = string(st.warning.code), string(st.warning.desc)
+	}
+	if in.TrackingHint == "" {
+		return normalizers.Errorf(normalizers.KindNotFound, Spec.ID,
+			"PostNL has no data yet (%s %s) and the payload does not name the barcode", code, msg)
+	}
+	b.Pending(in.TrackingHint, code, msg)
+	return nil
+}
+
+// warning is a status's first warning.
+type warning struct {
+	ok         bool
+	code, desc []byte
+}
+
+// first reads the value at sc, itself or its first element when it is an
+// array (PostNL writes a list of one as either), and returns the string
+// fields a and b of it; ok is false for an empty array.
+func first(sc *normalizers.JSONScanner, a, b string) (va, vb []byte, ok bool) {
+	if !sc.Array() {
+		va, vb = fields2(sc, a, b)
+		return va, vb, true
+	}
+	for sc.Elem() {
+		if !ok {
+			va, vb = fields2(sc, a, b)
+			ok = true
+			continue
 		}
-		return a[0]
+		sc.Skip()
 	}
-	return v
+	return va, vb, ok
 }
 
-func apiError(errs *fastjson.Value) error {
-	e := first(errs)
-	code, msg := string(e.GetStringBytes("Code")), string(e.GetStringBytes("Description"))
+// fields2 reads an object's string fields a and b (the first of each);
+// nil for a value that is not an object.
+func fields2(sc *normalizers.JSONScanner, a, b string) (va, vb []byte) {
+	var f [2][]byte
+	sc.Fields(f[:], a, b)
+	return f[0], f[1]
+}
+
+// field reads an object's string field name.
+func field(sc *normalizers.JSONScanner, name string) []byte {
+	var f [1][]byte
+	sc.Fields(f[:], name)
+	return f[0]
+}
+
+func apiError(sc *normalizers.JSONScanner, errs []byte) error {
+	sc.Reset(errs)
+	c, m, _ := first(sc, "Code", "Description")
+	code, msg := string(c), string(m)
 	if msg == "" {
-		msg = string(e.GetStringBytes("ErrorMsg"))
+		sc.Reset(errs)
+		_, m, _ = first(sc, "", "ErrorMsg")
+		msg = string(m)
 	}
 	if bytes.Contains(bytes.ToLower([]byte(msg)), []byte("barcode")) {
 		return normalizers.Errorf(normalizers.KindInvalidTracking, Spec.ID, "PostNL error %s: %s", code, msg)
@@ -122,13 +205,40 @@ func apiError(errs *fastjson.Value) error {
 	return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "PostNL error %s: %s", code, msg)
 }
 
-func shipment(sh *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) error {
-	if sh.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a shipment is a JSON %s, not an object", sh.Type())
+// shipment reads one shipment value whole and adds its scans: its events,
+// else its status, else a pending event.
+func shipment(st *state, sc *normalizers.JSONScanner, in *normalizers.Input, b *normalizers.Batch) error {
+	if k := sc.Kind(); k != normalizers.JSONObject {
+		sc.Skip()
+		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a shipment is a JSON %s, not an object", k)
 	}
-	tracking := b.Upper(sh.GetStringBytes("Barcode"))
+	var (
+		eta, etaFrom         []byte
+		s                    normalizers.Scan
+		hasEvents, hasStatus bool
+		status               fields
+	)
+	st.events = st.events[:0]
+	var str [4][]byte // Barcode, MainBarcode, ProductDescription, DeliveryDate
+	sc.Members(func(i int) {
+		switch i {
+		case 4:
+			eta, etaFrom = fields2(sc, "ETATo", "ETAFrom")
+		case 5:
+			addresses(sc, &s, b)
+		case 6:
+			hasEvents = true
+			events(st, sc)
+		case 7:
+			status, hasStatus = statusFields(sc)
+		default:
+			str[i] = sc.Str()
+		}
+	}, "Barcode", "MainBarcode", "ProductDescription", "DeliveryDate", "Expectation", "Address", "Event", "Status")
+	barcode, main, product, delivery := str[0], str[1], str[2], str[3]
+	tracking := b.Upper(barcode)
 	if tracking == "" {
-		tracking = b.Upper(sh.GetStringBytes("MainBarcode"))
+		tracking = b.Upper(main)
 	}
 	if tracking == "" {
 		tracking = in.TrackingHint
@@ -136,61 +246,98 @@ func shipment(sh *fastjson.Value, in *normalizers.Input, b *normalizers.Batch) e
 	if tracking == "" {
 		return normalizers.Errorf(normalizers.KindValidate, Spec.ID, "shipment without Barcode or MainBarcode")
 	}
-	s := normalizers.Scan{
-		TrackingNumber:    tracking,
-		Service:           b.ServiceKey(sh.GetStringBytes("ProductDescription"), Spec.ID),
-		EstimatedDelivery: estimatedDelivery(sh, b),
-	}
-	addresses(sh.Get("Address"), &s, b)
+	s.TrackingNumber = tracking
+	s.Service = b.ServiceKey(product, Spec.ID)
+	s.EstimatedDelivery = estimatedDelivery(b, eta, etaFrom, delivery)
 	here := ""
 	if s.Origin.Country == s.Destination.Country {
 		here = s.Origin.Country
 	}
-	if events := sh.Get("Event"); events != nil {
-		list := []*fastjson.Value{events}
-		if events.Type() == fastjson.TypeArray {
-			list, _ = events.Array()
+	if hasEvents && len(st.events) > 0 {
+		for i := range st.events {
+			f := &st.events[i]
+			scan(&s, f.code, nil, f.desc, f.at, f.place, here, b)
 		}
-		if len(list) > 0 {
-			for _, ev := range list {
-				scan(&s, ev.GetStringBytes("Code"), nil, ev.GetStringBytes("Description"),
-					ev.GetStringBytes("TimeStamp"), ev.GetStringBytes("LocationCode"), here, b)
-			}
-			return nil
-		}
+		return nil
 	}
 	// CurrentStatus, or a CompleteStatus without events: the status is the
 	// scan there is.
-	if st := first(sh.Get("Status")); st != nil && st.Get("TimeStamp") != nil {
-		scan(&s, st.GetStringBytes("StatusCode"), st.GetStringBytes("PhaseCode"), st.GetStringBytes("StatusDescription"),
-			st.GetStringBytes("TimeStamp"), nil, here, b)
+	if hasStatus {
+		scan(&s, status.code, status.phase, status.desc, status.at, nil, here, b)
 		return nil
 	}
 	b.Pending(tracking, "no-events", "PostNL knows the shipment but has no events for it yet")
 	return nil
 }
 
-// addresses reads the receiver (AddressType 01) as the destination and the
-// sender (02) as the origin: city, postcode and country only.
-func addresses(v *fastjson.Value, s *normalizers.Scan, b *normalizers.Batch) {
-	list := []*fastjson.Value{v}
-	if v != nil && v.Type() == fastjson.TypeArray {
-		list, _ = v.Array()
+// events reads Event, one event or a list of them, into st.events.
+func events(st *state, sc *normalizers.JSONScanner) {
+	if !sc.Array() {
+		st.events = append(st.events, eventFields(sc))
+		return
 	}
-	for _, a := range list {
-		var l *event.Location
-		switch string(a.GetStringBytes("AddressType")) {
-		case "01":
-			l = &s.Destination
-		case "02":
-			l = &s.Origin
-		default:
+	for sc.Elem() {
+		st.events = append(st.events, eventFields(sc))
+	}
+}
+
+func eventFields(sc *normalizers.JSONScanner) fields {
+	var f [4][]byte
+	sc.Fields(f[:], "Code", "Description", "TimeStamp", "LocationCode")
+	return fields{code: f[0], desc: f[1], at: f[2], place: f[3]}
+}
+
+// statusFields reads Status (or its first element) and reports whether it
+// has a TimeStamp, of whatever kind.
+func statusFields(sc *normalizers.JSONScanner) (f fields, stamped bool) {
+	one := func() {
+		var v [4][]byte
+		stamped = sc.Fields(v[:], "StatusCode", "PhaseCode", "StatusDescription", "TimeStamp")&8 != 0
+		f = fields{code: v[0], phase: v[1], desc: v[2], at: v[3]}
+	}
+	if !sc.Array() {
+		one()
+		return f, stamped
+	}
+	done := false
+	for sc.Elem() {
+		if !done {
+			one()
+			done = true
 			continue
 		}
-		l.City = b.Str(a.GetStringBytes("City"))
-		l.PostalCode = b.Str(a.GetStringBytes("Zipcode"))
-		l.Country = b.Upper(a.GetStringBytes("CountryCode"))
+		sc.Skip()
 	}
+	return f, stamped
+}
+
+// addresses reads the receiver (AddressType 01) as the destination and the
+// sender (02) as the origin: city, postcode and country only.
+func addresses(sc *normalizers.JSONScanner, s *normalizers.Scan, b *normalizers.Batch) {
+	if !sc.Array() {
+		address(sc, s, b)
+		return
+	}
+	for sc.Elem() {
+		address(sc, s, b)
+	}
+}
+
+func address(sc *normalizers.JSONScanner, s *normalizers.Scan, b *normalizers.Batch) {
+	var f [4][]byte
+	sc.Fields(f[:], "AddressType", "City", "Zipcode", "CountryCode")
+	var l *event.Location
+	switch string(f[0]) {
+	case "01":
+		l = &s.Destination
+	case "02":
+		l = &s.Origin
+	default:
+		return
+	}
+	l.City = b.Str(f[1])
+	l.PostalCode = b.Str(f[2])
+	l.Country = b.Upper(f[3])
 }
 
 func scan(s *normalizers.Scan, code, phase, desc, at, place []byte, country string, b *normalizers.Batch) {
@@ -223,12 +370,8 @@ func parseTime(v []byte) (normalizers.Time, bool) {
 
 // estimatedDelivery is the date of Expectation.ETATo (the end of the
 // window PostNL promises), else ETAFrom, else DeliveryDate.
-func estimatedDelivery(sh *fastjson.Value, b *normalizers.Batch) string {
-	for _, v := range [...][]byte{
-		sh.GetStringBytes("Expectation", "ETATo"),
-		sh.GetStringBytes("Expectation", "ETAFrom"),
-		sh.GetStringBytes("DeliveryDate"),
-	} {
+func estimatedDelivery(b *normalizers.Batch, values ...[]byte) string {
+	for _, v := range values {
 		t, ok := parseTime(v)
 		if !ok {
 			continue
@@ -237,8 +380,7 @@ func estimatedDelivery(sh *fastjson.Value, b *normalizers.Batch) string {
 		if w.IsZero() {
 			w = t.UTC
 		}
-		var buf [10]byte
-		return b.Str(w.AppendFormat(buf[:0], "2006-01-02"))
+		return b.DateOf(w)
 	}
 	return ""
 }

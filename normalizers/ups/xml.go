@@ -348,6 +348,5 @@ func xmlDate(d []byte, b *normalizers.Batch) string {
 	if !ok {
 		return ""
 	}
-	var buf [16]byte
-	return b.Str(t.AppendFormat(buf[:0], "2006-01-02"))
+	return b.DateOf(t)
 }

@@ -260,8 +260,7 @@ func (d *xmlDecoder) trackInfo(ti *xmlTrackInfo) error {
 	}
 	for _, v := range [...][]byte{ti.expected, ti.predicted, ti.guaranteed} {
 		if t, ok := parseDate(v); ok {
-			var buf [16]byte
-			s.EstimatedDelivery = b.Str(t.AppendFormat(buf[:0], "2006-01-02"))
+			s.EstimatedDelivery = b.DateOf(t)
 			break
 		}
 	}
