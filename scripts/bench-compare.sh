@@ -35,7 +35,7 @@ SUITES=(
 	"normalizers/all ^BenchmarkNormalize$"
 	"event ^(BenchmarkAvroEncoder|BenchmarkAppendJSON)$"
 	"event ^BenchmarkAvroDecode$/^AvroDecoder$"
-	"detect ^BenchmarkApply$"
+	"detect ^BenchmarkApply(Lanes)?$"
 )
 if [[ -n ${ONLY:-} ]]; then
 	kept=()
