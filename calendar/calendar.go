@@ -108,9 +108,14 @@ func change(lo, hi, off int64, z *time.Location) int64 {
 	return hi
 }
 
+// offsetAt is z's offset from UTC at u, in seconds, as time reports it.
+// It answers from the zone period remembered for z (periods.go) when u
+// falls inside it.
 func offsetAt(u int64, z *time.Location) int64 {
-	_, off := time.Unix(u, 0).In(z).Zone()
-	return int64(off)
+	if off, ok := cached(u, z); ok {
+		return off
+	}
+	return remember(u, z)
 }
 
 // NextDay returns the start of the local day after u's: the first instant
