@@ -20,7 +20,6 @@ import (
 
 	"sync"
 
-	"github.com/valyala/fastjson/fastfloat"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/normalizers/feeds"
@@ -311,7 +310,7 @@ func (e *eventFields) read(sc *normalizers.JSONScanner) {
 			e.f[i] = sc.Str()
 			continue
 		}
-		e.order = intOf(sc)
+		e.order = int(feeds.Int(sc))
 	}
 }
 
@@ -338,38 +337,6 @@ func eventKey(k []byte) int {
 		return fOrder
 	}
 	return -1
-}
-
-// intOf reads the next value as fastjson's GetInt did: a number that is an
-// int, else 0.
-func intOf(sc *normalizers.JSONScanner) int {
-	if sc.Kind() != normalizers.JSONNumber {
-		sc.Skip()
-		return 0
-	}
-	raw := sc.Raw()
-	if len(raw) > 18 { // fastfloat's own fallback, for the rare long one
-		n, err := fastfloat.ParseInt64(string(raw))
-		if err != nil || int64(int(n)) != n {
-			return 0
-		}
-		return int(n)
-	}
-	d, i := raw, 0
-	if len(d) > 0 && d[0] == '-' {
-		i++
-	}
-	n, j := 0, i
-	for ; i < len(d) && d[i] >= '0' && d[i] <= '9'; i++ {
-		n = n*10 + int(d[i]-'0')
-	}
-	if i <= j || i < len(d) {
-		return 0
-	}
-	if d[0] == '-' {
-		n = -n
-	}
-	return n
 }
 
 // next extends l by one tracking, reusing the one there was.
