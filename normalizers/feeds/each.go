@@ -64,3 +64,16 @@ func PendingCode(t *fastjson.Value, fallback string, keys ...[]string) []byte {
 	}
 	return []byte(fallback)
 }
+
+// Next extends l by one element and returns it, holding what the element
+// there was held (a decoder's scratch list, kept between payloads, reuses
+// the lists inside its elements): the caller resets it.
+func Next[T any](l *[]T) *T {
+	if len(*l) < cap(*l) {
+		*l = (*l)[:len(*l)+1]
+	} else {
+		var zero T
+		*l = append(*l, zero)
+	}
+	return &(*l)[len(*l)-1]
+}

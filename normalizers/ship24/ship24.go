@@ -217,7 +217,7 @@ func (st *state) read(o *object, t *tracking, level int) {
 				return
 			}
 			for sc.Elem() {
-				t := next(l)
+				t := feeds.Next(l)
 				if k := sc.Kind(); k != normalizers.JSONObject {
 					t.reset(k)
 					sc.Skip()
@@ -278,12 +278,7 @@ func (st *state) readEvents(t *tracking) {
 		return
 	}
 	for sc.Elem() {
-		if len(t.events) < cap(t.events) {
-			t.events = t.events[:len(t.events)+1]
-		} else {
-			t.events = append(t.events, eventFields{})
-		}
-		e := &t.events[len(t.events)-1]
+		e := feeds.Next(&t.events)
 		*e = eventFields{kind: sc.Kind()}
 		if e.kind != normalizers.JSONObject {
 			sc.Skip()
@@ -337,16 +332,6 @@ func eventKey(k []byte) int {
 		return fOrder
 	}
 	return -1
-}
-
-// next extends l by one tracking, reusing the one there was.
-func next(l *[]tracking) *tracking {
-	if len(*l) < cap(*l) {
-		*l = (*l)[:len(*l)+1]
-	} else {
-		*l = append(*l, tracking{})
-	}
-	return &(*l)[len(*l)-1]
 }
 
 func (t *tracking) reset(k normalizers.JSONKind) {
