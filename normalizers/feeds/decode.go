@@ -109,6 +109,27 @@ func PlaceText(f *[4][]byte, l *event.Location, b *normalizers.Batch) {
 	l.Country = Country(f[3])
 }
 
+// Members is JSONScanner.Members for the keys key numbers lo to hi-1 (at
+// most 32), -1 for others: key is a decoder's switch on the key, which
+// costs less than Members' look-up in a list for the objects of many keys
+// that are most of a feed's payloads.
+func Members(sc *normalizers.JSONScanner, key func([]byte) int, lo, hi int, read func(i int)) (present uint32) {
+	if !sc.Object() {
+		sc.Skip()
+		return 0
+	}
+	for k, ok := sc.Key(); ok; k, ok = sc.Key() {
+		i := key(k)
+		if i < lo || i >= hi || present&(1<<i) != 0 {
+			sc.Skip()
+			continue
+		}
+		present |= 1 << i
+		read(i)
+	}
+	return present
+}
+
 // ScanText reads the next value of sc as Text reads a field: a string's
 // contents, a number's digits, nil for anything else.
 func ScanText(sc *normalizers.JSONScanner) []byte {

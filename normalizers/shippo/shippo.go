@@ -18,7 +18,6 @@ package shippo
 
 import (
 	_ "embed"
-	"sync"
 
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/normalizers/feeds"
@@ -36,66 +35,14 @@ const feed = "shippo"
 var Spec = normalizers.Spec{ID: feed, Name: "Shippo", Reads: []normalizers.Format{normalizers.JSON}, Table: Table}
 
 // New returns the decoder.
-func New() *Normalizer { return &Normalizer{Spec: Spec} }
-
-func init() { normalizers.Register(New()) }
+func New() *feeds.ScanNormalizer[entry, *entry] {
+	return feeds.NewScan[entry](Spec, what, "results")
+}
 
 // what names Shippo's payloads in errors.
 const what = "a Shippo track or webhook"
 
-// Normalizer reads Shippo payloads.
-type Normalizer struct {
-	normalizers.Spec
-	scratch sync.Pool // of *state
-}
-
-// Feed implements normalizers.Feeder: the events come through the feed, and
-// name the carriers of its parcels.
-func (*Normalizer) Feed() string { return feed }
-
-// Normalize implements normalizers.Normalizer. It reads the payload in one
-// pass (normalizers.JSONScanner), as feeds.New's decoder reads it: one
-// object (a Track, or a webhook carrying one in data), a JSON array of
-// them, or an object listing them under results; nothing counts until the
-// payload proved well-formed.
-func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	st := normalizers.Scratch[state](&n.scratch)
-	defer n.scratch.Put(st)
-	sc := &st.sc
-	sc.Reset(in.Payload)
-	kind := sc.Kind()
-	st.list = st.list[:0]
-	switch kind {
-	case normalizers.JSONArray:
-		st.readList()
-	case normalizers.JSONObject:
-		st.root.read(st, 0)
-	default:
-		sc.Skip()
-	}
-	if err := sc.Finish(feed); err != nil {
-		return err
-	}
-	switch {
-	case kind == normalizers.JSONArray:
-	case kind != normalizers.JSONObject:
-		return normalizers.Errorf(normalizers.KindDecode, feed, "not %s: the payload is a JSON %s", what, kind)
-	case st.root.has&hasResults == 0:
-		return st.root.item(in, b)
-	case st.resultsKind != normalizers.JSONArray:
-		return normalizers.Errorf(normalizers.KindDecode, feed, "results is a JSON %s, not an array", st.resultsKind)
-	}
-	return feeds.EachOf(feed, "an empty list: no "+what, len(st.list), b, func(i int) error { return st.list[i].item(in, b) })
-}
-
-// state is one payload's scanner, its root object and the entries of its
-// list (the root array, or results).
-type state struct {
-	sc          normalizers.JSONScanner
-	root        entry
-	resultsKind normalizers.JSONKind
-	list        []entry
-}
+func init() { normalizers.Register(New()) }
 
 // entry is one object of a payload: a Track (t), or a webhook with its
 // event and the Track in data, or an error's detail.
@@ -137,72 +84,34 @@ var entryKeys = [...]string{"data", "event", "detail", "tracking_number", "track
 	"carrier", "servicelevel", "eta", "address_from", "address_to", "results"}
 
 const (
-	hasData    = 1 << 0
-	trackBits  = 1<<3 | 1<<4 | 1<<5
-	hasResults = 1 << 11
+	hasData   = 1 << 0
+	trackBits = 1<<3 | 1<<4 | 1<<5
 )
 
-// readList reads the list next in the scanner into st.list.
-func (st *state) readList() {
-	sc := &st.sc
-	sc.Array()
-	for sc.Elem() {
-		e := feeds.Next(&st.list)
-		e.read(st, 1)
-	}
-}
-
-// read reads the value next in the scanner as an entry; level 0 is the
-// root, 1 an entry of a list.
-func (e *entry) read(st *state, level int) {
-	sc := &st.sc
+// Read implements feeds.ScanEntry.
+func (e *entry) Read(st *feeds.ScanState[entry], root bool) {
+	sc := &st.Scanner
 	*e = entry{kind: sc.Kind(), t: e.t.reset(), data: e.data.reset()}
 	hi := len(entryKeys)
-	if level > 0 {
+	if !root {
 		hi-- // results only at the root
 	}
-	e.has = members(sc, entryKey, 0, hi, func(i int) {
+	e.has = feeds.Members(sc, entryKey, 0, hi, func(i int) {
 		switch i {
 		case 0:
 			e.dataKind = sc.Kind()
-			e.data.has = members(sc, entryKey, 3, 11, func(i int) { e.data.field(sc, i) })
+			e.data.has = feeds.Members(sc, entryKey, 3, 11, func(i int) { e.data.field(sc, i) })
 		case 1:
 			e.event = sc.Str()
 		case 2:
 			e.detail = sc.Str()
 		case 11:
-			st.resultsKind = sc.Kind()
-			if sc.Kind() != normalizers.JSONArray {
-				sc.Skip()
-				return
-			}
-			st.readList()
+			feeds.ReadList(st)
 		default:
 			e.t.field(sc, i)
 		}
 	})
 	e.t.has = e.has
-}
-
-// members is JSONScanner.Members for the keys key numbers lo to hi-1,
-// with a switch on the key (entryKey, statusKey, placeKey), not a look-up
-// in a list: Tracks, statuses and places have many keys, and are most of a
-// payload.
-func members(sc *normalizers.JSONScanner, key func([]byte) int, lo, hi int, read func(i int)) (present uint32) {
-	if !sc.Object() {
-		sc.Skip()
-		return 0
-	}
-	for k, ok := sc.Key(); ok; k, ok = sc.Key() {
-		i := key(k)
-		if i < lo || i >= hi || present&(1<<i) != 0 {
-			sc.Skip()
-			continue
-		}
-		present |= 1 << i
-		read(i)
-	}
-	return present
 }
 
 // entryKey is the index of k in entryKeys, -1 if none.
@@ -246,13 +155,7 @@ func (t *track) field(sc *normalizers.JSONScanner, i int) {
 	case 3:
 		t.number = feeds.ScanText(sc)
 	case 4:
-		if !sc.Array() {
-			sc.Skip()
-			return
-		}
-		for sc.Elem() {
-			feeds.Next(&t.history).read(sc)
-		}
+		feeds.Elems(sc, func() { feeds.Next(&t.history).read(sc) })
 	case 5:
 		t.statusKind = sc.Kind()
 		t.status.read(sc)
@@ -265,36 +168,10 @@ func (t *track) field(sc *normalizers.JSONScanner, i int) {
 	case 8:
 		t.eta = sc.Str()
 	case 9:
-		readPlace(sc, &t.from)
+		feeds.ReadPlace(sc, &t.from)
 	case 10:
-		readPlace(sc, &t.to)
+		feeds.ReadPlace(sc, &t.to)
 	}
-}
-
-// readPlace reads a place's fields, in feeds.PlaceText's order.
-func readPlace(sc *normalizers.JSONScanner, f *[4][]byte) {
-	members(sc, placeKey, 0, 4, func(i int) {
-		if i == 2 {
-			f[i] = feeds.ScanText(sc)
-			return
-		}
-		f[i] = sc.Str()
-	})
-}
-
-// placeKey is the index of k among a place's fields, -1 if none.
-func placeKey(k []byte) int {
-	switch string(k) {
-	case "city":
-		return 0
-	case "state":
-		return 1
-	case "zip":
-		return 2
-	case "country":
-		return 3
-	}
-	return -1
 }
 
 // statusKey is the index of k among a status's keys status.read reads, -1
@@ -318,12 +195,12 @@ func statusKey(k []byte) int {
 // read reads a tracking status; anything but an object is none.
 func (s *status) read(sc *normalizers.JSONScanner) {
 	*s = status{kind: sc.Kind()}
-	members(sc, statusKey, 0, 5, func(i int) {
+	feeds.Members(sc, statusKey, 0, 5, func(i int) {
 		switch i {
 		case 0:
 			s.date = sc.Raw()
 		case 1:
-			readPlace(sc, &s.loc)
+			feeds.ReadPlace(sc, &s.loc)
 		case 2:
 			s.details = sc.Str()
 		case 3:
@@ -335,10 +212,10 @@ func (s *status) read(sc *normalizers.JSONScanner) {
 	})
 }
 
-// item reads one Track, or one webhook carrying a Track in data.
-func (e *entry) item(in *normalizers.Input, b *normalizers.Batch) error {
+// Item implements feeds.ScanEntry: it reads one Track, or one webhook carrying a Track in data.
+func (e *entry) Item(in *normalizers.Input, b *normalizers.Batch) error {
 	if e.kind != normalizers.JSONObject {
-		return normalizers.Errorf(normalizers.KindDecode, feed, "a list entry that is a JSON %s, not %s", e.kind, what)
+		return feeds.ListEntry(feed, what, e.kind)
 	}
 	if e.has&hasData != 0 {
 		if e.dataKind == normalizers.JSONObject && e.data.has&trackBits != 0 {
