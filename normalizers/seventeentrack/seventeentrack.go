@@ -383,7 +383,7 @@ func (st *state) events(it *item) {
 			sc.Skip()
 			continue
 		}
-		sc.Members(func(i int) {
+		feeds.Members(sc, eventKey, 0, 8, func(i int) {
 			switch {
 			case i < 6:
 				e.f[i] = sc.Str()
@@ -392,8 +392,33 @@ func (st *state) events(it *item) {
 			default:
 				sc.Fields(e.raw[:], "date", "time", "timezone")
 			}
-		}, "sub_status", "stage", "description", "time_utc", "time_iso", "location", "address", "time_raw")
+		})
 	}
+}
+
+// eventKey is the index of an event's key among those events reads:
+// sub_status, stage, description, time_utc, time_iso, location, address,
+// time_raw; -1 for others.
+func eventKey(k []byte) int {
+	switch string(k) {
+	case "sub_status":
+		return 0
+	case "stage":
+		return 1
+	case "description":
+		return 2
+	case "time_utc":
+		return 3
+	case "time_iso":
+		return 4
+	case "location":
+		return 5
+	case "address":
+		return 6
+	case "time_raw":
+		return 7
+	}
+	return -1
 }
 
 // add adds one number's events, or its pending event when it has none.
