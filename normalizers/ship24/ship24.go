@@ -135,15 +135,31 @@ type object struct {
 	errCode, errMsg []byte
 }
 
-// The bits of object.has, as keys' indexes in keys.
+// The bits of object.has, as key numbers them.
 const (
 	hasTracker   = 1 << 0
 	hasTrackings = 1 << 3
 )
 
-// keys are the members read of an object: a tracking's first three, data's
-// four, the root's all.
-var keys = [...]string{"tracker", "shipment", "events", "trackings", "data", "errors"}
+// key is the number of a member read of an object, -1 for others: a
+// tracking's are the first three, data's four, the root's all six.
+func key(k []byte) int {
+	switch string(k) {
+	case "tracker":
+		return 0
+	case "shipment":
+		return 1
+	case "events":
+		return 2
+	case "trackings":
+		return 3
+	case "data":
+		return 4
+	case "errors":
+		return 5
+	}
+	return -1
+}
 
 // tracking is one tracking's fields: its kind (only an object is a
 // tracking), tracker.trackingNumber, the courier code, the shipment's
@@ -181,14 +197,14 @@ const (
 func (st *state) read(o *object, t *tracking, level int) {
 	sc := &st.sc
 	t.reset(normalizers.JSONObject)
-	names := keys[:]
+	hi := 6
 	switch level {
 	case 1:
-		names = keys[:4]
+		hi = 4
 	case 2:
-		names = keys[:3]
+		hi = 3
 	}
-	o.has = sc.Members(func(i int) {
+	o.has = feeds.Members(sc, key, 0, hi, func(i int) {
 		switch i {
 		case 0:
 			sc.Members(func(i int) {
@@ -243,7 +259,7 @@ func (st *state) read(o *object, t *tracking, level int) {
 				sc.Skip()
 			}
 		}
-	}, names...)
+	})
 }
 
 // courierCode is the tracker's courierCode: the first of a list, or a
