@@ -96,17 +96,63 @@ func Place(v *fastjson.Value, l *event.Location, b *normalizers.Batch) {
 	if v == nil || v.Type() != fastjson.TypeObject {
 		return
 	}
-	l.City = b.Str(v.GetStringBytes("city"))
-	l.Region = b.Upper(v.GetStringBytes("state"))
-	l.PostalCode = b.Str(Text(v, "zip"))
-	l.Country = Country(v.GetStringBytes("country"))
+	PlaceText(&[4][]byte{v.GetStringBytes("city"), v.GetStringBytes("state"), Text(v, "zip"), v.GetStringBytes("country")}, l, b)
+}
+
+// PlaceText is Place for its fields' text: city, state, zip (as Text
+// gives it) and country, as a decoder that reads with a JSONScanner has
+// them.
+func PlaceText(f *[4][]byte, l *event.Location, b *normalizers.Batch) {
+	l.City = b.Str(f[0])
+	l.Region = b.Upper(f[1])
+	l.PostalCode = b.Str(f[2])
+	l.Country = Country(f[3])
+}
+
+// Members is JSONScanner.Members for the keys key numbers lo to hi-1 (at
+// most 32), -1 for others: key is a decoder's switch on the key, which
+// costs less than Members' look-up in a list for the objects of many keys
+// that are most of a feed's payloads.
+func Members(sc *normalizers.JSONScanner, key func([]byte) int, lo, hi int, read func(i int)) (present uint32) {
+	if !sc.Object() {
+		sc.Skip()
+		return 0
+	}
+	for k, ok := sc.Key(); ok; k, ok = sc.Key() {
+		i := key(k)
+		if i < lo || i >= hi || present&(1<<i) != 0 {
+			sc.Skip()
+			continue
+		}
+		present |= 1 << i
+		read(i)
+	}
+	return present
+}
+
+// ScanText reads the next value of sc as Text reads a field: a string's
+// contents, a number's digits, nil for anything else.
+func ScanText(sc *normalizers.JSONScanner) []byte {
+	switch sc.Kind() {
+	case normalizers.JSONString:
+		return sc.Str()
+	case normalizers.JSONNumber:
+		return sc.Raw()
+	}
+	sc.Skip()
+	return nil
 }
 
 // Tracking returns a tracker's tracking number, the field at keys of v (a
 // string or a number) in capitals without the spaces people type into it,
 // else the transport's hint.
 func Tracking(b *normalizers.Batch, in *normalizers.Input, feed string, v *fastjson.Value, keys ...string) (string, error) {
-	raw := Text(v, keys...)
+	return TrackingText(b, in, feed, Text(v, keys...), keys...)
+}
+
+// TrackingText is Tracking for the field's text (Text's) itself, as a
+// decoder that reads with a JSONScanner has it.
+func TrackingText(b *normalizers.Batch, in *normalizers.Input, feed string, raw []byte, keys ...string) (string, error) {
 	if bytes.IndexByte(raw, ' ') >= 0 && len(raw) <= 128 {
 		var buf [128]byte
 		raw = append(buf[:0], raw...)
@@ -144,11 +190,21 @@ func (h History) Pending(b *normalizers.Batch, feed, carrier, tracking string, v
 	if h.Scans > 0 || h.Refused > 0 {
 		return nil
 	}
-	if NotString(v, keys...) {
+	return h.PendingText(b, feed, carrier, tracking, NotString(v, keys...), v.GetStringBytes(keys...), text, keys...)
+}
+
+// PendingText is Pending for the status as a decoder that reads with a
+// JSONScanner has it: whether it is something other than a string or
+// null, and its text.
+func (h History) PendingText(b *normalizers.Batch, feed, carrier, tracking string, notString bool, status []byte, text string, keys ...string) error {
+	if h.Scans > 0 || h.Refused > 0 {
+		return nil
+	}
+	if notString {
 		return &normalizers.Error{Kind: normalizers.KindValidate, Carrier: feed, Tracking: tracking,
 			Msg: "the tracker's " + strings.Join(keys, ".") + " is not a string"}
 	}
-	b.PendingFor(carrier, tracking, b.Str(v.GetStringBytes(keys...)), text)
+	b.PendingFor(carrier, tracking, b.Str(status), text)
 	return nil
 }
 
@@ -167,6 +223,31 @@ func (h *History) TimeOf(b *normalizers.Batch, tracking string, f *fastjson.Valu
 	h.Refuse(b, tracking, key+" "+shown(f)+" is not an ISO 8601 time")
 	return t, false
 }
+
+// TimeRaw is TimeOf for a field given as its JSON text (a JSONScanner's
+// Raw; nil when absent). A plain string is read in place; anything else
+// (an escape, a number, an object) goes through fastjson, as TimeOf, so
+// that its message is the same.
+func (h *History) TimeRaw(b *normalizers.Batch, tracking string, raw []byte, key string) (t normalizers.Time, ok bool) {
+	if raw == nil {
+		return t, false
+	}
+	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		if t, ok = normalizers.ParseISO(raw[1 : len(raw)-1]); ok {
+			return t, ok
+		}
+	}
+	p := rawParsers.Get()
+	defer rawParsers.Put(p)
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		return t, false // cannot happen: the scanner read it
+	}
+	return h.TimeOf(b, tracking, v, key)
+}
+
+// rawParsers parse the fields TimeRaw cannot read in place.
+var rawParsers fastjson.ParserPool
 
 // Refuse rejects one scan of the tracker for its time.
 func (h *History) Refuse(b *normalizers.Batch, tracking, msg string) {

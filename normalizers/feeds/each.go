@@ -17,13 +17,20 @@ import (
 // one is a plain function or a method value made once, not a closure
 // made per call, so that calling Each allocates nothing.
 func Each(feed, empty string, list []*fastjson.Value, in *normalizers.Input, b *normalizers.Batch, one Item) error {
-	if len(list) == 0 {
+	return EachOf(feed, empty, len(list), b, func(i int) error { return one(list[i], in, b) })
+}
+
+// EachOf is Each for a list of n trackings a decoder holds in its own
+// form (a JSONScanner's, read before any is reported): one(i) reads the
+// i-th.
+func EachOf(feed, empty string, n int, b *normalizers.Batch, one func(i int) error) error {
+	if n == 0 {
 		return normalizers.Errorf(normalizers.KindEmpty, feed, "%s", empty)
 	}
 	var first error
 	events, before, mine := len(b.Events), len(b.Rejected), 0
-	for _, t := range list {
-		err := one(t, in, b)
+	for i := range n {
+		err := one(i)
 		if err == nil {
 			continue
 		}
@@ -56,4 +63,17 @@ func PendingCode(t *fastjson.Value, fallback string, keys ...[]string) []byte {
 		}
 	}
 	return []byte(fallback)
+}
+
+// Next extends l by one element and returns it, holding what the element
+// there was held (a decoder's scratch list, kept between payloads, reuses
+// the lists inside its elements): the caller resets it.
+func Next[T any](l *[]T) *T {
+	if len(*l) < cap(*l) {
+		*l = (*l)[:len(*l)+1]
+	} else {
+		var zero T
+		*l = append(*l, zero)
+	}
+	return &(*l)[len(*l)-1]
 }

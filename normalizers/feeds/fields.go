@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"github.com/valyala/fastjson"
+	"github.com/valyala/fastjson/fastfloat"
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 )
@@ -98,4 +99,36 @@ func First(had, x *fastjson.Value) *fastjson.Value {
 		return had
 	}
 	return x
+}
+
+// Int reads the next value of sc as fastjson's GetInt did, for a decoder
+// that reads with a JSONScanner: a number that is an integer, else 0.
+func Int(sc *normalizers.JSONScanner) int64 {
+	if sc.Kind() != normalizers.JSONNumber {
+		sc.Skip()
+		return 0
+	}
+	d := sc.Raw()
+	if len(d) > 18 { // fastfloat's own fallback, for the rare long one
+		n, err := fastfloat.ParseInt64(string(d))
+		if err != nil {
+			return 0
+		}
+		return n
+	}
+	i := 0
+	if len(d) > 0 && d[0] == '-' {
+		i++
+	}
+	n, j := int64(0), i
+	for ; i < len(d) && d[i] >= '0' && d[i] <= '9'; i++ {
+		n = n*10 + int64(d[i]-'0')
+	}
+	if i <= j || i < len(d) {
+		return 0
+	}
+	if d[0] == '-' {
+		n = -n
+	}
+	return n
 }

@@ -18,7 +18,8 @@ import (
 	"bytes"
 	_ "embed"
 
-	"github.com/valyala/fastjson"
+	"sync"
+
 	"github.com/wismo/wismo/event"
 	"github.com/wismo/wismo/normalizers"
 	"github.com/wismo/wismo/normalizers/feeds"
@@ -41,7 +42,7 @@ var Spec = normalizers.Spec{ID: "ship24", Name: "Ship24", Reads: []normalizers.F
 // Normalizer reads Ship24 payloads.
 type Normalizer struct {
 	normalizers.Spec
-	parsers fastjson.ParserPool
+	scratch sync.Pool // of *state
 }
 
 // New returns a Ship24 normalizer.
@@ -70,81 +71,327 @@ func classify(milestone, code, text string) *normalizers.Mapping {
 	return wording.Refine(Table, milestone, "*", text)
 }
 
-// Normalize implements normalizers.Normalizer.
+// Normalize implements normalizers.Normalizer. It reads the payload in one
+// pass (normalizers.JSONScanner), collecting the trackings of every shape
+// it might be, and reports the one shape the payload is, as before: a
+// non-empty errors list, else trackings, data.trackings, data (with a
+// tracker) or the payload itself (with a tracker); nothing counts until
+// the payload proved well-formed.
 func (n *Normalizer) Normalize(in *normalizers.Input, b *normalizers.Batch) error {
-	p := n.parsers.Get()
-	defer n.parsers.Put(p)
-	root, err := normalizers.ParseObject(p, in.Payload, Spec.ID, "a Ship24 webhook or tracking result")
-	if err != nil {
+	st := normalizers.Scratch[state](&n.scratch)
+	defer n.scratch.Put(st)
+	sc := &st.sc
+	if err := normalizers.ScanObject(sc, in.Payload, Spec.ID, "a Ship24 webhook or tracking result"); err != nil {
 		return err
 	}
-	if errs := root.GetArray("errors"); len(errs) > 0 {
-		return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "Ship24 error %s: %s", errs[0].GetStringBytes("code"), errs[0].GetStringBytes("message"))
+	var root object
+	st.data = object{}
+	st.read(&root, &st.one[1], 0)
+	if err := sc.Finish(Spec.ID); err != nil {
+		return err
 	}
-	var list []*fastjson.Value
+	if root.errors > 0 {
+		return normalizers.Errorf(normalizers.KindCarrierError, Spec.ID, "Ship24 error %s: %s", root.errCode, root.errMsg)
+	}
+	d := &st.data
+	var list []tracking
 	switch {
-	case root.Get("trackings") != nil:
-		list, err = trackings(root.Get("trackings"))
-	case root.Get("data", "trackings") != nil:
-		list, err = trackings(root.Get("data", "trackings"))
-	case root.Get("data", "tracker") != nil:
-		list = []*fastjson.Value{root.Get("data")}
-	case root.Get("tracker") != nil:
-		list = []*fastjson.Value{root}
+	case root.has&hasTrackings != 0:
+		if root.list != normalizers.JSONArray {
+			return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "trackings is a JSON %s, not an array", root.list)
+		}
+		list = st.lists[0]
+	case d.has&hasTrackings != 0:
+		if d.list != normalizers.JSONArray {
+			return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "trackings is a JSON %s, not an array", d.list)
+		}
+		list = st.lists[1]
+	case d.has&hasTracker != 0:
+		list = st.one[:1]
+	case root.has&hasTracker != 0:
+		list = st.one[1:]
 	default:
 		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "not a Ship24 answer: no trackings, no tracker")
 	}
-	if err != nil {
-		return err
-	}
-	return feeds.Each(Spec.ID, "the trackings list is empty", list, in, b, tracking)
+	return feeds.EachOf(Spec.ID, "the trackings list is empty", len(list), b, func(i int) error { return list[i].add(b) })
 }
 
-func trackings(v *fastjson.Value) ([]*fastjson.Value, error) {
-	a, err := v.Array()
-	if err != nil {
-		return nil, normalizers.Errorf(normalizers.KindDecode, Spec.ID, "trackings is a JSON %s, not an array", v.Type())
-	}
-	return a, nil
+// state is one payload's scanner and what it collected: the trackings of
+// the root's trackings and of data.trackings, data as a tracking and the
+// root as one.
+type state struct {
+	sc    normalizers.JSONScanner
+	lists [2][]tracking
+	one   [2]tracking
+	data  object
 }
 
-func tracking(t *fastjson.Value, _ *normalizers.Input, b *normalizers.Batch) error {
-	if t.Type() != fastjson.TypeObject {
-		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a tracking is a JSON %s, not an object", t.Type())
+// object is what an object that may list trackings held: which of its
+// keys (has), the kind of its trackings, and for the root its errors.
+type object struct {
+	has             uint32
+	list            normalizers.JSONKind
+	errors          int
+	errCode, errMsg []byte
+}
+
+// The bits of object.has, as key numbers them.
+const (
+	hasTracker   = 1 << 0
+	hasTrackings = 1 << 3
+)
+
+// key is the number of a member read of an object, -1 for others: a
+// tracking's are the first three, data's four, the root's all six.
+func key(k []byte) int {
+	switch string(k) {
+	case "tracker":
+		return 0
+	case "shipment":
+		return 1
+	case "events":
+		return 2
+	case "trackings":
+		return 3
+	case "data":
+		return 4
+	case "errors":
+		return 5
 	}
-	number := b.Upper(t.GetStringBytes("tracker", "trackingNumber"))
+	return -1
+}
+
+// tracking is one tracking's fields: its kind (only an object is a
+// tracking), tracker.trackingNumber, the courier code, the shipment's
+// delivery.service, originCountryCode, destinationCountryCode and
+// statusMilestone, and its events.
+type tracking struct {
+	kind            normalizers.JSONKind
+	number, courier []byte
+	ship            [4][]byte
+	events          []eventFields
+}
+
+// eventFields are the string fields of an event scan reads (indexed by
+// eventKey), and its order; kind is the event's (only an object is one).
+type eventFields struct {
+	kind  normalizers.JSONKind
+	f     [8][]byte
+	order int
+}
+
+const (
+	fMilestone = iota
+	fCode
+	fStatus
+	fLocation
+	fDatetime
+	fOccurrence
+	fOffset
+	fCourier
+	fOrder
+)
+
+// read reads the object next in the scanner into o and t (its fields as a
+// tracking); level 0 is the root, 1 data, 2 a tracking of a list.
+func (st *state) read(o *object, t *tracking, level int) {
+	sc := &st.sc
+	t.reset(normalizers.JSONObject)
+	hi := 6
+	switch level {
+	case 1:
+		hi = 4
+	case 2:
+		hi = 3
+	}
+	o.has = feeds.Members(sc, key, 0, hi, func(i int) {
+		switch i {
+		case 0:
+			sc.Members(func(i int) {
+				if i == 0 {
+					t.number = sc.Str()
+					return
+				}
+				t.courier = courierCode(sc)
+			}, "trackingNumber", "courierCode")
+		case 1:
+			sc.Members(func(i int) {
+				if i == 0 {
+					sc.Members(func(int) { t.ship[0] = sc.Str() }, "service")
+					return
+				}
+				t.ship[i] = sc.Str()
+			}, "delivery", "originCountryCode", "destinationCountryCode", "statusMilestone")
+		case 2:
+			st.readEvents(t)
+		case 3:
+			o.list = sc.Kind()
+			l := &st.lists[level]
+			*l = (*l)[:0]
+			if !sc.Array() {
+				sc.Skip()
+				return
+			}
+			for sc.Elem() {
+				t := feeds.Next(l)
+				if k := sc.Kind(); k != normalizers.JSONObject {
+					t.reset(k)
+					sc.Skip()
+					continue
+				}
+				var inner object
+				st.read(&inner, t, 2)
+			}
+		case 4:
+			st.read(&st.data, &st.one[0], 1)
+		case 5:
+			if !sc.Array() {
+				sc.Skip()
+				return
+			}
+			for sc.Elem() {
+				if o.errors++; o.errors == 1 {
+					var f [2][]byte
+					sc.Fields(f[:], "code", "message")
+					o.errCode, o.errMsg = f[0], f[1]
+					continue
+				}
+				sc.Skip()
+			}
+		}
+	})
+}
+
+// courierCode is the tracker's courierCode: the first of a list, or a
+// single code (as the look-up of its element "0" found it before).
+func courierCode(sc *normalizers.JSONScanner) []byte {
+	var c []byte
+	switch sc.Kind() {
+	case normalizers.JSONString:
+		return sc.Str()
+	case normalizers.JSONArray:
+		sc.Array()
+		for i := 0; sc.Elem(); i++ {
+			if i == 0 {
+				c = sc.Str()
+				continue
+			}
+			sc.Skip()
+		}
+	case normalizers.JSONObject:
+		sc.Members(func(int) { c = sc.Str() }, "0")
+	default:
+		sc.Skip()
+	}
+	return c
+}
+
+// readEvents reads a tracking's events; anything but an array is none.
+func (st *state) readEvents(t *tracking) {
+	sc := &st.sc
+	if !sc.Array() {
+		sc.Skip()
+		return
+	}
+	for sc.Elem() {
+		e := feeds.Next(&t.events)
+		*e = eventFields{kind: sc.Kind()}
+		if e.kind != normalizers.JSONObject {
+			sc.Skip()
+			continue
+		}
+		e.read(sc)
+	}
+}
+
+// read reads an event's fields, the first of each key, as Members would:
+// a switch on the key costs less than Members' look-up in a list, and an
+// event is most of a payload's keys.
+func (e *eventFields) read(sc *normalizers.JSONScanner) {
+	sc.Object()
+	var seen uint32
+	for k, ok := sc.Key(); ok; k, ok = sc.Key() {
+		i := eventKey(k)
+		if i < 0 || seen&(1<<i) != 0 {
+			sc.Skip()
+			continue
+		}
+		seen |= 1 << i
+		if i < len(e.f) {
+			e.f[i] = sc.Str()
+			continue
+		}
+		e.order = int(feeds.Int(sc))
+	}
+}
+
+// eventKey is the index of k in eventKeys, -1 if none.
+func eventKey(k []byte) int {
+	switch string(k) {
+	case "statusMilestone":
+		return fMilestone
+	case "statusCode":
+		return fCode
+	case "status":
+		return fStatus
+	case "location":
+		return fLocation
+	case "datetime":
+		return fDatetime
+	case "occurrenceDatetime":
+		return fOccurrence
+	case "utcOffset":
+		return fOffset
+	case "courierCode":
+		return fCourier
+	case "order":
+		return fOrder
+	}
+	return -1
+}
+
+func (t *tracking) reset(k normalizers.JSONKind) {
+	*t = tracking{kind: k, events: t.events[:0]}
+}
+
+// add adds the tracking's events to b.
+func (t *tracking) add(b *normalizers.Batch) error {
+	if t.kind != normalizers.JSONObject {
+		return normalizers.Errorf(normalizers.KindDecode, Spec.ID, "a tracking is a JSON %s, not an object", t.kind)
+	}
+	number := b.Upper(t.number)
 	if number == "" {
 		return normalizers.Errorf(normalizers.KindValidate, Spec.ID, "a tracking without tracker.trackingNumber (a string)")
 	}
-	events := t.GetArray("events")
-	courier := t.GetStringBytes("tracker", "courierCode", "0")
+	courier := t.courier
 	if len(courier) == 0 {
-		courier = t.GetStringBytes("tracker", "courierCode") // a single code, not a list
-	}
-	if len(courier) == 0 {
-		courier = newestCourier(events)
+		courier = newestCourier(t.events)
 	}
 	carrier := feeds.CarrierBytes(Spec.ID, courier)
 	if carrier == "" {
-		if len(events) == 0 {
+		if len(t.events) == 0 {
 			return normalizers.Errorf(normalizers.KindNotFound, Spec.ID, "Ship24 has no events and no courier yet for %s", number)
 		}
 		return normalizers.Errorf(normalizers.KindValidate, Spec.ID, "tracking %s names no courierCode", number)
 	}
-	sh := t.Get("shipment")
 	s := normalizers.Scan{
 		TrackingNumber: number, Carrier: carrier,
-		Service:     b.Str(sh.GetStringBytes("delivery", "service")),
-		Origin:      event.Location{Country: feeds.Country(sh.GetStringBytes("originCountryCode"))},
-		Destination: event.Location{Country: feeds.Country(sh.GetStringBytes("destinationCountryCode"))},
+		Service:     b.Str(t.ship[0]),
+		Origin:      event.Location{Country: feeds.Country(t.ship[1])},
+		Destination: event.Location{Country: feeds.Country(t.ship[2])},
 	}
-	if len(events) == 0 {
-		b.PendingFor(carrier, number, b.Str(feeds.PendingCode(sh, "pending", []string{"statusMilestone"})), "")
+	if len(t.events) == 0 {
+		code := t.ship[3]
+		if len(code) == 0 {
+			code = []byte("pending")
+		}
+		b.PendingFor(carrier, number, b.Str(code), "")
 		return nil
 	}
-	for _, ev := range events {
-		if ev.Type() != fastjson.TypeObject {
-			b.Reject(normalizers.KindDecode, number, "an event is a JSON "+ev.Type().String()+", not an object")
+	for i := range t.events {
+		ev := &t.events[i]
+		if ev.kind != normalizers.JSONObject {
+			b.Reject(normalizers.KindDecode, number, "an event is a JSON "+ev.kind.String()+", not an object")
 			continue
 		}
 		scan(&s, ev, b)
@@ -154,12 +401,12 @@ func tracking(t *fastjson.Value, _ *normalizers.Input, b *normalizers.Batch) err
 
 // newestCourier is the courierCode of the event of the highest order, the
 // carrier that has the parcel last (the delivering one).
-func newestCourier(events []*fastjson.Value) []byte {
+func newestCourier(events []eventFields) []byte {
 	var c []byte
 	best := -1
-	for _, ev := range events {
-		if o := ev.GetInt("order"); o > best || len(c) == 0 {
-			if cc := ev.GetStringBytes("courierCode"); len(cc) > 0 {
+	for i := range events {
+		if o := events[i].order; o > best || len(c) == 0 {
+			if cc := events[i].f[fCourier]; len(cc) > 0 {
 				c, best = cc, o
 			}
 		}
@@ -167,64 +414,36 @@ func newestCourier(events []*fastjson.Value) []byte {
 	return c
 }
 
-// scan adds one event. Its fields are read in one pass (Object.Visit, a
-// switch on the key): events carry datetime or occurrenceDatetime, seldom
-// both, and utcOffset only at times, and a Get that misses scans the keys
-// twice.
-func scan(s *normalizers.Scan, ev *fastjson.Value, b *normalizers.Batch) {
-	var f eventFields
-	o, _ := ev.Object()
-	o.Visit(func(k []byte, x *fastjson.Value) {
-		switch string(k) {
-		case "statusMilestone":
-			f.milestone = feeds.First(f.milestone, x)
-		case "statusCode":
-			f.code = feeds.First(f.code, x)
-		case "status":
-			f.status = feeds.First(f.status, x)
-		case "location":
-			f.location = feeds.First(f.location, x)
-		case "datetime":
-			f.datetime = feeds.First(f.datetime, x)
-		case "occurrenceDatetime":
-			f.occurrence = feeds.First(f.occurrence, x)
-		case "utcOffset":
-			f.offset = feeds.First(f.offset, x)
-		}
-	})
-	milestone := b.Str(f.milestone.GetStringBytes())
-	code := b.Str(f.code.GetStringBytes())
+// scan adds one event.
+func scan(s *normalizers.Scan, ev *eventFields, b *normalizers.Batch) {
+	milestone := b.Str(ev.f[fMilestone])
+	code := b.Str(ev.f[fCode])
 	raw := code
 	if raw == "" {
 		raw = milestone
 	}
-	s.Raw = event.Raw{Code: raw, Type: milestone, Description: redactor.Text(b, b.Str(f.status.GetStringBytes()))}
+	s.Raw = event.Raw{Code: raw, Type: milestone, Description: redactor.Text(b, b.Str(ev.f[fStatus]))}
 	s.Type, s.Reason = nil, ""
 	if m := classify(milestone, code, s.Raw.Description); m != nil {
 		s.Type, s.Reason = m.Type, m.Reason
 	}
-	s.Location = place(f.location.GetStringBytes(), s, b)
-	s.Time = when(&f)
+	s.Location = place(ev.f[fLocation], s, b)
+	s.Time = when(ev)
 	b.Add(s)
-}
-
-// eventFields are the fields of an event scan reads.
-type eventFields struct {
-	milestone, code, status, location, datetime, occurrence, offset *fastjson.Value
 }
 
 // when is an event's time: datetime, the UTC instant, when given; else
 // occurrenceDatetime with its offset or utcOffset, else as a wall clock.
-func when(f *eventFields) normalizers.Time {
-	if u, ok := normalizers.ParseISO(f.datetime.GetStringBytes()); ok && !u.UTC.IsZero() {
+func when(ev *eventFields) normalizers.Time {
+	if u, ok := normalizers.ParseISO(ev.f[fDatetime]); ok && !u.UTC.IsZero() {
 		return u
 	}
-	t, ok := normalizers.ParseISO(f.occurrence.GetStringBytes())
+	t, ok := normalizers.ParseISO(ev.f[fOccurrence])
 	if !ok {
 		return normalizers.Time{}
 	}
 	if !t.HasOffset && !t.Wall.IsZero() {
-		if off, ok := normalizers.ParseOffset(f.offset.GetStringBytes()); ok {
+		if off, ok := normalizers.ParseOffset(ev.f[fOffset]); ok {
 			t.Offset, t.HasOffset = off, true
 		}
 	}
