@@ -47,7 +47,8 @@ lint: vet fmt-check
 # ClickHouse, loaded by `wismo gen` (sustained throughput with transactions
 # on, notification latency at 10,000 and 2,000 records/s, heap per tracked
 # shipment, CPU per 100,000 events, ClickHouse rows/s, a CPU profile), then
-# `wismo ingest` under 2 KB signed webhooks at 20,000/s on loopback (at most
+# `wismo ingest` under 2 KB signed webhooks at 20,000/s on loopback over 1,024
+# keep-alive connections (at most
 # 400,000 of them, for at most 20 s; CPU per webhook of wismo, of the broker,
 # whose pid services.sh keeps, and of the load generator). Each appends a dated table to
 # BENCHMARKS.md; about 11 minutes in all.

@@ -53,7 +53,12 @@ func main() {
 		inf        ingestFlags
 		sf         serveFlags
 	)
-	flag.IntVar(&inf.conns, "conns", 256, "ingest: keep-alive connections of the load generator")
+	// A connection carries one webhook at a time, answered once the broker
+	// acked it (the producer lingers 10 ms), so the connections bound the
+	// rate at about conns / latency: 256 capped it near 17,000/s at 15 ms,
+	// a limit of the load generator, not of the gateway (BENCHMARKS.md,
+	// 2026-12-08). Senders of 20,000 webhooks a second are many.
+	flag.IntVar(&inf.conns, "conns", 1024, "ingest: keep-alive connections of the load generator")
 	flag.IntVar(&inf.bodySize, "body-size", 2048, "ingest: bytes of each webhook body")
 	flag.IntVar(&inf.brokerPID, "broker-pid", 0, "ingest: process id of the Kafka broker, whose CPU per webhook is then reported too (0: not reported)")
 	flag.StringVar(&ef.wismo, "wismo", "bin/wismo", "e2e: the wismo binary (make build)")
