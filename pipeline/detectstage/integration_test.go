@@ -35,15 +35,6 @@ func scan(tracking, typ string, at time.Time) event.Event {
 	return e
 }
 
-func records(topic string, evs []event.Event) []*kgo.Record {
-	var enc event.AvroEncoder
-	out := make([]*kgo.Record, len(evs))
-	for i := range evs {
-		out[i] = &kgo.Record{Topic: topic, Key: []byte(evs[i].ShipmentID()), Value: enc.Append(nil, &evs[i])}
-	}
-	return out
-}
-
 // countingRestorer counts the changelog records an instance restored.
 type countingRestorer struct {
 	detectstage.KafkaRestorer
@@ -170,7 +161,7 @@ func TestRealBrokerRestoreNoDuplicateCommands(t *testing.T) {
 		defer cancel()
 		_ = a.stage.Client().Flush(ctx)
 	}
-	kafkatest.Produce(t, brokers, records(tp.events, phase1))
+	kafkatest.Produce(t, brokers, kafkatest.EventRecords(tp.events, phase1))
 	kafkatest.WaitFor(t, "the first instance to commit phase 1", 60*time.Second, func() bool {
 		_, tot := a.stage.Stats().Snapshot()
 		return tot.In >= int64(len(phase1))
@@ -183,7 +174,7 @@ func TestRealBrokerRestoreNoDuplicateCommands(t *testing.T) {
 	})
 
 	h.armed.Store(true)
-	kafkatest.Produce(t, brokers, records(tp.events, phase2))
+	kafkatest.Produce(t, brokers, kafkatest.EventRecords(tp.events, phase2))
 	select {
 	case <-h.reached:
 	case <-time.After(60 * time.Second):

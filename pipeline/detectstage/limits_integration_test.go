@@ -40,7 +40,7 @@ func TestRealBrokerDetectOversizedDeadLetters(t *testing.T) {
 	const good = 4
 	for i := 0; i < good; i++ {
 		e := scan(fmt.Sprintf("AFTER%04d", i), "in_transit.picked_up", now.Add(-time.Hour))
-		recs = append(recs, records(tp.events, []event.Event{e})...)
+		recs = append(recs, kafkatest.EventRecords(tp.events, []event.Event{e})...)
 	}
 	kafkatest.ProduceCompressed(t, brokers, recs)
 	in := start(t, brokers, tp, tp.events+".t", nil)

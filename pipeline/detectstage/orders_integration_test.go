@@ -64,14 +64,14 @@ func TestRealBrokerOrderContextShapesCommands(t *testing.T) {
 		phase1 = append(phase1, scan(tn, "in_transit.picked_up", now.Add(-55*time.Hour))) // the 48 h stall is overdue
 		phase2 = append(phase2, scan(tn, "in_transit.departed_facility", now.Add(-time.Hour)))
 	}
-	kafkatest.Produce(t, brokers, records(tp.events, phase1))
+	kafkatest.Produce(t, brokers, kafkatest.EventRecords(tp.events, phase1))
 	kafkatest.WaitFor(t, "the stalls to fire", 60*time.Second, func() bool {
 		return len(kafkatest.ReadAll(t, brokers, tp.notifications)) >= 2*len(ids)
 	})
 	a.stop()
 
 	b := start(t, brokers, tp, tp.events+".txn", nil)
-	kafkatest.Produce(t, brokers, records(tp.events, phase2))
+	kafkatest.Produce(t, brokers, kafkatest.EventRecords(tp.events, phase2))
 	want := 3 * len(ids) // shipped, stalled, exception_resolved
 	cmds := kafkatest.ReadCommitted(t, brokers, tp.notifications, want, 90*time.Second)
 	if got := b.restorer.n.Load(); got < int64(len(ctxRecs)) {
@@ -149,7 +149,7 @@ func TestRealBrokerOrderContextTwoInstances(t *testing.T) {
 		_, tb := b.stage.Stats().Snapshot()
 		return ta.In+tb.In >= n
 	})
-	kafkatest.Produce(t, brokers, records(tp.events, evs))
+	kafkatest.Produce(t, brokers, kafkatest.EventRecords(tp.events, evs))
 	cmds := kafkatest.ReadCommitted(t, brokers, tp.notifications, 2*n, 90*time.Second)
 	cc, err := codec.NewCommands()
 	if err != nil {

@@ -35,15 +35,6 @@ func scan(tracking, typ string, at time.Time) event.Event {
 	return e
 }
 
-func records(topic string, evs []event.Event) []*kgo.Record {
-	var enc event.AvroEncoder
-	out := make([]*kgo.Record, len(evs))
-	for i := range evs {
-		out[i] = &kgo.Record{Topic: topic, Key: []byte(evs[i].ShipmentID()), Value: enc.Append(nil, &evs[i])}
-	}
-	return out
-}
-
 type topics struct{ events, notifications, state, dlq, obs, lanes string }
 
 func run(t *testing.T, st *pipeline.Stage) (stop func()) {
@@ -145,7 +136,7 @@ func TestLaneModelThroughKafka(t *testing.T) {
 		evs = append(evs, scan(tn, "out_for_delivery.out_for_delivery", at.Add(time.Hour)),
 			scan(tn, "delivered.delivered", at.Add(2*time.Hour)))
 	}
-	kafkatest.Produce(t, brokers, records(tp.events, evs))
+	kafkatest.Produce(t, brokers, kafkatest.EventRecords(tp.events, evs))
 
 	area := lanes.Key{Carrier: "dhl", Level: lanes.Area, From: lanes.AreaOf("US", "NJ", "07102"), To: lanes.AreaOf("US", "NY", "10001")}
 	models, _ := codec.NewLaneModels()
@@ -172,7 +163,7 @@ func TestLaneModelThroughKafka(t *testing.T) {
 	late := []event.Event{scan("SILENT1", "info_received.label_created", now.Add(-15*time.Hour)),
 		scan("SILENT1", "in_transit.picked_up", now.Add(-14*time.Hour)),
 		scan("SILENT1", "in_transit.departed_facility", now.Add(-13*time.Hour))}
-	kafkatest.Produce(t, brokers, records(tp.events, late))
+	kafkatest.Produce(t, brokers, kafkatest.EventRecords(tp.events, late))
 	cmds, _ := codec.NewCommands()
 	kafkatest.WaitFor(t, "a stalled command for the silent parcel", 60*time.Second, func() bool {
 		for _, r := range kafkatest.ReadAll(t, brokers, tp.notifications) {
